@@ -56,7 +56,8 @@ internal static partial class CritiqueListReader
             }
             else
             {
-                items[^1] = items[^1] + " " + line.Trim();
+                // A wrapped line or a deeper bullet belongs to the item above; the bullet mark itself is dropped.
+                items[^1] = items[^1] + " " + (bullet.Success ? bullet.Groups["text"].Value.Trim() : line.Trim());
             }
 
             afterBlank = false;
