@@ -123,7 +123,7 @@ public sealed partial class ModelTokenizer
             ids.Add(BosTokenId!.Value);
         }
 
-        EncodeInto(text, continuation: false, ids);
+        EncodeInto(text, SectionPosition.InputStart, ids);
         if (addSpecialTokens && AddEosToken)
         {
             ids.Add(EosTokenId!.Value);
@@ -133,18 +133,30 @@ public sealed partial class ModelTokenizer
     }
 
     /// <summary>
-    /// Encodes text that continues earlier text, such as a completion after its prompt: SentencePiece-style
-    /// tokenizers add no "▁" prefix to it. Byte-level BPE encodes it as <see cref="Encode"/> does.
+    /// Encodes text that directly follows <paramref name="precedingText"/> (a completion after its prompt) the way
+    /// Hugging Face would tokenize that part of the joined text: SentencePiece-style tokenizers add no "▁" prefix
+    /// unless the preceding text ends with an added token, and an <c>rstrip</c> token there swallows leading
+    /// whitespace. Byte-level BPE encodes it as <see cref="Encode"/> does. Encoding the two parts separately keeps
+    /// the boundary between them exact.
     /// </summary>
-    public IReadOnlyList<int> EncodeContinuation(string text)
+    /// <param name="text">The text to encode.</param>
+    /// <param name="precedingText">The text before it; null or empty when it continues plain text.</param>
+    /// <returns>The ids of <paramref name="text"/> alone, never BOS/EOS.</returns>
+    public IReadOnlyList<int> EncodeContinuation(string text, string? precedingText = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 1);
-        EncodeInto(text, continuation: true, ids);
+        var lastPiece = string.IsNullOrEmpty(precedingText) ? default : _splitter.Split(precedingText)[^1];
+        if (lastPiece.AddedToken is { StripRight: true })
+        {
+            text = text.TrimStart();
+        }
+
+        EncodeInto(text, lastPiece.AddedToken is null ? SectionPosition.Continuation : SectionPosition.AfterAddedToken, ids);
         return ids;
     }
 
-    private void EncodeInto(string text, bool continuation, List<int> ids)
+    private void EncodeInto(string text, SectionPosition start, List<int> ids)
     {
         foreach (var piece in _splitter.Split(text))
         {
@@ -154,8 +166,7 @@ public sealed partial class ModelTokenizer
                 continue;
             }
 
-            var position = piece.Offset != 0 ? SectionPosition.AfterAddedToken
-                : continuation ? SectionPosition.Continuation : SectionPosition.InputStart;
+            var position = piece.Offset != 0 ? SectionPosition.AfterAddedToken : start;
             _codec.EncodeSection(piece.Text!, position, ids);
         }
     }
