@@ -51,20 +51,15 @@ internal sealed class ByteLevelBpeCodec : TokenizerModelCodec
         // The regex covers every character of these patterns; text between matches (if any) is a piece too,
         // as with Hugging Face's "Isolated" split behaviour.
         int last = 0;
-        for (var match = _split.Match(text); match.Success; match = match.NextMatch())
+        foreach (var (start, length) in AstralSafeRegex.Matches(_split, text))
         {
-            if (match.Length == 0)
+            if (start > last)
             {
-                continue;
+                EncodePiece(text[last..start], ids);
             }
 
-            if (match.Index > last)
-            {
-                EncodePiece(text[last..match.Index], ids);
-            }
-
-            EncodePiece(match.Value, ids);
-            last = match.Index + match.Length;
+            EncodePiece(text.Substring(start, length), ids);
+            last = start + length;
         }
 
         if (last < text.Length)

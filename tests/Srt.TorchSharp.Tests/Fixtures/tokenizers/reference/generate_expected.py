@@ -7,7 +7,7 @@ tokenizer.json expectations come from hf_bpe_reference.py, a small independent r
 tokenizers' BPE pipeline (added-token split, normalizer, Split/ByteLevel or Metaspace, rank-ordered merges,
 byte fallback); the Hugging Face library itself could not be installed here. The tests never run Python.
 """
-import json, sys
+import json, random, sys
 import sentencepiece as spm
 from hf_bpe_reference import HF
 
@@ -18,7 +18,17 @@ TEXTS = ["Hello", "Hello world", " Hello", "  leading two", "trailing  ", "multi
     "Ünïcödé ﬁ ligature and Ａ full width", "[INST] not a control [/INST]", "<s> literal </s>",
     "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", "<|endoftext|>", "a<|endoftext|>b",
     "<|user|>\nHello<|end|>\n<|assistant|>\n", "text<|endoftext|>more", "\t\tdouble tab    four spaces",
-    "HELLO'S IT'LL", "x = [1,2,3]\r\n\r\ny"]
+    "HELLO'S IT'LL", "x = [1,2,3]\r\n\r\ny", "x𝐀𝐁y 𝟏𝟐3 it'll 𠀀'S", " \n 𝟏k\u0301", "'ſ ſ's"]
+
+# Plus seeded random mixes of the characters that trip tokenizers (spaces, contractions, astral letters and
+# digits, emoji with modifiers, combining marks, special-token text).
+ALPHABET = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789") + [" "] * 12 + ["\n"] * 4 + [
+    "\t", "\r", "'", "'s", "'S", "'ll", "'ſ", ".", ",", "!", "?", "-", "(", ")", "*", "/", "\\", "\"", "é", "ñ",
+    "ü", "ß", "日", "本", "語", "の", "😀", "👍🏽", "👨‍👩‍👧", "\u200d", "\u0301", "𝐀", "𝐁", "𝟏", "𝟐", "𠀀", "ſ", "Ａ",
+    "ﬁ", "\u00a0", "\u3000", "١", "٢", "<|im_end|>", "<|endoftext|>", "<s>", "</s>", "[INST]", "<|user|>", "<|end|>",
+    "  ", "    ", "\t\t", "  \n"]
+_random = random.Random(7)
+TEXTS += ["".join(_random.choice(ALPHABET) for _ in range(_random.randint(1, 25))) for _ in range(40)]
 # sentencepiece never matches control pieces in text, Srt does (like Hugging Face): leave those texts out there.
 CONTROL_TEXT = ["<s>", "</s>", "<unk>", "[INST]", "[/INST]"]
 
