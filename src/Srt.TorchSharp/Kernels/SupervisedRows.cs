@@ -30,7 +30,7 @@ internal static class SupervisedRows
             throw new ArgumentException($"hidden ({hidden.dtype}) and weight ({weight.dtype}) must have the same dtype.", nameof(weight));
         }
 
-        if (weight.device != hidden.device)
+        if (weight.device_type != hidden.device_type || weight.device_index != hidden.device_index)
         {
             throw new ArgumentException($"hidden ({hidden.device}) and weight ({weight.device}) must be on the same device.", nameof(weight));
         }
