@@ -84,24 +84,26 @@ internal static class LinearCrossEntropyChunks
             // d nll / d logits = softmax − onehot, built in the logits' own memory.
             var gradLogits = logits.sub_(logSumExp.unsqueeze(1)).exp_();
             gradLogits.scatter_add_(1, targetChunk, torch.full(length, 1, -1.0, dtype: accumulate, device: hidden.device));
+
+            // A scalar scale is applied to the small products (C × H, and through addmm's alpha) rather than to the
+            // C × V gradient: one pass over the chunk fewer.
+            double productScale = scale;
             if (rowWeights is not null)
             {
                 gradLogits.mul_(rowWeights.narrow(0, start, length).to(accumulate).mul(scale).unsqueeze(1));
-            }
-            else
-            {
-                gradLogits.mul_(scale);
+                productScale = 1.0;
             }
 
             var gradLogitsInput = lowPrecision ? gradLogits.to(hidden.dtype) : gradLogits;
             if (gradHidden is not null)
             {
-                gradHidden.narrow(0, start, length).copy_(gradLogitsInput.mm(weight));
+                var product = gradLogitsInput.mm(weight);
+                gradHidden.narrow(0, start, length).copy_(productScale == 1.0 ? product : product.mul_(productScale));
             }
 
             if (gradWeightAccumulator is not null)
             {
-                AccumulateWeightGradient(gradWeightAccumulator, gradLogitsInput, hiddenChunk, lowPrecision, vocabulary);
+                AccumulateWeightGradient(gradWeightAccumulator, gradLogitsInput, hiddenChunk, productScale, lowPrecision, vocabulary);
             }
         }
 
@@ -119,11 +121,11 @@ internal static class LinearCrossEntropyChunks
     public static ScalarType AccumulationType(ScalarType inputType) =>
         inputType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
-    private static void AccumulateWeightGradient(Tensor accumulator, Tensor gradLogits, Tensor hiddenChunk, bool lowPrecision, long vocabulary)
+    private static void AccumulateWeightGradient(Tensor accumulator, Tensor gradLogits, Tensor hiddenChunk, double scale, bool lowPrecision, long vocabulary)
     {
         if (!lowPrecision)
         {
-            accumulator.addmm_(gradLogits.t(), hiddenChunk);
+            accumulator.addmm_(gradLogits.t(), hiddenChunk, beta: 1, alpha: scale);
             return;
         }
 
@@ -131,7 +133,7 @@ internal static class LinearCrossEntropyChunks
         {
             using var sliceScope = torch.NewDisposeScope();
             long length = Math.Min(WeightGradientSliceRows, vocabulary - start);
-            accumulator.narrow(0, start, length).add_(gradLogits.narrow(1, start, length).t().mm(hiddenChunk));
+            accumulator.narrow(0, start, length).add_(gradLogits.narrow(1, start, length).t().mm(hiddenChunk), alpha: scale);
         }
     }
 }
