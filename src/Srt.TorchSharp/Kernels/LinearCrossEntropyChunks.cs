@@ -125,7 +125,7 @@ internal static class LinearCrossEntropyChunks
     {
         if (!lowPrecision)
         {
-            accumulator.addmm_(gradLogits.t(), hiddenChunk, beta: 1, alpha: scale);
+            accumulator.addmm_(gradLogits.t(), hiddenChunk, beta: 1, alpha: (float)scale);
             return;
         }
 
