@@ -18,6 +18,9 @@ internal enum ItemOutcome
     /// <summary>Stage 1: the refinement scored below the response.</summary>
     RefinementWorse,
 
+    /// <summary>Stage 1: the response or refinement is empty or holds a line equal to a format heading, so the sequence could not be parsed back.</summary>
+    Unformattable,
+
     /// <summary>Stage 2: the policy's output lacked a part or a self-score, or was cut off.</summary>
     Unparseable,
 

@@ -18,6 +18,7 @@ public sealed class SelfRefinementLoop
     private readonly SelfRefinementOptions _options;
     private readonly ILogger _logger;
     private readonly RunDirectory _run;
+    private readonly SelfRefinementFormat _format;
 
     /// <summary>Initializes a new instance of the <see cref="SelfRefinementLoop"/> class.</summary>
     /// <param name="policy">The model being improved; the trainer updates it in place.</param>
@@ -47,6 +48,7 @@ public sealed class SelfRefinementLoop
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SelfRefinementLoop>();
         _run = new RunDirectory(options.RunDirectory!);
+        _format = new SelfRefinementFormat(options.Format);
     }
 
     /// <summary>Gets the full path of the run directory.</summary>
@@ -65,7 +67,7 @@ public sealed class SelfRefinementLoop
         IReadOnlyList<InstructionItem> list = InstructionItem.Validate(items, nameof(items));
         cancellationToken.ThrowIfCancellationRequested();
         _run.WriteManifest(_options);
-        using var runner = new StageOneRunner(_policy, _critic, _refiner, _options, _run, _logger);
+        using var runner = new StageOneRunner(_policy, _critic, _refiner, _format, _options, _run, _logger);
         return await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
     }
 
@@ -82,7 +84,7 @@ public sealed class SelfRefinementLoop
         IReadOnlyList<InstructionItem> list = InstructionItem.Validate(items, nameof(items));
         cancellationToken.ThrowIfCancellationRequested();
         _run.WriteManifest(_options);
-        using var runner = new StageTwoRunner(_policy, _options, _run, _logger);
+        using var runner = new StageTwoRunner(_policy, _format, _options, _run, _logger);
         return await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
     }
 

@@ -69,6 +69,13 @@ public sealed class SelfRefinementOptions
     /// <value>The default is <see langword="false"/>: chosen = refinement, as the paper describes its pairs.</value>
     public bool IncludeFeedbackInChosen { get; set; }
 
+    /// <summary>
+    /// Gets or sets the headings of the training sequence (response, <c>### Feedback</c>, <c>### Improved Response</c>,
+    /// <c>### Refinement Score</c>). Stage 2 parses the policy's output with the same headings, so keep them between stages.
+    /// </summary>
+    /// <value>The default is the <see cref="SelfRefinementFormatOptions"/> defaults.</value>
+    public SelfRefinementFormatOptions Format { get; set; } = new();
+
     /// <summary>Gets or sets a system message put before every instruction (masked out of the loss), or <see langword="null"/> for none.</summary>
     /// <value>The default is <see langword="null"/>.</value>
     public string? SystemPrompt { get; set; }
@@ -111,6 +118,20 @@ public sealed class SelfRefinementOptions
         if (SystemPrompt is not null && string.IsNullOrWhiteSpace(SystemPrompt))
         {
             throw Invalid(nameof(SystemPrompt), "must be null (no system message) or hold text.");
+        }
+
+        if (Format is null)
+        {
+            throw Invalid(nameof(Format), "must be set (it holds the headings of the training sequence).");
+        }
+
+        try
+        {
+            Format.Validate();
+        }
+        catch (ArgumentException exception)
+        {
+            throw new ArgumentException($"{nameof(SelfRefinementOptions)}.{nameof(Format)}.{exception.ParamName}: {exception.Message}", nameof(Format), exception);
         }
     }
 

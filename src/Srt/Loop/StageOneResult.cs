@@ -24,6 +24,9 @@ public sealed record StageOneResult
     /// <summary>Gets the number of items dropped because the refinement scored below the response.</summary>
     public required int FilteredRefinementWorse { get; init; }
 
+    /// <summary>Gets the number of items dropped because the response or refinement is empty or holds a line equal to a format heading.</summary>
+    public required int FilteredUnformattable { get; init; }
+
     /// <summary>Gets the items whose model call threw, with the reason.</summary>
     public required IReadOnlyList<ItemFailure> Failures { get; init; }
 

@@ -15,6 +15,7 @@ internal sealed class StageOneRunner : IDisposable
     private readonly IPolicyModel _policy;
     private readonly ICritic _critic;
     private readonly IRefiner? _refiner;
+    private readonly SelfRefinementFormat _format;
     private readonly SelfRefinementOptions _options;
     private readonly ILogger _logger;
     private readonly string _folder;
@@ -29,8 +30,9 @@ internal sealed class StageOneRunner : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ExampleRecord> _examples = new(StringComparer.Ordinal);
     private int _critiqued;
 
-    public StageOneRunner(IPolicyModel policy, ICritic critic, IRefiner? refiner, SelfRefinementOptions options, RunDirectory run, ILogger logger)
+    public StageOneRunner(IPolicyModel policy, ICritic critic, IRefiner? refiner, SelfRefinementFormat format, SelfRefinementOptions options, RunDirectory run, ILogger logger)
     {
+        _format = format;
         _policy = policy;
         _critic = critic;
         _refiner = refiner;
@@ -99,6 +101,7 @@ internal sealed class StageOneRunner : IDisposable
             FilteredIncomplete = ledger.Count(ItemOutcome.Incomplete),
             FilteredRefinementUnscored = ledger.Count(ItemOutcome.RefinementUnscored),
             FilteredRefinementWorse = ledger.Count(ItemOutcome.RefinementWorse),
+            FilteredUnformattable = ledger.Count(ItemOutcome.Unformattable),
             Failures = ledger.OrderedFailures(),
             GeneratedThisRun = counters.GeneratedThisRun,
             CriticCalls = counters.CriticCalls,
@@ -216,6 +219,12 @@ internal sealed class StageOneRunner : IDisposable
         ResponseRecord response = ResponseOf(id);
         bool mayCall = ledger.MayCall(id, _options.RetryFailedItems);
         var calls = new CriticCalls(id, ledger, cancellationToken);
+        if (StageOneChecks.FormatProblem(_format, response.Response) is string problem)
+        {
+            // Checked before any critic call: such a response can never become a training sequence.
+            ledger.Settle(id, ItemOutcome.Unformattable, StagePhase.Generating, problem);
+            return;
+        }
 
         if (!_critiques.TryGetValue(id, out CritiqueRecord? critique))
         {
@@ -240,7 +249,7 @@ internal sealed class StageOneRunner : IDisposable
         }
 
         Feedback feedback = critique.Feedback;
-        string? refinement = NonBlank(critique.ImprovedResponse);
+        string? refinement = StageOneChecks.NonBlank(critique.ImprovedResponse);
         if (refinement is null && feedback.IsComplete && _refiner is not null)
         {
             if (!_refinements.TryGetValue(id, out RefinementRecord? stored))
@@ -263,12 +272,12 @@ internal sealed class StageOneRunner : IDisposable
                 ledger.Counters.AddTokens(stored.Usage);
             }
 
-            refinement = NonBlank(stored.Text);
+            refinement = StageOneChecks.NonBlank(stored.Text);
         }
 
         if (!feedback.IsComplete || refinement is null)
         {
-            ledger.Settle(id, ItemOutcome.Incomplete, StagePhase.Critiquing, MissingParts(feedback, refinement), feedback.Score);
+            ledger.Settle(id, ItemOutcome.Incomplete, StagePhase.Critiquing, StageOneChecks.MissingParts(feedback, refinement), feedback.Score);
             return;
         }
 
@@ -311,39 +320,21 @@ internal sealed class StageOneRunner : IDisposable
             }
         }
 
-        IReadOnlyList<SequenceSegment> completion = SelfRefinementFormat.BuildCompletion(response.Response, feedback, refinement, refinementScore, _options.IncludeFeedbackInStageOne);
+        IReadOnlyList<SequenceSegment> completion;
+        try
+        {
+            completion = _format.BuildCompletion(response.Response, feedback, refinement, refinementScore, _options.IncludeFeedbackInStageOne);
+        }
+        catch (ArgumentException exception)
+        {
+            ledger.Settle(id, ItemOutcome.Unformattable, StagePhase.Scoring, exception.Message, feedback.Score, refinementScore);
+            return;
+        }
+
         _examples[id] = new ExampleRecord(id, _options.SystemPrompt, item.Instruction, completion);
         ledger.Settle(id, ItemOutcome.Kept, _options.FilterByRefinementScore ? StagePhase.Scoring : StagePhase.Critiquing, null, feedback.Score, refinementScore);
     }
 
     private static SupervisedExample ToSupervisedExample(ExampleRecord example) =>
         new(example.Id, PolicyPrompt.Create(example.SystemPrompt, example.Instruction), example.Completion);
-
-    private static string? NonBlank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
-
-    private static string MissingParts(Feedback feedback, string? refinement)
-    {
-        var missing = new List<string>(4);
-        if (feedback.Weaknesses.Count == 0)
-        {
-            missing.Add("weaknesses");
-        }
-
-        if (feedback.Suggestions.Count == 0)
-        {
-            missing.Add("suggestions");
-        }
-
-        if (feedback.Score is null)
-        {
-            missing.Add("score");
-        }
-
-        if (refinement is null)
-        {
-            missing.Add("improved response");
-        }
-
-        return "missing " + string.Join(", ", missing);
-    }
 }

@@ -13,6 +13,7 @@ internal sealed class StageTwoRunner : IDisposable
     private const int Stage = 2;
     private readonly IPolicyModel _policy;
     private readonly SelfRefinementOptions _options;
+    private readonly SelfRefinementFormat _format;
     private readonly ILogger _logger;
     private readonly string _folder;
     private readonly JsonlStore<PolicyOutputRecord> _outputStore;
@@ -20,8 +21,9 @@ internal sealed class StageTwoRunner : IDisposable
     private readonly Dictionary<string, PairRecord> _pairs = new(StringComparer.Ordinal);
     private int _ties;
 
-    public StageTwoRunner(IPolicyModel policy, SelfRefinementOptions options, RunDirectory run, ILogger logger)
+    public StageTwoRunner(IPolicyModel policy, SelfRefinementFormat format, SelfRefinementOptions options, RunDirectory run, ILogger logger)
     {
+        _format = format;
         _policy = policy;
         _options = options;
         _logger = logger;
@@ -124,10 +126,9 @@ internal sealed class StageTwoRunner : IDisposable
             return;
         }
 
-        if (!SelfRefinementFormat.TryParse(output.Text, out SelfRefinementOutput? parsed) || parsed is null
-            || string.IsNullOrWhiteSpace(parsed.Response) || string.IsNullOrWhiteSpace(parsed.Refinement))
+        if (!_format.TryParse(output.Text, out SelfRefinementOutput? parsed))
         {
-            ledger.Settle(id, ItemOutcome.Unparseable, StagePhase.Parsing, "no response, feedback and improved response found");
+            ledger.Settle(id, ItemOutcome.Unparseable, StagePhase.Parsing, "no response and refinement found around an improved-response heading");
             return;
         }
 
@@ -153,10 +154,9 @@ internal sealed class StageTwoRunner : IDisposable
             return;
         }
 
-        // Chosen is the refinement alone unless configured otherwise; rejected is always the first answer alone.
-        string chosen = _options.IncludeFeedbackInChosen
-            ? string.Concat(SelfRefinementFormat.BuildCompletion(parsed.Response, parsed.Feedback, parsed.Refinement, after).Select(segment => segment.Text))
-            : parsed.Refinement;
+        // Chosen is the refinement alone unless configured otherwise (then the model's whole self-refinement, as it
+        // wrote it); rejected is always the first answer alone.
+        string chosen = _options.IncludeFeedbackInChosen ? output.Text.Trim() : parsed.Refinement;
         _pairs[id] = new PairRecord(id, _options.SystemPrompt, item.Instruction, chosen, parsed.Response, before, after);
         ledger.Settle(id, ItemOutcome.Kept, StagePhase.Parsing, tie ? "tie kept" : null, before, after);
     }

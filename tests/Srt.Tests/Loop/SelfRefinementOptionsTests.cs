@@ -62,4 +62,16 @@ public sealed class SelfRefinementOptionsTests
         Assert.Contains("MaxConcurrentCriticCalls", error.Message, StringComparison.Ordinal);
         harness.Dispose();
     }
+
+    [Fact]
+    public void Validate_BadFormatHeading_MessageNamesIt()
+    {
+        var options = new SelfRefinementOptions { RunDirectory = "run" };
+        options.Format.RefinementHeading = options.Format.FeedbackHeading;
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal("Format", error.ParamName);
+        Assert.Contains("SelfRefinementOptions.Format.", error.Message, StringComparison.Ordinal);
+    }
 }

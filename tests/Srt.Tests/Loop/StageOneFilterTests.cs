@@ -114,4 +114,21 @@ public sealed class StageOneFilterTests
             harness.Critic.Requests.Where(request => !request.IncludeImprovedResponse).Select(request => request.Response).Order());
         Assert.Equal(2, harness.Folder.Lines("stage1", "refinements.jsonl").Length);
     }
+
+    [Fact]
+    public async Task RunStageOne_ResponseEmptyOrHoldingHeading_DroppedBeforeAnyCriticCall()
+    {
+        using var harness = new LoopHarness();
+        harness.Policy.Answer = instruction => new PolicyCompletion(
+            instruction.EndsWith(" 0", StringComparison.Ordinal) ? "   "
+            : instruction.EndsWith(" 1", StringComparison.Ordinal) ? "Text\n### Improved Response\nmore"
+            : "fine answer");
+
+        StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(3));
+
+        Assert.Equal(2, result.FilteredUnformattable);
+        Assert.Equal(1, result.Kept);
+        Assert.Equal(2, harness.Critic.Requests.Count);
+        Assert.Contains("the response is empty", File.ReadAllText(harness.Folder.File("stage1", "outcomes.jsonl")), StringComparison.Ordinal);
+    }
 }

@@ -90,7 +90,7 @@ public sealed class StageTwoTests
         string[] outcomes = harness.Folder.Lines("stage2", "outcomes.jsonl");
         Assert.Equal(6, outcomes.Length);
         Assert.Contains("\"outcome\":\"unparseable\"", outcomes[3], StringComparison.Ordinal);
-        Assert.Contains("no response, feedback and improved response found", outcomes[3], StringComparison.Ordinal);
+        Assert.Contains("no response and refinement found", outcomes[3], StringComparison.Ordinal);
         Assert.Contains("cut off", outcomes[4], StringComparison.Ordinal);
         Assert.Equal(2, harness.Folder.Lines("stage2", "pairs.jsonl").Length);
         Assert.Equal(6, harness.Folder.Lines("stage2", "outputs.jsonl").Length);

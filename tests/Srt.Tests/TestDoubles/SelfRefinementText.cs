@@ -4,5 +4,5 @@ namespace Srt.Tests.TestDoubles;
 internal static class SelfRefinementText
 {
     public static string Of(string response, int? responseScore, string refinement, int? refinementScore) =>
-        string.Concat(SelfRefinementFormat.BuildCompletion(response, Critiques.Feedback(responseScore), refinement, refinementScore).Select(segment => segment.Text));
+        SelfRefinementFormat.Default.Format(response, Critiques.Feedback(responseScore), refinement, refinementScore);
 }
