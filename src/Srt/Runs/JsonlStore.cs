@@ -178,7 +178,7 @@ public sealed class JsonlStore<T> : IDisposable
             {
                 TryDeserialize(span, out _, out error);
                 throw new InvalidDataException(
-                    $"{FilePath}({lineNumber}): line {lineNumber} is not a valid {typeof(T).Name} record: {error}");
+                    $"{FilePath}({lineNumber}): line {lineNumber} is not a valid {typeof(T).Name}: {error}");
             }
 
             lineStart = next;

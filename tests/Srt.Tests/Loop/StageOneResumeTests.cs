@@ -136,4 +136,30 @@ public sealed class StageOneResumeTests
         Assert.Equal(1000, result.CriticCalls);
         Assert.InRange(harness.Critic.MaxInFlight, 2, 8);
     }
+
+    [Fact]
+    public async Task RunStageOne_CancelledWhileCallsHang_StopsPromptly()
+    {
+        using var harness = new LoopHarness();
+        using var cancellation = new CancellationTokenSource();
+        int started = 0;
+        harness.Critic.CritiqueAsyncCallback = async (request, token) =>
+        {
+            if (Interlocked.Increment(ref started) == 8)
+            {
+                cancellation.CancelAfter(50);
+            }
+
+            await Task.Delay(Timeout.Infinite, token);
+            return Critiques.Complete(4, "r");
+        };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(100), cancellationToken: cancellation.Token));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.Equal(8, started);
+        Assert.Empty(harness.Folder.Lines("stage1", "failures.jsonl"));
+        Assert.True(harness.Folder.Lines("stage1", "responses.jsonl").Length >= 8);
+    }
 }
