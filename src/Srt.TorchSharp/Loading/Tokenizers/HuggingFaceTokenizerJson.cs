@@ -15,7 +15,7 @@ internal sealed record HuggingFaceTokenizerJson(
     /// </summary>
     public static HuggingFaceTokenizerJson Load(string path)
     {
-        string fileName = Path.GetFileName(path);
+        string fileName = path; // errors name the whole path
         JsonDocument document;
         try
         {
@@ -55,7 +55,7 @@ internal sealed record HuggingFaceTokenizerJson(
                     throw new NotSupportedException($"'{path}': pre_tokenizer must be ByteLevel, optionally after Split steps, or Metaspace.");
                 }
 
-                var inner = BpeTokenizer.Create(new BpeOptions(vocabulary) { Merges = merges, ByteLevel = true });
+                var inner = CreateBpe(new BpeOptions(vocabulary) { Merges = merges, ByteLevel = true }, path);
                 codec = new ByteLevelBpeCodec(
                     inner, vocabulary, splits, useGpt2Regex: JsonFields.OptionalBool(byteLevel, "use_regex", true), normalizer,
                     JsonFields.OptionalBool(byteLevel, "add_prefix_space", false), ignoreMerges);
@@ -67,7 +67,7 @@ internal sealed record HuggingFaceTokenizerJson(
                     throw new NotSupportedException($"'{path}': pre_tokenizer must be ByteLevel, optionally after Split steps, or Metaspace.");
                 }
 
-                codec = CreateMetaspaceCodec(model, vocabulary, merges, normalizer, steps.Count == 1 ? steps[0] : default, root);
+                codec = CreateMetaspaceCodec(path, model, vocabulary, merges, normalizer, steps.Count == 1 ? steps[0] : default, root);
             }
 
             return new HuggingFaceTokenizerJson(codec, added, prefix, suffix);
@@ -75,7 +75,7 @@ internal sealed record HuggingFaceTokenizerJson(
     }
 
     private static MetaspaceBpeCodec CreateMetaspaceCodec(
-        JsonElement model, Dictionary<string, int> vocabulary, List<string> merges,
+        string path, JsonElement model, Dictionary<string, int> vocabulary, List<string> merges,
         TextNormalizer normalizer, JsonElement metaspace, JsonElement root)
     {
         var prepend = MetaspacePrepend.Never;
@@ -105,7 +105,7 @@ internal sealed record HuggingFaceTokenizerJson(
             FuseUnknownTokens = JsonFields.OptionalBool(model, "fuse_unk", false),
         };
         return new MetaspaceBpeCodec(
-            BpeTokenizer.Create(options), vocabulary, normalizer, prepend,
+            CreateBpe(options, path), vocabulary, normalizer, prepend,
             replaceSpaces: metaspace.ValueKind != JsonValueKind.Undefined,
             splitOnMetaspace: metaspace.ValueKind != JsonValueKind.Undefined && JsonFields.OptionalBool(metaspace, "split", true),
             byteFallback: JsonFields.OptionalBool(model, "byte_fallback", false),
@@ -220,6 +220,18 @@ internal sealed record HuggingFaceTokenizerJson(
         }
 
         return (prefix, suffix);
+    }
+
+    private static BpeTokenizer CreateBpe(BpeOptions options, string path)
+    {
+        try
+        {
+            return BpeTokenizer.Create(options);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            throw new InvalidDataException($"'{path}': Microsoft.ML.Tokenizers rejected the BPE vocabulary or merges: {e.Message}", e);
+        }
     }
 
     /// <summary>The pre-tokenizer as a flat list of steps (a Sequence unrolled); unknown step types are refused.</summary>
