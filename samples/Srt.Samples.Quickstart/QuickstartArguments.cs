@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace Srt.Samples.Quickstart;
+
+/// <summary>The command line: <c>[--quick] [--fresh] [--seed N] [--run-dir PATH]</c>.</summary>
+internal sealed record QuickstartArguments(string RunDirectory, int Seed, bool Quick, bool Fresh, bool Help)
+{
+    public const string Usage =
+        "Usage: dotnet run --project samples/Srt.Samples.Quickstart -- [--quick] [--fresh] [--seed N] [--run-dir PATH]\n" +
+        "  --quick     tiny sizes: a smoke run of a minute or two (CI runs it)\n" +
+        "  --fresh     delete the run directory first (otherwise a rerun continues where the last one stopped)\n" +
+        "  --seed N    seed of the data, the model and sampling (default 1)\n" +
+        "  --run-dir   the run directory (default runs/quickstart, or runs/quickstart-quick with --quick)";
+
+    public static QuickstartArguments Parse(IReadOnlyList<string> args)
+    {
+        string? runDirectory = null;
+        int seed = 1;
+        bool quick = false, fresh = false, help = false;
+        for (int i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--fresh":
+                    fresh = true;
+                    break;
+                case "--help" or "-h":
+                    help = true;
+                    break;
+                case "--seed":
+                    string value = Value(args, ref i);
+                    if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))
+                    {
+                        throw new ArgumentException($"--seed needs a whole number, not '{value}'.");
+                    }
+
+                    break;
+                case "--run-dir":
+                    runDirectory = Value(args, ref i);
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown argument '{args[i]}'.");
+            }
+        }
+
+        runDirectory ??= Path.Combine("runs", quick ? "quickstart-quick" : "quickstart");
+        return new QuickstartArguments(runDirectory, seed, quick, fresh, help);
+    }
+
+    private static string Value(IReadOnlyList<string> args, ref int i)
+    {
+        if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{args[i]} needs a value.");
+        }
+
+        return args[++i];
+    }
+}

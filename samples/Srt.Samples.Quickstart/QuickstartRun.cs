@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using Srt.TorchSharp;
+using Srt.TorchSharp.ChatTemplates;
+using Srt.TorchSharp.Loading.Tokenizers;
+using Srt.TorchSharp.Modeling;
+using Srt.TorchSharp.Training;
+
+namespace Srt.Samples.Quickstart;
+
+/// <summary>
+/// The whole quickstart over one run directory: pretrain a tiny base policy, evaluate it, run stage 1 and stage 2 of
+/// Self-Refinement Tuning through <see cref="SelfRefinementLoop"/> and <see cref="TorchSharpTrainer"/>, run the
+/// "refinements only" ablation from the same base with the same stage-1 budget, and evaluate every model on the
+/// held-out set. Every step stores its result, so a rerun continues where the last one stopped.
+/// </summary>
+internal sealed class QuickstartRun(string runDirectory, QuickstartSettings settings, int seed, RunProgress progress)
+{
+    private const int StageOneMaxNewTokens = 12;
+    private const int SelfRefinementMaxNewTokens = 160;
+    private readonly ModelStore _models = new(runDirectory);
+    private readonly QuickstartData _data = QuickstartData.Create(settings, seed);
+    private readonly SumCritic _critic = new();
+
+    /// <summary>Gets the seconds each step took in this run (resumed steps take about none).</summary>
+    public Dictionary<string, double> Seconds { get; } = [];
+
+    public StageOneResult? StageOne { get; private set; }
+
+    public StageOneResult? Ablation { get; private set; }
+
+    public StageTwoResult? StageTwo { get; private set; }
+
+    public async Task<IReadOnlyList<Evaluation>> RunAsync(CancellationToken cancellationToken)
+    {
+        await Timed("pretraining", () => PretrainBaseAsync(cancellationToken));
+        var evaluations = new List<Evaluation> { await EvaluateAsync("base", cancellationToken) };
+
+        string srt = Path.Combine(runDirectory, "srt");
+        StageOne = await Timed("stage 1", () => StageOneAsync(srt, "stage1", includeFeedback: true, cancellationToken));
+        evaluations.Add(await EvaluateAsync("stage1", cancellationToken));
+
+        // The ablation answers the same instructions from the same base with the same seed: reuse the stored
+        // responses (the run directory's resume path) instead of generating them again.
+        string ablation = Path.Combine(runDirectory, "ablation");
+        CopyResponses(srt, ablation);
+        Ablation = await Timed("ablation", () => StageOneAsync(ablation, "ablation", includeFeedback: false, cancellationToken));
+        evaluations.Add(await EvaluateAsync("ablation", cancellationToken));
+
+        StageTwo = await Timed("stage 2", () => StageTwoAsync(srt, cancellationToken));
+        evaluations.Add(await EvaluateAsync("stage2", cancellationToken));
+        return evaluations;
+    }
+
+    /// <summary>The loop settings; <paramref name="includeFeedback"/> false is the paper's "refinements only" ablation.</summary>
+    public SelfRefinementOptions LoopOptions(string folder, bool includeFeedback) => new()
+    {
+        RunDirectory = folder,
+        Seed = seed,
+        MaxNewTokens = StageOneMaxNewTokens,
+        StageTwoMaxNewTokens = SelfRefinementMaxNewTokens,
+        GenerationBatchSize = 100,
+        IncludeFeedbackInStageOne = includeFeedback,
+    };
+
+    private async Task PretrainBaseAsync(CancellationToken cancellationToken)
+    {
+        if (_models.Exists("base"))
+        {
+            progress.Resumed("pretrain the base policy");
+            return;
+        }
+
+        string tokenizerFolder = Path.Combine(_models.Root, "tokenizer");
+        TinyTokenizer.Write(tokenizerFolder);
+        ModelTokenizer tokenizer = ModelTokenizer.FromPretrained(tokenizerFolder);
+        int endOfTurn = tokenizer.TokenToId("<|im_end|>") ?? throw new InvalidOperationException("The tokenizer lacks <|im_end|>.");
+        int pad = tokenizer.TokenToId("<|endoftext|>") ?? endOfTurn;
+        int vocabulary = (tokenizer.VocabularySize + 63) / 64 * 64; // a round size for the matmuls
+        using LlamaForCausalLM model = LlamaForCausalLM.Create(settings.ModelConfig(vocabulary, endOfTurn, pad), seed: seed);
+        var trainer = new TorchSharpTrainer(model, tokenizer, ChatTemplate.Get(ModelStore.ChatTemplateName, tokenizer.EosToken), settings.Pretraining(seed));
+        var request = new SupervisedTrainingRequest(_data.PretrainingExamples())
+        {
+            OutputDirectory = Path.Combine(_models.Root, "base-training"),
+            Name = "pretraining",
+        };
+        await trainer.TrainSupervisedAsync(request, progress.Training("pretrain the base policy"), cancellationToken);
+        _models.Save(model, "base");
+    }
+
+    private async Task<StageOneResult> StageOneAsync(string folder, string modelName, bool includeFeedback, CancellationToken cancellationToken)
+    {
+        using CausalLanguageModel model = _models.Load("base");
+        var loop = CreateLoop(model, LoopOptions(folder, includeFeedback));
+        StageOneResult result = await loop.RunStageOneAsync(
+            QuickstartData.Items("s1", _data.StageOne), progress.Stage(includeFeedback ? "stage 1" : "ablation: refinements only"), cancellationToken);
+        SaveTrained(model, modelName, result.TrainingResumed);
+
+        return result;
+    }
+
+    private async Task<StageTwoResult> StageTwoAsync(string folder, CancellationToken cancellationToken)
+    {
+        using CausalLanguageModel model = _models.Load("stage1");
+        var loop = CreateLoop(model, LoopOptions(folder, includeFeedback: true));
+        StageTwoResult result = await loop.RunStageTwoAsync(QuickstartData.Items("s2", _data.StageTwo), progress.Stage("stage 2"), cancellationToken);
+        SaveTrained(model, "stage2", result.TrainingResumed);
+
+        return result;
+    }
+
+    // The loop skips training a rerun finds done; the weights it trained then are in the model folder.
+    private void SaveTrained(CausalLanguageModel model, string name, bool trainingResumed)
+    {
+        if (!trainingResumed)
+        {
+            _models.Save(model.Model, name);
+        }
+        else if (!_models.Exists(name))
+        {
+            throw new InvalidOperationException(
+                $"The run directory says {name} training finished, but '{_models.PathOf(name)}' is missing; start over with --fresh.");
+        }
+    }
+
+    private SelfRefinementLoop CreateLoop(CausalLanguageModel model, SelfRefinementOptions options)
+    {
+        var policy = new TorchSharpPolicyModel(model, new TorchSharpPolicyModelOptions { BatchSize = 100 });
+        var trainer = new TorchSharpTrainer(model.Model, model.Tokenizer, model.ChatTemplate, settings.StageOne(seed), settings.StageTwo(seed));
+        return new SelfRefinementLoop(policy, _critic, trainer, options, refiner: _critic);
+    }
+
+    private async Task<Evaluation> EvaluateAsync(string name, CancellationToken cancellationToken)
+    {
+        string path = Path.Combine(runDirectory, "eval", name + ".json");
+        string label = $"evaluate {name} on {_data.HeldOut.Count} held-out sums";
+        if (Evaluation.Read(path, _data.HeldOut.Count) is { } stored)
+        {
+            progress.Resumed(label);
+            return stored;
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        using CausalLanguageModel model = _models.Load(name);
+        var bar = progress.Items(label, _data.HeldOut.Count);
+        Evaluation evaluation = await Evaluation.RunAsync(name, model, _data.HeldOut, SelfRefinementMaxNewTokens, done => bar.Value = done, cancellationToken);
+        evaluation.Write(path);
+        Seconds["evaluate " + name] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return evaluation;
+    }
+
+    private static void CopyResponses(string from, string to)
+    {
+        string source = Path.Combine(from, "stage1", "responses.jsonl");
+        string target = Path.Combine(to, "stage1", "responses.jsonl");
+        if (File.Exists(source) && !File.Exists(target))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(source, target);
+        }
+    }
+
+    private async Task<T> Timed<T>(string name, Func<Task<T>> step)
+    {
+        var start = Stopwatch.GetTimestamp();
+        T result = await step();
+        Seconds[name] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return result;
+    }
+
+    private Task Timed(string name, Func<Task> step) => Timed(name, async () =>
+    {
+        await step();
+        return true;
+    });
+}

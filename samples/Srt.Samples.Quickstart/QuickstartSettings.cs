@@ -1,0 +1,87 @@
+using Srt.TorchSharp.Modeling;
+using Srt.TorchSharp.Training;
+
+namespace Srt.Samples.Quickstart;
+
+/// <summary>Sizes and schedules of one quickstart run: the default (a few minutes) or <c>--quick</c> (a smoke run).</summary>
+internal sealed record QuickstartSettings
+{
+    public required string Name { get; init; }
+
+    public required int HiddenSize { get; init; }
+
+    public required int Layers { get; init; }
+
+    public required int Heads { get; init; }
+
+    /// <summary>Demonstrations the base model is pretrained on (direct answers only, no feedback).</summary>
+    public required int PretrainingExamples { get; init; }
+
+    public required int PretrainingEpochs { get; init; }
+
+    public required int StageOneItems { get; init; }
+
+    public required int StageTwoItems { get; init; }
+
+    public required int HeldOutItems { get; init; }
+
+    public int StageOneEpochs { get; init; } = 4;
+
+    public int StageTwoEpochs { get; init; } = 2;
+
+    public static QuickstartSettings Default { get; } = new()
+    {
+        Name = "default", HiddenSize = 128, Layers = 4, Heads = 4, PretrainingExamples = 4000, PretrainingEpochs = 2,
+        StageOneItems = 400, StageTwoItems = 400, HeldOutItems = 200,
+    };
+
+    public static QuickstartSettings Quick { get; } = new()
+    {
+        Name = "quick", HiddenSize = 64, Layers = 2, Heads = 2, PretrainingExamples = 256, PretrainingEpochs = 1,
+        StageOneItems = 32, StageTwoItems = 32, HeldOutItems = 32, StageOneEpochs = 1, StageTwoEpochs = 1,
+    };
+
+    /// <summary>The Llama architecture of the policy.</summary>
+    public LlamaConfig ModelConfig(int vocabularySize, int endOfTurnId, int padId) => new()
+    {
+        VocabSize = vocabularySize,
+        HiddenSize = HiddenSize,
+        IntermediateSize = HiddenSize * 3,
+        NumHiddenLayers = Layers,
+        NumAttentionHeads = Heads,
+        MaxPositionEmbeddings = 512,
+        TieWordEmbeddings = true,
+        EosTokenIds = [endOfTurnId],
+        PadTokenId = padId,
+        TorchDtype = "float32",
+    };
+
+    /// <summary>Pretraining of the base model: plain SFT on demonstrations.</summary>
+    public TorchSharpTrainerOptions Pretraining(int seed) => Common(seed, learningRate: 3e-3, epochs: PretrainingEpochs, batch: 32);
+
+    /// <summary>Stage 1: SFT on response → feedback → refinement (the paper's recipe, scaled to a tiny model).</summary>
+    public TorchSharpTrainerOptions StageOne(int seed) => Common(seed, learningRate: 1e-3, epochs: StageOneEpochs, batch: 16);
+
+    /// <summary>Stage 2: DPO on the model's own pairs.</summary>
+    public TorchSharpTrainerOptions StageTwo(int seed)
+    {
+        TorchSharpTrainerOptions options = Common(seed, learningRate: 2e-4, epochs: StageTwoEpochs, batch: 16);
+        options.DpoBeta = 0.1;
+        return options;
+    }
+
+    private static TorchSharpTrainerOptions Common(int seed, double learningRate, int epochs, int batch) => new()
+    {
+        LearningRate = learningRate,
+        Epochs = epochs,
+        GlobalBatchSize = batch,
+        MicroBatchSize = batch,
+        WarmupRatio = 0.1,
+        WeightDecay = 0.01,
+        MaxSequenceLength = 256,
+        Seed = seed,
+        SaveSteps = 0,
+        SaveTotalLimit = 1,
+        LengthBucketBatches = 1,
+    };
+}
