@@ -2,20 +2,21 @@ using System.Globalization;
 
 namespace Srt.Samples.Quickstart;
 
-/// <summary>The command line: <c>[--quick] [--fresh] [--seed N] [--run-dir PATH]</c>.</summary>
-internal sealed record QuickstartArguments(string RunDirectory, int Seed, bool Quick, bool Fresh, bool Help)
+/// <summary>The command line: <c>[--quick] [--fresh] [--seed N] [--threads N] [--run-dir PATH]</c>.</summary>
+internal sealed record QuickstartArguments(string RunDirectory, int Seed, bool Quick, bool Fresh, bool Help, int Threads)
 {
     public const string Usage =
-        "Usage: dotnet run --project samples/Srt.Samples.Quickstart -- [--quick] [--fresh] [--seed N] [--run-dir PATH]\n" +
+        "Usage: dotnet run --project samples/Srt.Samples.Quickstart -- [--quick] [--fresh] [--seed N] [--threads N] [--run-dir PATH]\n" +
         "  --quick     tiny sizes: a smoke run of a minute or two (CI runs it)\n" +
         "  --fresh     delete the run directory first (otherwise a rerun continues where the last one stopped)\n" +
         "  --seed N    seed of the data, the model and sampling (default 1)\n" +
+        "  --threads N torch CPU threads (default 1: a model this small gains little from more)\n" +
         "  --run-dir   the run directory (default runs/quickstart, or runs/quickstart-quick with --quick)";
 
     public static QuickstartArguments Parse(IReadOnlyList<string> args)
     {
         string? runDirectory = null;
-        int seed = 1;
+        int seed = 1, threads = 1;
         bool quick = false, fresh = false, help = false;
         for (int i = 0; i < args.Count; i++)
         {
@@ -38,6 +39,14 @@ internal sealed record QuickstartArguments(string RunDirectory, int Seed, bool Q
                     }
 
                     break;
+                case "--threads":
+                    string count = Value(args, ref i);
+                    if (!int.TryParse(count, NumberStyles.Integer, CultureInfo.InvariantCulture, out threads) || threads < 1)
+                    {
+                        throw new ArgumentException($"--threads needs a whole number ≥ 1, not '{count}'.");
+                    }
+
+                    break;
                 case "--run-dir":
                     runDirectory = Value(args, ref i);
                     break;
@@ -47,7 +56,7 @@ internal sealed record QuickstartArguments(string RunDirectory, int Seed, bool Q
         }
 
         runDirectory ??= Path.Combine("runs", quick ? "quickstart-quick" : "quickstart");
-        return new QuickstartArguments(runDirectory, seed, quick, fresh, help);
+        return new QuickstartArguments(runDirectory, seed, quick, fresh, help, threads);
     }
 
     private static string Value(IReadOnlyList<string> args, ref int i)

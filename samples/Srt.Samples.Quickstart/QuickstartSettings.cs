@@ -29,10 +29,13 @@ internal sealed record QuickstartSettings
 
     public int StageTwoEpochs { get; init; } = 2;
 
+    /// <summary>Gets the torch CPU threads of training (generation uses the process setting).</summary>
+    public int Threads { get; init; } = 1;
+
     public static QuickstartSettings Default { get; } = new()
     {
-        Name = "default", HiddenSize = 128, Layers = 4, Heads = 4, PretrainingExamples = 4000, PretrainingEpochs = 2,
-        StageOneItems = 400, StageTwoItems = 400, HeldOutItems = 200,
+        Name = "default", HiddenSize = 128, Layers = 4, Heads = 4, PretrainingExamples = 4000, PretrainingEpochs = 3,
+        StageOneItems = 800, StageTwoItems = 400, HeldOutItems = 200,
     };
 
     public static QuickstartSettings Quick { get; } = new()
@@ -60,7 +63,7 @@ internal sealed record QuickstartSettings
     public TorchSharpTrainerOptions Pretraining(int seed) => Common(seed, learningRate: 3e-3, epochs: PretrainingEpochs, batch: 32);
 
     /// <summary>Stage 1: SFT on response → feedback → refinement (the paper's recipe, scaled to a tiny model).</summary>
-    public TorchSharpTrainerOptions StageOne(int seed) => Common(seed, learningRate: 1e-3, epochs: StageOneEpochs, batch: 16);
+    public TorchSharpTrainerOptions StageOne(int seed) => Common(seed, learningRate: 3e-3, epochs: StageOneEpochs, batch: 16);
 
     /// <summary>Stage 2: DPO on the model's own pairs.</summary>
     public TorchSharpTrainerOptions StageTwo(int seed)
@@ -70,7 +73,7 @@ internal sealed record QuickstartSettings
         return options;
     }
 
-    private static TorchSharpTrainerOptions Common(int seed, double learningRate, int epochs, int batch) => new()
+    private TorchSharpTrainerOptions Common(int seed, double learningRate, int epochs, int batch) => new()
     {
         LearningRate = learningRate,
         Epochs = epochs,
@@ -83,5 +86,6 @@ internal sealed record QuickstartSettings
         SaveSteps = 0,
         SaveTotalLimit = 1,
         LengthBucketBatches = 1,
+        Threads = Threads,
     };
 }
