@@ -26,8 +26,7 @@ internal sealed class QuickstartData
     public IReadOnlyList<SumProblem> StageTwo { get; }
 
     /// <summary>
-    /// Gets the base model's demonstrations: half two-number sums answered with their equation (<c>12+9=21</c>, the
-    /// step the feedback's running totals are made of), half sums of 3 or 4 numbers answered with the bare result.
+    /// Gets the problems of the base model's demonstrations (see <see cref="PretrainingExamples"/>).
     /// </summary>
     public IReadOnlyList<SumProblem> Pretraining { get; }
 
@@ -56,7 +55,7 @@ internal sealed class QuickstartData
         var pretraining = new List<SumProblem>(settings.PretrainingExamples);
         while (pretraining.Count < settings.PretrainingExamples)
         {
-            SumProblem problem = pretraining.Count % 2 == 0 ? SumProblem.Draw(random, 2, firstMax: 36) : SumProblem.Draw(random, random.Next(3, 5));
+            SumProblem problem = pretraining.Count % 3 == 0 ? SumProblem.Draw(random, 2, firstMax: 36) : SumProblem.Draw(random, random.Next(3, 5));
             if (!used.Contains(problem.Instruction))
             {
                 pretraining.Add(problem);
@@ -66,16 +65,24 @@ internal sealed class QuickstartData
         return new QuickstartData(heldOut, stageOne, stageTwo, pretraining);
     }
 
-    /// <summary>The demonstration answer of a pretraining problem.</summary>
-    public static string Demonstration(SumProblem problem) =>
-        problem.Terms.Count == 2 ? $"{problem.RunningTotals}" : problem.Sum.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>The pretraining examples as supervised sequences (the answer only carries loss).</summary>
+    /// <summary>
+    /// The base model's demonstrations, a stand-in for what a pretrained LLM already knows: every third a two-number
+    /// sum answered with its equation (<c>Add 12+9</c> → <c>12+9=21</c>); the others alternate between a sum of 3 or 4
+    /// numbers answered in one shot (<c>Add 7+5+9</c> → <c>21</c>) and, when asked for them, its running totals
+    /// (<c>Running totals of 7+5+9</c> → <c>7+5=12, 12+9=21</c>). So the base can work step by step but answers a sum in
+    /// one shot, and often wrongly; the critic's feedback shows it the running totals where it went wrong.
+    /// </summary>
     public IReadOnlyList<SupervisedExample> PretrainingExamples() =>
-        Pretraining.Select((problem, i) => new SupervisedExample(
-            $"demo-{i:D5}",
-            [new ChatMessage(ChatRole.User, problem.Instruction)],
-            [new SequenceSegment(Demonstration(problem), true, SegmentKind.Response)])).ToList();
+        Pretraining.Select((problem, i) =>
+        {
+            bool steps = problem.Terms.Count == 2 || i % 3 == 2;
+            string instruction = problem.Terms.Count > 2 && steps ? "Running totals of " + string.Join('+', problem.Terms) : problem.Instruction;
+            string answer = steps ? problem.RunningTotals : problem.Sum.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return new SupervisedExample(
+                $"demo-{i:D5}",
+                [new ChatMessage(ChatRole.User, instruction)],
+                [new SequenceSegment(answer, true, SegmentKind.Response)]);
+        }).ToList();
 
     /// <summary>Loop items with stable ids.</summary>
     public static IEnumerable<InstructionItem> Items(string prefix, IReadOnlyList<SumProblem> problems) =>

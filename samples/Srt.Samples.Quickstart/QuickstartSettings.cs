@@ -34,7 +34,7 @@ internal sealed record QuickstartSettings
 
     public static QuickstartSettings Default { get; } = new()
     {
-        Name = "default", HiddenSize = 128, Layers = 4, Heads = 4, PretrainingExamples = 4000, PretrainingEpochs = 3,
+        Name = "default", HiddenSize = 128, Layers = 4, Heads = 4, PretrainingExamples = 6000, PretrainingEpochs = 3,
         StageOneItems = 800, StageTwoItems = 400, HeldOutItems = 200,
     };
 
