@@ -35,7 +35,7 @@ internal sealed record QuickstartSettings
     public static QuickstartSettings Default { get; } = new()
     {
         Name = "default", HiddenSize = 128, Layers = 4, Heads = 4, PretrainingExamples = 6000, PretrainingEpochs = 3,
-        StageOneItems = 800, StageTwoItems = 400, HeldOutItems = 200,
+        StageOneItems = 1600, StageTwoItems = 400, HeldOutItems = 200,
     };
 
     public static QuickstartSettings Quick { get; } = new()
@@ -63,12 +63,12 @@ internal sealed record QuickstartSettings
     public TorchSharpTrainerOptions Pretraining(int seed) => Common(seed, learningRate: 3e-3, epochs: PretrainingEpochs, batch: 32);
 
     /// <summary>Stage 1: SFT on response → feedback → refinement (the paper's recipe, scaled to a tiny model).</summary>
-    public TorchSharpTrainerOptions StageOne(int seed) => Common(seed, learningRate: 3e-3, epochs: StageOneEpochs, batch: 16);
+    public TorchSharpTrainerOptions StageOne(int seed) => Common(seed, learningRate: 2e-3, epochs: StageOneEpochs, batch: 16);
 
     /// <summary>Stage 2: DPO on the model's own pairs.</summary>
     public TorchSharpTrainerOptions StageTwo(int seed)
     {
-        TorchSharpTrainerOptions options = Common(seed, learningRate: 2e-4, epochs: StageTwoEpochs, batch: 16);
+        TorchSharpTrainerOptions options = Common(seed, learningRate: 3e-5, epochs: StageTwoEpochs, batch: 16);
         options.DpoBeta = 0.1;
         return options;
     }

@@ -36,11 +36,10 @@ internal sealed class SumCritic : ICritic, IRefiner
         int score = Score(problem, response);
         var text = new StringBuilder();
         text.Append("Weaknesses:\n- ");
-        text.Append(answer == problem.Sum
-            ? $"None: {problem.RunningTotals}, so {problem.Sum} is right."
-            : answer is int wrong
-                ? $"{problem.RunningTotals}, so the sum is {problem.Sum}, not {wrong}."
-                : $"No number given; {problem.RunningTotals}, so the sum is {problem.Sum}.");
+        // The problem restated, then the running totals, then the verdict: a model that learns to write this feedback
+        // copies the numbers next to where it adds them, and computes before it judges.
+        text.Append(string.Join('+', problem.Terms)).Append(": ").Append(problem.RunningTotals).Append(", so the sum is ").Append(problem.Sum.ToString(CultureInfo.InvariantCulture));
+        text.Append(answer == problem.Sum ? ", as given." : answer is int wrong ? $", not {wrong}." : "; no number was given.");
         text.Append("\nSuggestions:\n- ");
         text.Append(answer == problem.Sum ? "Keep the answer." : "Add one number at a time.");
         text.Append('\n').Append(SelfRefinementFormat.FormatScore(score));

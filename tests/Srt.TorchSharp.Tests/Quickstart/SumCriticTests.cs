@@ -12,7 +12,8 @@ public sealed class SumCriticTests
         Critique critique = await _critic.CritiqueAsync(new CritiqueRequest("Add 7+5+9+3", "23"));
 
         Assert.True(critique.Feedback.IsComplete);
-        Assert.Equal("7+5=12, 12+9=21, 21+3=24, so the sum is 24, not 23.", Assert.Single(critique.Feedback.Weaknesses));
+        Assert.Equal("7+5+9+3: 7+5=12, 12+9=21, 21+3=24, so the sum is 24, not 23.", Assert.Single(critique.Feedback.Weaknesses));
+        Assert.Equal("7+5+9+3: 7+5=12, 12+9=21, 21+3=24, so the sum is 24, as given.", Assert.Single((await _critic.CritiqueAsync(new CritiqueRequest("Add 7+5+9+3", "24"))).Feedback.Weaknesses));
         Assert.Equal("Add one number at a time.", Assert.Single(critique.Feedback.Suggestions));
         Assert.Equal(5, critique.Feedback.Score);
         Assert.Equal("24", critique.ImprovedResponse);
