@@ -68,7 +68,7 @@ internal sealed record QuickstartSettings
     /// <summary>Stage 2: DPO on the model's own pairs.</summary>
     public TorchSharpTrainerOptions StageTwo(int seed)
     {
-        TorchSharpTrainerOptions options = Common(seed, learningRate: 3e-5, epochs: StageTwoEpochs, batch: 16);
+        TorchSharpTrainerOptions options = Common(seed, learningRate: 1e-5, epochs: StageTwoEpochs, batch: 16);
         options.DpoBeta = 0.1;
         return options;
     }
