@@ -11,10 +11,10 @@ internal sealed class QuickstartReport(
 {
     private static readonly Dictionary<string, string> Labels = new()
     {
-        ["base"] = "base (pretrained)",
-        ["stage1"] = "after stage 1 (feedback → refinement)",
-        ["ablation"] = "ablation: stage 1 on refinements only",
-        ["stage2"] = "after stage 2 (DPO on own pairs)",
+        ["base"] = "base",
+        ["stage1"] = "stage 1 (with feedback)",
+        ["ablation"] = "ablation (refinements only)",
+        ["stage2"] = "stage 2 (DPO, own pairs)",
     };
 
     public string ResultsPath => Path.Combine(runDirectory, "results.json");
@@ -24,8 +24,8 @@ internal sealed class QuickstartReport(
     public void Print()
     {
         var table = new Table().Title($"Held-out accuracy ({evaluations[0].Total} sums of 3–4 numbers, greedy)")
-            .AddColumn("model").AddColumn(new TableColumn("direct answer").RightAligned())
-            .AddColumn(new TableColumn("self-refined answer").RightAligned()).AddColumn(new TableColumn("wrote a self-refinement").RightAligned());
+            .AddColumn("model").AddColumn(new TableColumn("direct").RightAligned())
+            .AddColumn(new TableColumn("self-refined").RightAligned()).AddColumn(new TableColumn("writes a refinement").RightAligned());
         foreach (Evaluation evaluation in evaluations)
         {
             table.AddRow(Labels[evaluation.Model], Percent(evaluation.DirectAccuracy), Percent(evaluation.RefinedAccuracy), Percent((double)evaluation.SelfRefinements / evaluation.Total));

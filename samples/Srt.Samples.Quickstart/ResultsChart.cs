@@ -89,7 +89,7 @@ internal static class ResultsChart
     {
         int barHeight = (int)Math.Round(height * accuracy);
         canvas.FillRectangle(left + 2, top + height - barHeight, width - 4, barHeight, color);
-        string value = $"{Math.Round(accuracy * 100)}%";
+        string value = $"{Math.Round(accuracy * 100, MidpointRounding.AwayFromZero)}%";
         canvas.Text(left + (width / 2) - (PngCanvas.TextWidth(value) / 2), top + height - barHeight - 14, value, (40, 40, 40));
     }
 }
