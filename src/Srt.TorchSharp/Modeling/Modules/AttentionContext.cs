@@ -1,0 +1,14 @@
+using static TorchSharp.torch;
+
+namespace Srt.TorchSharp.Modeling.Modules;
+
+/// <summary>
+/// What every layer's attention needs for one forward pass, computed once per pass: rotary angles for the new tokens,
+/// the attention mask (or the causal fast path) and the cache to append to.
+/// </summary>
+/// <param name="Cos">Rotary cos, broadcastable to [B, heads, T, D]: [T, D] when all rows share positions, else [B, 1, T, D].</param>
+/// <param name="Sin">Rotary sin, shaped as <paramref name="Cos"/>.</param>
+/// <param name="Mask">Boolean mask (true = attend) broadcastable to [B, heads, T, S], or null.</param>
+/// <param name="IsCausal">Whether to ask SDPA for its causal fast path (only without mask and cache).</param>
+/// <param name="Cache">The cache to append new keys/values to, or null.</param>
+internal sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask, bool IsCausal, KvCache? Cache);

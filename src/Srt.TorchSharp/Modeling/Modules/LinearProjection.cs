@@ -1,0 +1,28 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Srt.TorchSharp.Modeling.Modules;
+
+/// <summary>A bias-optional linear layer with Hugging Face parameter names (<c>weight</c> [out, in], <c>bias</c> [out]).</summary>
+internal sealed class LinearProjection : nn.Module<Tensor, Tensor>
+{
+    [ComponentName(Name = "weight")]
+    private readonly Parameter _weight;
+
+    [ComponentName(Name = "bias")]
+    private readonly Parameter? _bias;
+
+    public LinearProjection(long inFeatures, long outFeatures, bool hasBias, ScalarType dtype, Device device)
+        : base(nameof(LinearProjection))
+    {
+        _weight = ParameterFactory.Empty(dtype, device, outFeatures, inFeatures);
+        _bias = hasBias ? ParameterFactory.Empty(dtype, device, outFeatures) : null;
+        RegisterComponents();
+    }
+
+    public Parameter Weight => _weight;
+
+    public override Tensor forward(Tensor input) => nn.functional.linear(input, _weight, _bias);
+}

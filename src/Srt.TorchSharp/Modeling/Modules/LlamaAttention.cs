@@ -1,0 +1,90 @@
+using TorchSharp;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Srt.TorchSharp.Modeling.Modules;
+
+/// <summary>
+/// Multi-head self-attention with grouped-query key/value heads, rotary embeddings and PyTorch's fused
+/// scaled-dot-product attention. Keys and values are cached after rotation, as Hugging Face does.
+/// </summary>
+internal sealed class LlamaAttention : nn.Module
+{
+    [ComponentName(Name = "q_proj")]
+    private readonly LinearProjection _qProj;
+
+    [ComponentName(Name = "k_proj")]
+    private readonly LinearProjection _kProj;
+
+    [ComponentName(Name = "v_proj")]
+    private readonly LinearProjection _vProj;
+
+    [ComponentName(Name = "o_proj")]
+    private readonly LinearProjection _oProj;
+
+    private readonly int _layerIndex;
+    private readonly long _heads;
+    private readonly long _keyValueHeads;
+    private readonly long _headDim;
+
+    public LlamaAttention(LlamaConfig config, int layerIndex, ScalarType dtype, Device device)
+        : base(nameof(LlamaAttention))
+    {
+        _layerIndex = layerIndex;
+        _heads = config.NumAttentionHeads;
+        _keyValueHeads = config.KeyValueHeadCount;
+        _headDim = config.HeadDimension;
+        _qProj = new LinearProjection(config.HiddenSize, _heads * _headDim, config.HasQkvBias, dtype, device);
+        _kProj = new LinearProjection(config.HiddenSize, _keyValueHeads * _headDim, config.HasQkvBias, dtype, device);
+        _vProj = new LinearProjection(config.HiddenSize, _keyValueHeads * _headDim, config.HasQkvBias, dtype, device);
+        _oProj = new LinearProjection(_heads * _headDim, config.HiddenSize, config.HasOutputProjectionBias, dtype, device);
+        RegisterComponents();
+    }
+
+    /// <summary>Attends over <paramref name="hidden"/> [B, T, hidden] (plus cached tokens) and returns [B, T, hidden].</summary>
+    public Tensor Forward(Tensor hidden, AttentionContext context)
+    {
+        using var scope = NewDisposeScope();
+        var (batch, tokens) = (hidden.shape[0], hidden.shape[1]);
+        var query = _qProj.forward(hidden).view(batch, tokens, _heads, _headDim).transpose(1, 2);
+        var key = _kProj.forward(hidden).view(batch, tokens, _keyValueHeads, _headDim).transpose(1, 2);
+        var value = _vProj.forward(hidden).view(batch, tokens, _keyValueHeads, _headDim).transpose(1, 2);
+        query = RotaryEmbedding.Apply(query, context.Cos, context.Sin);
+        key = RotaryEmbedding.Apply(key, context.Cos, context.Sin);
+        if (context.Cache is { } cache)
+        {
+            (key, value) = cache.Append(_layerIndex, key, value);
+        }
+        Tensor attended;
+        if (tokens == 1 && _heads != _keyValueHeads)
+        {
+            // Decoding one token with GQA: fold each group's query heads into the query axis of its key/value head,
+            // so SDPA reads the cache as is instead of a copy repeated per query head. One query position needs no
+            // causal mask, and a padding mask [B, 1, 1, S] broadcasts over the folded axis.
+            var grouped = query.reshape(batch, _keyValueHeads, _heads / _keyValueHeads, _headDim);
+            attended = nn.functional.scaled_dot_product_attention(grouped, key, value, context.Mask, 0.0, false)
+                .reshape(batch, _heads, 1, _headDim);
+        }
+        else
+        {
+            attended = nn.functional.scaled_dot_product_attention(
+                query, RepeatKeyValueHeads(key), RepeatKeyValueHeads(value), context.Mask, 0.0, context.IsCausal);
+        }
+        var merged = attended.transpose(1, 2).reshape(batch, tokens, _heads * _headDim);
+        return _oProj.forward(merged).MoveToOuterDisposeScope();
+    }
+
+    // SDPA in TorchSharp has no GQA flag: each key/value head serves heads/kv_heads query heads (HF repeat_kv).
+    private Tensor RepeatKeyValueHeads(Tensor states)
+    {
+        if (_heads == _keyValueHeads)
+        {
+            return states;
+        }
+        var (batch, length) = (states.shape[0], states.shape[2]);
+        var groups = _heads / _keyValueHeads;
+        return states.unsqueeze(2)
+            .expand(batch, _keyValueHeads, groups, length, _headDim)
+            .reshape(batch, _heads, length, _headDim);
+    }
+}

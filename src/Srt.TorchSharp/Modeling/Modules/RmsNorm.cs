@@ -1,0 +1,40 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Srt.TorchSharp.Modeling.Modules;
+
+/// <summary>
+/// Root-mean-square layer norm as Hugging Face's LlamaRMSNorm computes it: normalise in float32, cast back to the
+/// input dtype, then multiply by the weight (so bf16 models round at the same point PyTorch does).
+/// </summary>
+internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    [ComponentName(Name = "weight")]
+    private readonly Parameter _weight;
+
+    private readonly double _epsilon;
+
+    public RmsNorm(long hiddenSize, double epsilon, ScalarType dtype, Device device)
+        : base(nameof(RmsNorm))
+    {
+        _weight = ParameterFactory.Empty(dtype, device, hiddenSize);
+        _epsilon = epsilon;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var inputType = input.dtype;
+        var x = inputType == ScalarType.Float32 ? input : input.to(ScalarType.Float32);
+        var variance = x.pow(2).mean([-1L], keepdim: true);
+        var normalized = x * (variance + _epsilon).rsqrt_();
+        if (inputType != ScalarType.Float32)
+        {
+            normalized = normalized.to(inputType);
+        }
+        return (_weight * normalized).MoveToOuterDisposeScope();
+    }
+}
