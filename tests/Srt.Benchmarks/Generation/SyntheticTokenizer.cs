@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Srt.TorchSharp.Loading.Tokenizers;
 
@@ -25,6 +24,8 @@ internal static class SyntheticTokenizer
         {
             version = "1.0",
             added_tokens = Array.Empty<object>(),
+            normalizer = (object?)null,
+            post_processor = (object?)null,
             pre_tokenizer = new { type = "ByteLevel", add_prefix_space = false, trim_offsets = true, use_regex = true },
             decoder = new { type = "ByteLevel" },
             model = new { type = "BPE", vocab = vocabulary, merges = Array.Empty<string>() },
@@ -32,7 +33,7 @@ internal static class SyntheticTokenizer
         var folder = Directory.CreateTempSubdirectory("srt-bench-tokenizer-");
         try
         {
-            File.WriteAllText(Path.Combine(folder.FullName, "tokenizer.json"), json, Encoding.UTF8);
+            File.WriteAllText(Path.Combine(folder.FullName, "tokenizer.json"), json);
             return ModelTokenizer.FromPretrained(folder.FullName);
         }
         finally
