@@ -83,9 +83,4 @@ public sealed class SupervisedTrainingTests
         Assert.Equal(loss, changedTarget);
         Assert.True(loss > 0);
     }
-
-    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
 }
