@@ -24,5 +24,18 @@ internal sealed class LinearProjection : nn.Module<Tensor, Tensor>
 
     public Parameter Weight => _weight;
 
-    public override Tensor forward(Tensor input) => nn.functional.linear(input, _weight, _bias);
+    /// <summary>An additive adapter (LoRA) whose output is added to the projection's. Owned by the trainer; it is
+    /// not a registered submodule, so the model's parameter names and checkpoints stay those of Hugging Face.</summary>
+    public Func<Tensor, Tensor>? Adapter { get; set; }
+
+    public override Tensor forward(Tensor input)
+    {
+        if (Adapter is null)
+        {
+            return nn.functional.linear(input, _weight, _bias);
+        }
+        using var projected = nn.functional.linear(input, _weight, _bias);
+        using var delta = Adapter(input);
+        return projected + delta;
+    }
 }

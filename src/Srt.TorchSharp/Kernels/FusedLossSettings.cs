@@ -1,0 +1,8 @@
+namespace Srt.TorchSharp.Kernels;
+
+/// <summary>The non-tensor arguments the fused autograd functions receive.</summary>
+/// <param name="ChunkRows">Rows per chunk.</param>
+/// <param name="Scale">The factor on the summed loss (1/M for a mean, 1 for a sum).</param>
+/// <param name="HiddenGradient">Whether the hidden states need a gradient.</param>
+/// <param name="WeightGradient">Whether the weight needs a gradient (false for a frozen head).</param>
+internal sealed record FusedLossSettings(long ChunkRows, double Scale, bool HiddenGradient, bool WeightGradient);

@@ -1,0 +1,68 @@
+namespace Srt.TorchSharp.Kernels;
+
+/// <summary>Options for the language-model losses in <see cref="LanguageModelLoss"/>.</summary>
+public sealed class LanguageModelLossOptions
+{
+    /// <summary>Gets or sets which implementation computes the loss.</summary>
+    /// <value>The default is <see cref="LossImplementation.Fused"/>.</value>
+    public LossImplementation Implementation { get; set; } = LossImplementation.Fused;
+
+    /// <summary>Gets or sets how the cross-entropy of supervised tokens is reduced.</summary>
+    /// <value>The default is <see cref="LossReduction.Mean"/>.</value>
+    public LossReduction Reduction { get; set; } = LossReduction.Mean;
+
+    /// <summary>Gets or sets the target value that marks a token without loss, as in PyTorch.</summary>
+    /// <value>The default is -100.</value>
+    public long IgnoreIndex { get; set; } = -100;
+
+    /// <summary>
+    /// Gets or sets the number of token rows the fused path projects at once, or <see langword="null"/> to derive it
+    /// from <see cref="MaxChunkLogitsBytes"/>.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public int? ChunkRows { get; set; }
+
+    /// <summary>
+    /// Gets or sets the size, in bytes, that one chunk's float32 logits (rows × vocabulary × 4) may take when
+    /// <see cref="ChunkRows"/> is not set. The fused path's transient memory is a small multiple of this.
+    /// </summary>
+    /// <value>The default is 64 MiB (512 rows at a 32,000 vocabulary, 130 rows at 128,256).</value>
+    public long MaxChunkLogitsBytes { get; set; } = 64L << 20;
+
+    /// <summary>Throws when an option is out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        if (!Enum.IsDefined(Implementation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Implementation), Implementation, "Unknown loss implementation.");
+        }
+
+        if (!Enum.IsDefined(Reduction))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Reduction), Reduction, "Unknown loss reduction.");
+        }
+
+        if (IgnoreIndex >= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(IgnoreIndex), IgnoreIndex, "The ignore index must be negative so that it can never be a vocabulary id.");
+        }
+
+        if (ChunkRows is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ChunkRows), ChunkRows, "Chunk rows must be at least 1 (or null for automatic).");
+        }
+
+        if (MaxChunkLogitsBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxChunkLogitsBytes), MaxChunkLogitsBytes, "The chunk byte budget must be positive.");
+        }
+    }
+
+    /// <summary>Gets the number of rows per chunk for a vocabulary of <paramref name="vocabularySize"/> and <paramref name="rows"/> rows in all.</summary>
+    internal long ResolveChunkRows(long vocabularySize, long rows)
+    {
+        long chunk = ChunkRows ?? Math.Max(1, MaxChunkLogitsBytes / (Math.Max(1, vocabularySize) * sizeof(float)));
+        return Math.Clamp(chunk, 1, Math.Max(1, rows));
+    }
+}

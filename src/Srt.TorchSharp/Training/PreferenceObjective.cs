@@ -1,0 +1,66 @@
+using Srt.TorchSharp.Kernels;
+using Srt.TorchSharp.Modeling;
+using static TorchSharp.torch;
+
+namespace Srt.TorchSharp.Training;
+
+/// <summary>
+/// DPO's sigmoid loss, −log σ(β((π_c − π_r) − (ref_c − ref_r))), per pair, with sequence log-probs summed over the
+/// answer tokens (end-of-turn included). Chosen and rejected rows go through the model in one batch. Metrics use TRL's
+/// names: rewards/chosen = β(π_c − ref_c), rewards/rejected, rewards/margins, rewards/accuracies, logps/chosen, logps/rejected.
+/// </summary>
+internal sealed class PreferenceObjective(
+    LlamaForCausalLM model, IReadOnlyList<(TrainingSequence Chosen, TrainingSequence Rejected)> pairs, ReferenceLogProbs reference, TorchSharpTrainerOptions options)
+    : ITrainingObjective
+{
+    private readonly LanguageModelLossOptions _lossOptions = new() { Implementation = options.Loss };
+
+    public string Kind => "dpo";
+
+    public int Count => pairs.Count;
+
+    public int LengthOf(int index) => Math.Max(pairs[index].Chosen.Length, pairs[index].Rejected.Length);
+
+    public long TokensOf(int index) => pairs[index].Chosen.Length + pairs[index].Rejected.Length;
+
+    public long TrainedTokensOf(int index) => pairs[index].Chosen.TrainedTokens + pairs[index].Rejected.TrainedTokens;
+
+    public double Normalizer(IReadOnlyList<int> batch) => batch.Count;
+
+    public (double LossSum, IReadOnlyDictionary<string, double> MetricSums) Run(IReadOnlyList<int> micro, double normalizer, int step)
+    {
+        var (referenceChosen, referenceRejected) = reference.Get(micro);
+        using var scope = NewDisposeScope();
+        var rows = micro.Select(i => pairs[i].Chosen).Concat(micro.Select(i => pairs[i].Rejected)).ToList();
+        var logProbs = SequenceBatch.SequenceLogProbs(model, rows, _lossOptions);
+        var policyChosen = logProbs[..micro.Count];
+        var policyRejected = logProbs[micro.Count..];
+        var refChosen = tensor(referenceChosen, ScalarType.Float32).to(logProbs.device);
+        var refRejected = tensor(referenceRejected, ScalarType.Float32).to(logProbs.device);
+        var logits = (policyChosen - policyRejected - (refChosen - refRejected)).mul(options.DpoBeta);
+        var losses = nn.functional.logsigmoid(logits).neg();
+        var lossSum = losses.sum();
+        double lossValue = lossSum.to(ScalarType.Float64).item<double>();
+        if (!double.IsFinite(lossValue))
+        {
+            throw new NonFiniteTrainingException(step, "loss", lossValue);
+        }
+        lossSum.div(normalizer).backward();
+        using var noGrad = no_grad();
+        var rewardChosen = (policyChosen.detach() - refChosen).mul(options.DpoBeta);
+        var rewardRejected = (policyRejected.detach() - refRejected).mul(options.DpoBeta);
+        double Sum(Tensor t) => t.to(ScalarType.Float64).sum().item<double>();
+        var metrics = new Dictionary<string, double>
+        {
+            ["rewards/chosen"] = Sum(rewardChosen),
+            ["rewards/rejected"] = Sum(rewardRejected),
+            ["rewards/margins"] = Sum(rewardChosen - rewardRejected),
+            ["rewards/accuracies"] = Sum(rewardChosen.gt(rewardRejected)),
+            ["logps/chosen"] = Sum(policyChosen.detach()),
+            ["logps/rejected"] = Sum(policyRejected.detach()),
+        };
+        return (lossValue, metrics);
+    }
+
+    public void Dispose() => reference.Dispose();
+}

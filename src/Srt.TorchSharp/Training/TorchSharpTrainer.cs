@@ -1,0 +1,215 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Srt.TorchSharp.ChatTemplates;
+using Srt.TorchSharp.Loading.Tokenizers;
+using Srt.TorchSharp.Modeling;
+
+namespace Srt.TorchSharp.Training;
+
+/// <summary>
+/// Trains a TorchSharp causal LM on what the self-refinement loop produces: supervised fine-tuning on masked
+/// sequences (stage 1, <see cref="SupervisedOptions"/>) and DPO on preference pairs (stage 2, <see cref="PreferenceOptions"/>),
+/// with full fine-tuning or LoRA, mixed precision, checkpoints and exact resume. See docs/training.md.
+/// </summary>
+/// <remarks>
+/// Tensor work runs synchronously on a dedicated thread per call; one run at a time. The trainer updates the model
+/// in place and never disposes it. LoRA adapters it attaches stay on the model after a run (<see cref="Adapters"/>),
+/// so generation with the same model sees them; a later run of another kind merges them into the base weights first.
+/// </remarks>
+public sealed class TorchSharpTrainer : ITrainer
+{
+    private readonly ModelTokenizer _tokenizer;
+    private readonly IChatTemplate _chatTemplate;
+    private readonly ILogger _logger;
+    private string? _adaptersRun;
+    private int _running;
+
+    /// <summary>Creates a trainer for <paramref name="model"/>.</summary>
+    /// <param name="model">The model to train in place.</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="chatTemplate">The chat format prompts are rendered with.</param>
+    /// <param name="supervisedOptions">Settings for <see cref="TrainSupervisedAsync"/>; the paper's stage 1 when null.</param>
+    /// <param name="preferenceOptions">Settings for <see cref="TrainPreferenceAsync"/>; the paper's stage 2 when null.</param>
+    /// <param name="logger">Receives per-step metrics and checkpoint notices.</param>
+    public TorchSharpTrainer(
+        LlamaForCausalLM model, ModelTokenizer tokenizer, IChatTemplate chatTemplate,
+        TorchSharpTrainerOptions? supervisedOptions = null, TorchSharpTrainerOptions? preferenceOptions = null, ILogger<TorchSharpTrainer>? logger = null)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        _chatTemplate = chatTemplate ?? throw new ArgumentNullException(nameof(chatTemplate));
+        SupervisedOptions = supervisedOptions ?? TorchSharpTrainerOptions.PaperStageOne();
+        PreferenceOptions = preferenceOptions ?? TorchSharpTrainerOptions.PaperStageTwo();
+        SupervisedOptions.Validate();
+        PreferenceOptions.Validate();
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>Gets the model being trained.</summary>
+    public LlamaForCausalLM Model { get; }
+
+    /// <summary>Gets the settings of supervised runs (stage 1).</summary>
+    public TorchSharpTrainerOptions SupervisedOptions { get; }
+
+    /// <summary>Gets the settings of preference runs (stage 2).</summary>
+    public TorchSharpTrainerOptions PreferenceOptions { get; }
+
+    /// <summary>Gets the LoRA adapters the last LoRA run attached, or null.</summary>
+    public LoraAdapters? Adapters { get; private set; }
+
+    /// <summary>Gets or sets the name recorded as <c>base_model_name_or_path</c> in saved adapters.</summary>
+    public string? BaseModelNameOrPath { get; set; }
+
+    /// <inheritdoc />
+    public Task<TrainingResult> TrainSupervisedAsync(
+        SupervisedTrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return RunExclusive(() => TrainSupervised(request, progress, cancellationToken), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<TrainingResult> TrainPreferenceAsync(
+        PreferenceTrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return RunExclusive(() => TrainPreference(request, progress, cancellationToken), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is not null)
+        {
+            return null;
+        }
+        return serviceType.IsInstanceOfType(this) ? this
+            : serviceType.IsInstanceOfType(Model) ? Model
+            : Adapters is not null && serviceType.IsInstanceOfType(Adapters) ? Adapters
+            : null;
+    }
+
+    private Task<TrainingResult> RunExclusive(Func<TrainingResult> run, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _running, 1) == 1)
+        {
+            throw new InvalidOperationException("A training run is already in progress on this trainer.");
+        }
+        // A dedicated thread: dispose scopes and no_grad are per thread, and the whole run is synchronous tensor work.
+        return Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                return run();
+            }
+            finally
+            {
+                Volatile.Write(ref _running, 0);
+            }
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    private TrainingResult TrainSupervised(SupervisedTrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var options = SupervisedOptions;
+        options.Validate();
+        global::TorchSharp.torch.set_num_threads(options.Threads);
+        var encoder = new TrainingSequenceEncoder(_tokenizer, _chatTemplate, options.MaxSequenceLength);
+        var sequences = new List<TrainingSequence>();
+        int truncated = 0, dropped = 0;
+        foreach (var example in request.Examples)
+        {
+            var sequence = encoder.Encode(example, out bool wasTruncated);
+            truncated += wasTruncated || sequence is null ? 1 : 0;
+            if (sequence is null)
+            {
+                dropped++;
+                continue;
+            }
+            sequences.Add(sequence);
+        }
+        ReportTruncation(request.Examples.Count, truncated, dropped, options.MaxSequenceLength);
+        var adapters = PrepareAdapters(options, "sft:" + request.Name);
+        using var objective = new SupervisedObjective(Model, sequences, options.Loss);
+        return new TrainingSession(Model, adapters, options, request.Name, request.OutputDirectory, BaseModelNameOrPath, _logger, progress)
+            .Run(objective, truncated, cancellationToken);
+    }
+
+    private TrainingResult TrainPreference(PreferenceTrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var options = PreferenceOptions;
+        options.Validate();
+        global::TorchSharp.torch.set_num_threads(options.Threads);
+        var duplicate = request.Pairs.GroupBy(p => p.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"Preference pair id '{duplicate.Key}' occurs {duplicate.Count()} times; ids key the reference cache and must be unique.", nameof(request));
+        }
+        var encoder = new TrainingSequenceEncoder(_tokenizer, _chatTemplate, options.MaxSequenceLength);
+        var pairs = new List<(TrainingSequence, TrainingSequence)>();
+        int truncated = 0, dropped = 0;
+        foreach (var pair in request.Pairs)
+        {
+            var encoded = encoder.Encode(pair, out bool wasTruncated);
+            truncated += wasTruncated || encoded is null ? 1 : 0;
+            if (encoded is not { } value)
+            {
+                dropped++;
+                continue;
+            }
+            pairs.Add(value);
+        }
+        ReportTruncation(request.Pairs.Count, truncated, dropped, options.MaxSequenceLength);
+        var adapters = PrepareAdapters(options, "dpo:" + request.Name);
+        // The reference is built before the session restores a checkpoint: it must see the starting model.
+        var reference = ReferenceLogProbs.Create(Model, adapters, pairs, options, request.OutputDirectory, _logger);
+        using var objective = new PreferenceObjective(Model, pairs, reference, options);
+        return new TrainingSession(Model, adapters, options, request.Name, request.OutputDirectory, BaseModelNameOrPath, _logger, progress)
+            .Run(objective, truncated, cancellationToken);
+    }
+
+    private void ReportTruncation(int total, int truncated, int dropped, int maxLength)
+    {
+        if (truncated > 0)
+        {
+            _logger.LogWarning(
+                "{Truncated} of {Total} examples exceed {MaxLength} tokens and were cut from the right; {Dropped} of them kept no trained token and were dropped.",
+                truncated, total, maxLength, dropped);
+        }
+        if (total - dropped == 0)
+        {
+            throw new InvalidOperationException($"No example is left to train on ({total} given, {dropped} dropped by the {maxLength}-token limit).");
+        }
+    }
+
+    // LoRA runs get fresh adapters (seeded). Adapters left by a run of another kind or name are merged into the base
+    // first (stage 2 then trains on top of the stage-1 model, its reference); a retry of the same run starts them afresh
+    // (its checkpoint, if any, restores them).
+    private LoraAdapters? PrepareAdapters(TorchSharpTrainerOptions options, string run)
+    {
+        if (Adapters is not null)
+        {
+            if (options.Lora is not null && _adaptersRun == run)
+            {
+                Adapters.Dispose();
+                foreach (var parameter in Model.Parameters())
+                {
+                    parameter.requires_grad_(true);
+                }
+            }
+            else
+            {
+                Adapters.MergeAndDispose(Model);
+            }
+            Adapters = null;
+        }
+        if (options.Lora is null)
+        {
+            return null;
+        }
+        Adapters = LoraAdapters.Attach(Model, options.Lora, options.Seed);
+        _adaptersRun = run;
+        return Adapters;
+    }
+}

@@ -1,0 +1,148 @@
+using Srt.TorchSharp.Kernels;
+
+namespace Srt.TorchSharp.Training;
+
+/// <summary>
+/// Settings for one kind of training run (supervised or DPO). A new instance holds the paper's stage-1 values
+/// (<see cref="PaperStageOne"/>); <see cref="PaperStageTwo"/> gives the DPO stage's.
+/// </summary>
+public sealed class TorchSharpTrainerOptions
+{
+    /// <summary>Gets or sets the peak learning rate (after warm-up; cosine decay to 0 at the last step).</summary>
+    /// <value>The default is 1e-5 (paper, stage 1).</value>
+    public double LearningRate { get; set; } = 1e-5;
+
+    /// <summary>Gets or sets the number of passes over the data.</summary>
+    /// <value>The default is 5 (paper, stage 1).</value>
+    public int Epochs { get; set; } = 5;
+
+    /// <summary>Gets or sets the examples (or pairs) per optimizer step; gradients of micro-batches accumulate to it.</summary>
+    /// <value>The default is 32 (paper).</value>
+    public int GlobalBatchSize { get; set; } = 32;
+
+    /// <summary>Gets or sets the examples per forward/backward pass (DPO runs chosen and rejected together, twice the rows).
+    /// Must divide <see cref="GlobalBatchSize"/>.</summary>
+    /// <value>The default is 4.</value>
+    public int MicroBatchSize { get; set; } = 4;
+
+    /// <summary>Gets or sets the fraction of steps with linear warm-up from 0 (rounded up to whole steps).</summary>
+    /// <value>The default is 0.1 (paper).</value>
+    public double WarmupRatio { get; set; } = 0.1;
+
+    /// <summary>Gets or sets AdamW's decoupled weight decay.</summary>
+    /// <value>The default is 0.</value>
+    public double WeightDecay { get; set; }
+
+    /// <summary>Gets or sets AdamW's β1.</summary>
+    /// <value>The default is 0.9.</value>
+    public double AdamBeta1 { get; set; } = 0.9;
+
+    /// <summary>Gets or sets AdamW's β2.</summary>
+    /// <value>The default is 0.999.</value>
+    public double AdamBeta2 { get; set; } = 0.999;
+
+    /// <summary>Gets or sets AdamW's ε.</summary>
+    /// <value>The default is 1e-8.</value>
+    public double AdamEpsilon { get; set; } = 1e-8;
+
+    /// <summary>Gets or sets the global gradient-norm clip; 0 turns clipping off.</summary>
+    /// <value>The default is 1.0.</value>
+    public double MaxGradNorm { get; set; } = 1.0;
+
+    /// <summary>Gets or sets the longest sequence in tokens; longer ones are cut from the right (reported).</summary>
+    /// <value>The default is 8,192 (paper).</value>
+    public int MaxSequenceLength { get; set; } = 8192;
+
+    /// <summary>Gets or sets the seed of the shuffle, the LoRA initialisation and dropout.</summary>
+    /// <value>The default is 42.</value>
+    public int Seed { get; set; } = 42;
+
+    /// <summary>Gets or sets how many global batches form one length bucket: each epoch's shuffled order is cut into
+    /// buckets, sorted by length inside each, then cut into batches whose order is shuffled again. 1 sorts only
+    /// within a batch (so micro-batches hold similar lengths).</summary>
+    /// <value>The default is 8.</value>
+    public int LengthBucketBatches { get; set; } = 8;
+
+    /// <summary>Gets or sets how the loss and sequence log-probs are computed: the chunked fused path that never
+    /// holds tokens × vocab logits, or the plain one.</summary>
+    /// <value>The default is <see cref="LossImplementation.Fused"/>.</value>
+    public LossImplementation Loss { get; set; } = LossImplementation.Fused;
+
+    /// <summary>Gets or sets DPO's β (strength of the KL constraint to the reference).</summary>
+    /// <value>The default is 0.01 (paper, stage 2).</value>
+    public double DpoBeta { get; set; } = 0.01;
+
+    /// <summary>Gets or sets where the DPO reference log-probs come from.</summary>
+    /// <value>The default is <see cref="DpoReference.Precomputed"/>.</value>
+    public DpoReference DpoReference { get; set; } = DpoReference.Precomputed;
+
+    /// <summary>Gets or sets LoRA settings; null trains all parameters (the paper's full fine-tuning).</summary>
+    /// <value>The default is null.</value>
+    public LoraOptions? Lora { get; set; }
+
+    /// <summary>Gets or sets how often (in optimizer steps) a checkpoint is written; one is always written at the end.
+    /// 0 writes only the final one. Needs an output directory.</summary>
+    /// <value>The default is 500.</value>
+    public int SaveSteps { get; set; } = 500;
+
+    /// <summary>Gets or sets how many step checkpoints to keep (older ones are deleted after a new one is complete).</summary>
+    /// <value>The default is 2.</value>
+    public int SaveTotalLimit { get; set; } = 2;
+
+    /// <summary>Gets or sets whether a run continues from the latest checkpoint in its output directory.</summary>
+    /// <value>The default is true.</value>
+    public bool ResumeFromCheckpoint { get; set; } = true;
+
+    /// <summary>Gets or sets the number of torch intra-op threads set before training (process-wide).</summary>
+    /// <value>The default is <see cref="Environment.ProcessorCount"/>.</value>
+    public int Threads { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Gets or sets how often (in steps) metrics are logged through ILogger; progress and metrics.jsonl get every step.</summary>
+    /// <value>The default is 1.</value>
+    public int LoggingSteps { get; set; } = 1;
+
+    /// <summary>The paper's stage 1: full fine-tuning, lr 1e-5, 5 epochs, global batch 32, cosine, 10% warm-up, 8,192 tokens.</summary>
+    /// <returns>New options.</returns>
+    public static TorchSharpTrainerOptions PaperStageOne() => new();
+
+    /// <summary>The paper's stage 2: DPO with β 0.01, lr 5e-7, 1 epoch, global batch 32, cosine, 10% warm-up.</summary>
+    /// <returns>New options.</returns>
+    public static TorchSharpTrainerOptions PaperStageTwo() => new() { LearningRate = 5e-7, Epochs = 1, DpoBeta = 0.01 };
+
+    /// <summary>Checks the values.</summary>
+    /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        static void Require(bool condition, string name, object value, string rule)
+        {
+            if (!condition)
+            {
+                throw new ArgumentException($"TorchSharpTrainerOptions.{name} {rule} (got {value}).", name);
+            }
+        }
+
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be positive");
+        Require(Epochs >= 1, nameof(Epochs), Epochs, "must be at least 1");
+        Require(GlobalBatchSize >= 1, nameof(GlobalBatchSize), GlobalBatchSize, "must be at least 1");
+        Require(MicroBatchSize >= 1 && GlobalBatchSize % MicroBatchSize == 0, nameof(MicroBatchSize), MicroBatchSize,
+            $"must be at least 1 and divide GlobalBatchSize ({GlobalBatchSize})");
+        Require(WarmupRatio is >= 0 and <= 1, nameof(WarmupRatio), WarmupRatio, "must be in [0, 1]");
+        Require(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, "must not be negative");
+        Require(AdamBeta1 is >= 0 and < 1, nameof(AdamBeta1), AdamBeta1, "must be in [0, 1)");
+        Require(AdamBeta2 is >= 0 and < 1, nameof(AdamBeta2), AdamBeta2, "must be in [0, 1)");
+        Require(AdamEpsilon > 0, nameof(AdamEpsilon), AdamEpsilon, "must be positive");
+        Require(MaxGradNorm >= 0, nameof(MaxGradNorm), MaxGradNorm, "must not be negative");
+        Require(MaxSequenceLength >= 2, nameof(MaxSequenceLength), MaxSequenceLength, "must be at least 2");
+        Require(LengthBucketBatches >= 1, nameof(LengthBucketBatches), LengthBucketBatches, "must be at least 1");
+        Require(Enum.IsDefined(Loss), nameof(Loss), Loss, "is not a known loss implementation");
+        Require(DpoBeta > 0, nameof(DpoBeta), DpoBeta, "must be positive");
+        Require(Enum.IsDefined(DpoReference), nameof(DpoReference), DpoReference, "is not a known reference kind");
+        Require(DpoReference != DpoReference.AdaptersDisabled || Lora is not null, nameof(DpoReference), DpoReference,
+            "needs LoRA (set Lora) to disable adapters");
+        Require(SaveSteps >= 0, nameof(SaveSteps), SaveSteps, "must not be negative");
+        Require(SaveTotalLimit >= 1, nameof(SaveTotalLimit), SaveTotalLimit, "must be at least 1");
+        Require(Threads >= 1, nameof(Threads), Threads, "must be at least 1");
+        Require(LoggingSteps >= 1, nameof(LoggingSteps), LoggingSteps, "must be at least 1");
+        Lora?.Validate();
+    }
+}

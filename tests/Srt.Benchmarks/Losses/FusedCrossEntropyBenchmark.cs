@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Srt.Benchmarks.Losses;
+
+/// <summary>
+/// <c>fused-ce</c>: peak memory and time of the fused linear cross-entropy against the plain full-logits path,
+/// forward and backward with the weight requiring a gradient, each case in a fresh child process.
+/// </summary>
+/// <remarks>
+/// Options (comma-separated lists): <c>--vocab 32000,128256</c>, <c>--hidden 2048</c>, <c>--tokens 1024,4096,16384</c>,
+/// <c>--dtype float32,bfloat16</c>, <c>--impl plain,fused</c>, <c>--threads 2</c>, <c>--repeats 3</c> (cases over
+/// 2 TFLOP run once without warm-up), <c>--memory-fraction 0.75</c> (skip a case whose estimated peak exceeds this
+/// share of the memory available when it starts). <c>--case ...</c> is the child-process entry.
+/// </remarks>
+internal sealed class FusedCrossEntropyBenchmark : IBenchmark
+{
+    private const double LargeCaseFlops = 2e12;
+
+    public string Name => "fused-ce";
+
+    public string Description => "Fused vs plain linear cross-entropy: peak RSS (fresh process per case) and time";
+
+    public int Run(string[] args, TextWriter output)
+    {
+        var options = ParseOptions(args);
+        if (options.TryGetValue("case", out var caseArgument))
+        {
+            return FusedCrossEntropyChild.Run(FusedCrossEntropyCase.Parse(caseArgument), output);
+        }
+
+        int threads = int.Parse(Option(options, "threads", "2"), CultureInfo.InvariantCulture);
+        int repeats = int.Parse(Option(options, "repeats", "3"), CultureInfo.InvariantCulture);
+        double memoryFraction = double.Parse(Option(options, "memory-fraction", "0.75"), CultureInfo.InvariantCulture);
+        var results = new List<JsonObject>();
+        foreach (var dtype in List(options, "dtype", "float32,bfloat16"))
+        {
+            foreach (var vocab in List(options, "vocab", "32000,128256").Select(long.Parse))
+            {
+                foreach (var tokens in List(options, "tokens", "1024,4096,16384").Select(long.Parse))
+                {
+                    foreach (var impl in List(options, "impl", "plain,fused"))
+                    {
+                        var hidden = long.Parse(Option(options, "hidden", "2048"), CultureInfo.InvariantCulture);
+                        var probe = new FusedCrossEntropyCase(impl, vocab, hidden, tokens, dtype, threads, 1, repeats);
+                        var benchmarkCase = probe.Flops > LargeCaseFlops ? probe with { Warmup = 0, Repeats = 1 } : probe;
+                        var result = RunCase(benchmarkCase, memoryFraction, output);
+                        if (result is not null)
+                        {
+                            results.Add(result);
+                        }
+                    }
+                }
+            }
+        }
+
+        WriteRatios(results, output);
+        return 0;
+    }
+
+    private static JsonObject? RunCase(FusedCrossEntropyCase benchmarkCase, double memoryFraction, TextWriter output)
+    {
+        long available = ProcessMemory.AvailableBytes();
+        if (available > 0 && benchmarkCase.EstimatedPeakBytes > available * memoryFraction)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new
+            {
+                bench = "fused-ce",
+                impl = benchmarkCase.Implementation,
+                vocab = benchmarkCase.Vocabulary,
+                hidden = benchmarkCase.Hidden,
+                tokens = benchmarkCase.Tokens,
+                dtype = benchmarkCase.DataType,
+                skipped = $"estimated peak {benchmarkCase.EstimatedPeakBytes >> 20} MiB exceeds {memoryFraction:P0} of the {available >> 20} MiB available",
+            }));
+            return null;
+        }
+
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(FusedCrossEntropyBenchmark).Assembly.Location);
+        }
+
+        start.ArgumentList.Add("fused-ce");
+        start.ArgumentList.Add("--case");
+        start.ArgumentList.Add(benchmarkCase.ToArgument());
+        using var child = Process.Start(start)!;
+        string text = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+        if (child.ExitCode != 0 || line is null)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new { bench = "fused-ce", @case = benchmarkCase.ToArgument(), error = $"child exited with {child.ExitCode}" }));
+            return null;
+        }
+
+        output.WriteLine(line);
+        output.Flush();
+        return JsonNode.Parse(line)!.AsObject();
+    }
+
+    private static void WriteRatios(List<JsonObject> results, TextWriter output)
+    {
+        foreach (var group in results.GroupBy(r => ((string)r["dtype"]!, (long)r["vocab"]!, (long)r["tokens"]!)))
+        {
+            var plain = group.FirstOrDefault(r => (string)r["impl"]! == "plain");
+            var fused = group.FirstOrDefault(r => (string)r["impl"]! == "fused");
+            if (plain is null || fused is null)
+            {
+                continue;
+            }
+
+            output.WriteLine(JsonSerializer.Serialize(new
+            {
+                bench = "fused-ce",
+                ratio = "fused/plain",
+                vocab = group.Key.Item2,
+                tokens = group.Key.Item3,
+                dtype = group.Key.Item1,
+                peak_ratio = Math.Round((double)fused["peak_rss_mb"]! / (double)plain["peak_rss_mb"]!, 3),
+                increment_ratio = Math.Round((double)fused["increment_mb"]! / (double)plain["increment_mb"]!, 3),
+                time_ratio = Math.Round((double)fused["time_ms_median"]! / (double)plain["time_ms_median"]!, 3),
+            }));
+        }
+    }
+
+    private static Dictionary<string, string> ParseOptions(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"Expected '--name value' pairs; got '{args[i]}'.");
+            }
+
+            options[args[i][2..]] = args[++i];
+        }
+
+        return options;
+    }
+
+    private static string Option(Dictionary<string, string> options, string name, string fallback) =>
+        options.TryGetValue(name, out var value) ? value : fallback;
+
+    private static string[] List(Dictionary<string, string> options, string name, string fallback) =>
+        Option(options, name, fallback).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
