@@ -89,6 +89,24 @@ public sealed partial class EvaluationRunner
         return generated;
     }
 
+    /// <summary>Generates the answers of several checkpoints that exist side by side (separate models), then compares all stored sets.</summary>
+    /// <param name="checkpoints">Checkpoint names with their policies, in table order.</param>
+    /// <param name="items">The evaluation set.</param>
+    /// <param name="cancellationToken">Stops the run; finished answers and judgments stay on disk.</param>
+    /// <returns>The comparison.</returns>
+    public async Task<EvaluationComparison> RunAsync(
+        IEnumerable<KeyValuePair<string, IPolicyModel>> checkpoints, IEnumerable<EvaluationItem> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoints);
+        var list = Check(items);
+        foreach (var (name, policy) in checkpoints)
+        {
+            await GenerateAsync(name, policy, list, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        return await CompareAsync(list, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Judges every stored answer set against the reference (each item's <see cref="EvaluationItem.Reference"/>, else the
     /// baseline's answer), computes task accuracy where items have expected answers, and writes

@@ -35,9 +35,7 @@ public sealed class EvaluationRunnerTests
             }),
         };
 
-        Assert.Equal(6, await runner.GenerateAsync("base", basePolicy, Items));
-        Assert.Equal(6, await runner.GenerateAsync("stage1", trained, Items));
-        var comparison = await runner.CompareAsync(Items);
+        var comparison = await runner.RunAsync([new("base", basePolicy), new("stage1", trained)], Items);
 
         Assert.Equal(["base.direct", "base.self-refined", "stage1.direct", "stage1.self-refined"], comparison.Rows.Select(r => $"{r.Checkpoint}.{EvaluationComparison.Mode(r.Mode)}"));
         var baseDirect = comparison.Rows[0];
@@ -48,6 +46,7 @@ public sealed class EvaluationRunnerTests
         Assert.Equal(1.0, refined.Accuracy!.Accuracy);
         Assert.Equal(3, refined.Judge!.Judged);
         Assert.Equal(0, comparison.Rows[2].Accuracy!.Correct);
+        Assert.Equal(12, basePolicy.PromptCount + trained.PromptCount);
 
         // Budget: four answer sets against base.direct, three of them judged (3 items × 2 orders each).
         Assert.Equal(18, client.Calls);

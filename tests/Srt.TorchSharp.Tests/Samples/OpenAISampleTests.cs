@@ -2,6 +2,7 @@ using System.Text.Json;
 using Srt.Samples.OpenAI;
 using Srt.TorchSharp.Modeling;
 using Srt.TorchSharp.Tests.Generation;
+using Xunit.Abstractions;
 
 namespace Srt.TorchSharp.Tests.Samples;
 
@@ -9,8 +10,13 @@ namespace Srt.TorchSharp.Tests.Samples;
 public sealed class OpenAISampleTests : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "srt-openai-sample", Guid.NewGuid().ToString("N"));
+    private readonly ITestOutputHelper _log;
 
-    public OpenAISampleTests() => Directory.CreateDirectory(_folder);
+    public OpenAISampleTests(ITestOutputHelper log)
+    {
+        _log = log;
+        Directory.CreateDirectory(_folder);
+    }
 
     public void Dispose()
     {
@@ -49,6 +55,7 @@ public sealed class OpenAISampleTests : IDisposable
         var output = new StringWriter();
         int exit = await SampleApp.RunAsync([.. args, "--endpoint", server.Endpoint.ToString()], environment, output);
 
+        _log.WriteLine(output.ToString());
         Assert.True(exit == 0, output.ToString());
         using var usage = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "usage.json")));
         var counts = usage.RootElement;
@@ -79,6 +86,7 @@ public sealed class OpenAISampleTests : IDisposable
         int before = server.Total;
         var rerunOutput = new StringWriter();
         Assert.Equal(0, await SampleApp.RunAsync([.. args, "--endpoint", server.Endpoint.ToString()], environment, rerunOutput));
+        _log.WriteLine(rerunOutput.ToString());
         Assert.Equal(before, server.Total);
         Assert.Contains("continuing from the stage1 checkpoint", rerunOutput.ToString(), StringComparison.Ordinal);
         Assert.Contains("HTTP requests            0", rerunOutput.ToString(), StringComparison.Ordinal);
