@@ -1,0 +1,131 @@
+// RMSNorm over the last dimension: y = x * rsqrt(mean(x^2) + eps) * w, computed in float32.
+// x, y, dy, dx: [rows, cols] contiguous; w, dw: [cols]; rstd: [rows] float32 (saved by forward for backward).
+#include "srt_common.cuh"
+
+template <typename T, int N>
+__device__ __forceinline__ void rmsnorm_forward(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y,
+                                                float* __restrict__ rstd, int rows, int cols, float eps)
+{
+    typedef srt_vec<T, N> V;
+    __shared__ float scratch[32];
+    const int vectors = cols / N;
+    const V* wv = reinterpret_cast<const V*>(w);
+    for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
+        const V* xr = reinterpret_cast<const V*>(x + row * cols);
+        float sum = 0.0f;
+        for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
+            V a = xr[i];
+#pragma unroll
+            for (int k = 0; k < N; ++k) { float f = srt_to_float(a.v[k]); sum += f * f; }
+        }
+        sum = srt_block_sum(sum, scratch);
+        const float r = rsqrtf(sum / (float)cols + eps);
+        if (threadIdx.x == 0) rstd[row] = r;
+        V* yr = reinterpret_cast<V*>(y + row * cols);
+        // The second read of the row is served from L1/L2: one row is at most a few tens of KB.
+        for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
+            V a = xr[i];
+            V b = wv[i];
+            V o;
+#pragma unroll
+            for (int k = 0; k < N; ++k) o.v[k] = srt_from_float<T>(srt_to_float(a.v[k]) * r * srt_to_float(b.v[k]));
+            yr[i] = o;
+        }
+    }
+}
+
+// dx = r * (dy * w) - x * r^3 / cols * sum(dy * w * x);  dw = sum over rows of dy * x * r.
+// Each block handles rows blockIdx.x, blockIdx.x + gridDim.x, ... and keeps its share of dw in shared memory
+// (cols floats, each column owned by one thread, so no atomics; laid out [k][vector] so a warp hits distinct banks); it writes that share to dw_partial[blockIdx.x],
+// and rmsnorm_dw_reduce sums the shares.
+template <typename T, int N>
+__device__ __forceinline__ void rmsnorm_backward(const T* __restrict__ dy, const T* __restrict__ x,
+                                                 const T* __restrict__ w, const float* __restrict__ rstd,
+                                                 T* __restrict__ dx, float* __restrict__ dw_partial, int rows, int cols)
+{
+    typedef srt_vec<T, N> V;
+    extern __shared__ float dw_acc[];
+    __shared__ float scratch[32];
+    const int vectors = cols / N;
+    const V* wv = reinterpret_cast<const V*>(w);
+    for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
+#pragma unroll
+        for (int k = 0; k < N; ++k) dw_acc[k * vectors + i] = 0.0f;
+    }
+    for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
+        const V* dyr = reinterpret_cast<const V*>(dy + row * cols);
+        const V* xr = reinterpret_cast<const V*>(x + row * cols);
+        const float r = rstd[row];
+        float dot = 0.0f;
+        for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
+            V g = dyr[i], a = xr[i], b = wv[i];
+#pragma unroll
+            for (int k = 0; k < N; ++k) dot += srt_to_float(g.v[k]) * srt_to_float(b.v[k]) * srt_to_float(a.v[k]);
+        }
+        dot = srt_block_sum(dot, scratch);
+        const float coef = dot * r * r * r / (float)cols;
+        V* dxr = reinterpret_cast<V*>(dx + row * cols);
+        for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
+            V g = dyr[i], a = xr[i], b = wv[i], o;
+#pragma unroll
+            for (int k = 0; k < N; ++k) {
+                const float gf = srt_to_float(g.v[k]);
+                const float xf = srt_to_float(a.v[k]);
+                o.v[k] = srt_from_float<T>(r * gf * srt_to_float(b.v[k]) - coef * xf);
+                dw_acc[k * vectors + i] += gf * xf * r;
+            }
+            dxr[i] = o;
+        }
+    }
+    float* out = dw_partial + (long long)blockIdx.x * cols;
+    for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
+#pragma unroll
+        for (int k = 0; k < N; ++k) out[i * N + k] = dw_acc[k * vectors + i];
+    }
+}
+
+// dw[c] = sum over p of partial[p, c]. Block (32, 16): 32 columns, 16 threads down the parts, then a shared sum.
+template <typename T>
+__device__ __forceinline__ void rmsnorm_dw_reduce(const float* __restrict__ partial, T* __restrict__ dw, int parts, int cols)
+{
+    __shared__ float sums[16][33];
+    const int c = blockIdx.x * 32 + threadIdx.x;
+    float s = 0.0f;
+    if (c < cols) {
+        for (int p = threadIdx.y; p < parts; p += blockDim.y) s += partial[(long long)p * cols + c];
+    }
+    sums[threadIdx.y][threadIdx.x] = s;
+    __syncthreads();
+    if (threadIdx.y == 0 && c < cols) {
+        float total = 0.0f;
+        for (int j = 0; j < blockDim.y; ++j) total += sums[j][threadIdx.x];
+        dw[c] = srt_from_float<T>(total);
+    }
+}
+
+#define SRT_RMSNORM_ENTRIES(NAME, T, N)                                                                              \
+    extern "C" __global__ void srt_rmsnorm_fwd_##NAME##_v##N(const T* x, const T* w, T* y, float* rstd, int rows,  \
+                                                             int cols, float eps)                                  \
+    {                                                                                                              \
+        rmsnorm_forward<T, N>(x, w, y, rstd, rows, cols, eps);                                                     \
+    }                                                                                                              \
+    extern "C" __global__ void srt_rmsnorm_bwd_##NAME##_v##N(const T* dy, const T* x, const T* w, const float* rstd, \
+                                                             T* dx, float* dw_partial, int rows, int cols)         \
+    {                                                                                                              \
+        rmsnorm_backward<T, N>(dy, x, w, rstd, dx, dw_partial, rows, cols);                                        \
+    }
+
+SRT_RMSNORM_ENTRIES(f32, float, 1)
+SRT_RMSNORM_ENTRIES(f32, float, 4)
+SRT_RMSNORM_ENTRIES(bf16, srt_bf16, 1)
+SRT_RMSNORM_ENTRIES(bf16, srt_bf16, 8)
+
+extern "C" __global__ void srt_rmsnorm_dw_reduce_f32(const float* partial, float* dw, int parts, int cols)
+{
+    rmsnorm_dw_reduce<float>(partial, dw, parts, cols);
+}
+
+extern "C" __global__ void srt_rmsnorm_dw_reduce_bf16(const float* partial, srt_bf16* dw, int parts, int cols)
+{
+    rmsnorm_dw_reduce<srt_bf16>(partial, dw, parts, cols);
+}
