@@ -69,16 +69,21 @@ context.MeasureCopy();
 
 foreach (var type in new[] { KernelElementType.Float32, KernelElementType.BFloat16 })
 {
-    // Odd sizes: not multiples of the block or the vector width, tails, misaligned (offset) pointers, > 48 KB shared.
+    // Odd sizes: not multiples of the block or the vector width, tails, misaligned (offset) pointers, rows too long
+    // for the register path (shared memory over 48 KB), head counts not a multiple of the heads per thread.
     RmsNormCheck.Run(context, type, 3, 4097, 0, false);
     RmsNormCheck.Run(context, type, 5, 1000, 0, false);
     RmsNormCheck.Run(context, type, 4, 4096, 1, false);
     RmsNormCheck.Run(context, type, 6, 16384, 0, false);
+    RmsNormCheck.Run(context, type, 2, 20001, 0, false);
+    RmsNormCheck.Run(context, type, 3, 20000, 0, false);
     RmsNormCheck.Run(context, type, 1, 8, 0, false);
     RotaryCheck.Run(context, type, 1, 3, 5, 128, false, 0, false);
     RotaryCheck.Run(context, type, 2, 4, 37, 64, true, 0, false);
     RotaryCheck.Run(context, type, 1, 2, 7, 6, false, 0, false);
     RotaryCheck.Run(context, type, 1, 3, 9, 128, false, 1, false);
+    RotaryCheck.Run(context, type, 3, 10, 4, 32, false, 0, false);
+    RotaryCheck.Run(context, type, 2, 12, 5, 64, true, 0, false);
     SwiGluCheck.Run(context, type, 3, 4097, 0, false);
     SwiGluCheck.Run(context, type, 1, 7, 0, false);
     SwiGluCheck.Run(context, type, 3, 4097, 1, false);

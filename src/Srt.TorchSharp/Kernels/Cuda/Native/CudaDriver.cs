@@ -15,6 +15,7 @@ internal sealed unsafe class CudaDriver
     public const int AttributeComputeCapabilityMajor = 75;
     public const int AttributeComputeCapabilityMinor = 76;
     public const int AttributeMaxSharedMemoryPerBlockOptin = 97;
+    public const int FunctionAttributeMaxThreadsPerBlock = 0;
     public const int FunctionAttributeMaxDynamicSharedSizeBytes = 8;
 
     private static readonly Lazy<(CudaDriver? Driver, string Reason)> SharedInstance = new(Load);
@@ -31,6 +32,7 @@ internal sealed unsafe class CudaDriver
     private readonly delegate* unmanaged<IntPtr*, void*, int> _cuModuleLoadData;
     private readonly delegate* unmanaged<IntPtr*, IntPtr, byte*, int> _cuModuleGetFunction;
     private readonly delegate* unmanaged<IntPtr, int, int, int> _cuFuncSetAttribute;
+    private readonly delegate* unmanaged<int*, int, IntPtr, int> _cuFuncGetAttribute;
     private readonly delegate* unmanaged<int*, IntPtr, int, nuint, int> _cuOccupancyMaxActiveBlocksPerMultiprocessor;
     private readonly delegate* unmanaged<IntPtr, uint, uint, uint, uint, uint, uint, uint, IntPtr, void**, void**, int> _cuLaunchKernel;
     private readonly delegate* unmanaged<ulong*, nuint, int> _cuMemAlloc;
@@ -64,6 +66,7 @@ internal sealed unsafe class CudaDriver
         _cuModuleLoadData = (delegate* unmanaged<IntPtr*, void*, int>)F("cuModuleLoadData");
         _cuModuleGetFunction = (delegate* unmanaged<IntPtr*, IntPtr, byte*, int>)F("cuModuleGetFunction");
         _cuFuncSetAttribute = (delegate* unmanaged<IntPtr, int, int, int>)F("cuFuncSetAttribute");
+        _cuFuncGetAttribute = (delegate* unmanaged<int*, int, IntPtr, int>)F("cuFuncGetAttribute");
         _cuOccupancyMaxActiveBlocksPerMultiprocessor = (delegate* unmanaged<int*, IntPtr, int, nuint, int>)F("cuOccupancyMaxActiveBlocksPerMultiprocessor");
         _cuLaunchKernel = (delegate* unmanaged<IntPtr, uint, uint, uint, uint, uint, uint, uint, IntPtr, void**, void**, int>)F("cuLaunchKernel");
         _cuMemAlloc = (delegate* unmanaged<ulong*, nuint, int>)F("cuMemAlloc_v2");
@@ -173,6 +176,13 @@ internal sealed unsafe class CudaDriver
 
     public void SetFunctionAttribute(IntPtr function, int attribute, int value) =>
         Check(_cuFuncSetAttribute(function, attribute, value), "cuFuncSetAttribute");
+
+    public int GetFunctionAttribute(IntPtr function, int attribute)
+    {
+        int value;
+        Check(_cuFuncGetAttribute(&value, attribute, function), "cuFuncGetAttribute");
+        return value;
+    }
 
     public int MaxActiveBlocksPerMultiprocessor(IntPtr function, int blockSize, int dynamicSharedBytes)
     {

@@ -9,6 +9,12 @@ internal sealed unsafe class FusedKernelLauncher
 {
     private const int DefaultSharedMemoryLimit = 48 * 1024;
 
+    // Heads that share one read of a cos/sin table slice (rotary.cu); 8 keeps enough threads to fill the device.
+    private const int RotaryHeadsPerThread = 8;
+
+    // Vectors per thread that RMSNorm keeps in registers (SRT_ROW_CACHE in rmsnorm.cu).
+    private const int RowCache = 4;
+
     public FusedKernelLauncher(CudaDevice device) => Device = device;
 
     public CudaDevice Device { get; }
@@ -28,7 +34,7 @@ internal sealed unsafe class FusedKernelLauncher
         var width = RowVectorWidth(type, cols, x, weight, y);
         var name = $"srt_rmsnorm_fwd_{type.Suffix()}_v{width}";
         var function = Device.GetFunction(CudaKernelSources.RmsNorm, name);
-        var block = RowBlockSize(cols / width);
+        var block = RowBlockSize(function, cols / width);
         var args = stackalloc void*[7];
         args[0] = &x;
         args[1] = &weight;
@@ -46,13 +52,14 @@ internal sealed unsafe class FusedKernelLauncher
     {
         var width = cols % type.VectorWidth() == 0 ? type.VectorWidth() : 1;
         var function = Device.GetFunction(CudaKernelSources.RmsNorm, $"srt_rmsnorm_bwd_{type.Suffix()}_v{width}");
-        var sharedBytes = cols * 4;
+        var block = RowBlockSize(function, cols / width);
+        var sharedBytes = BackwardSharedBytes(cols, width, block);
         if (sharedBytes > DefaultSharedMemoryLimit && SupportsRmsNormBackward(cols))
         {
             Device.Driver.SetFunctionAttribute(function, CudaDriver.FunctionAttributeMaxDynamicSharedSizeBytes, sharedBytes);
         }
 
-        var perMultiprocessor = Device.Driver.MaxActiveBlocksPerMultiprocessor(function, RowBlockSize(cols / width), sharedBytes);
+        var perMultiprocessor = Device.Driver.MaxActiveBlocksPerMultiprocessor(function, block, sharedBytes);
         return Math.Max(1, Math.Min(rows, Device.MultiprocessorCount * Math.Clamp(perMultiprocessor, 1, 8)));
     }
 
@@ -76,13 +83,13 @@ internal sealed unsafe class FusedKernelLauncher
             var width = RowVectorWidth(type, cols, dy, x, weight, dx);
             var name = $"srt_rmsnorm_bwd_{type.Suffix()}_v{width}";
             var function = Device.GetFunction(CudaKernelSources.RmsNorm, name);
-            var sharedBytes = cols * 4;
+            var block = RowBlockSize(function, cols / width);
+            var sharedBytes = BackwardSharedBytes(cols, width, block);
             if (sharedBytes > DefaultSharedMemoryLimit)
             {
                 Device.Driver.SetFunctionAttribute(function, CudaDriver.FunctionAttributeMaxDynamicSharedSizeBytes, sharedBytes);
             }
 
-            var block = RowBlockSize(cols / width);
             var args = stackalloc void*[8];
             args[0] = &dy;
             args[1] = &x;
@@ -123,15 +130,15 @@ internal sealed unsafe class FusedKernelLauncher
             throw new ArgumentException($"Rotary embedding needs an even head dimension, got {headDim}.", nameof(headDim));
         }
 
-        var rows = (long)batch * heads * seq;
-        if (rows == 0)
+        var tableRows = (long)batch * seq;
+        if (tableRows == 0 || heads == 0)
         {
             return;
         }
 
-        if (rows > uint.MaxValue)
+        if (tableRows > uint.MaxValue)
         {
-            throw new NotSupportedException($"Rotary kernel indexes rows with 32 bits; got {rows} rows.");
+            throw new NotSupportedException($"Rotary kernel indexes batch x seq with 32 bits; got {tableRows}.");
         }
 
         var half = headDim / 2;
@@ -143,22 +150,24 @@ internal sealed unsafe class FusedKernelLauncher
         var vectors = half / width;
         var blockX = Math.Min(vectors, 256);
         var blockY = Math.Max(1, 256 / blockX);
-        var grid = (uint)Math.Min((rows + blockY - 1) / blockY, (long)Device.MultiprocessorCount * 32);
-        var rowCount = (uint)rows;
-        var headsTimesSeq = (uint)((long)heads * seq);
+        var headsPerGroup = Math.Min(heads, RotaryHeadsPerThread);
+        var groups = (uint)((heads + headsPerGroup - 1) / headsPerGroup);
+        var grid = (uint)Math.Min((tableRows + blockY - 1) / blockY, (long)Device.MultiprocessorCount * 32);
+        var tableRowCount = (uint)tableRows;
         var seqLength = (uint)seq;
         var tableBatchStride = tablePerBatch ? (long)seq * headDim : 0L;
-        var args = stackalloc void*[9];
+        var args = stackalloc void*[10];
         args[0] = &x;
         args[1] = &cos;
         args[2] = &sin;
         args[3] = &y;
-        args[4] = &rowCount;
-        args[5] = &headsTimesSeq;
-        args[6] = &seqLength;
-        args[7] = &headDim;
-        args[8] = &tableBatchStride;
-        Launch(function, name, grid, 1, (uint)blockX, (uint)blockY, 0, args);
+        args[4] = &tableRowCount;
+        args[5] = &heads;
+        args[6] = &headsPerGroup;
+        args[7] = &seqLength;
+        args[8] = &headDim;
+        args[9] = &tableBatchStride;
+        Launch(function, name, grid, groups, (uint)blockX, (uint)blockY, 0, args);
     }
 
     /// <summary>y = silu(gate) * up over <paramref name="count"/> elements.</summary>
@@ -213,8 +222,17 @@ internal sealed unsafe class FusedKernelLauncher
         Device.Driver.Launch(function, name, gridX, gridY, blockX, blockY, sharedBytes, args);
     }
 
-    // Threads per row-block: about four vectors per thread, a whole number of warps, at most 1024.
-    private static int RowBlockSize(int vectors) => Math.Clamp((((vectors + 3) / 4) + 31) / 32 * 32, 32, 1024);
+    // Rows that fit RowCache vectors per thread keep dw in registers; longer ones need cols floats of shared memory.
+    private static int BackwardSharedBytes(int cols, int width, int block) =>
+        cols / width <= RowCache * block ? 0 : cols * 4;
+
+    // Threads per row-block: about RowCache vectors per thread, a whole number of warps, and no more than the
+    // compiled kernel can launch with (its register count caps the block).
+    private int RowBlockSize(IntPtr function, int vectors)
+    {
+        var limit = Device.Driver.GetFunctionAttribute(function, CudaDriver.FunctionAttributeMaxThreadsPerBlock) / 32 * 32;
+        return Math.Clamp((((vectors + RowCache - 1) / RowCache) + 31) / 32 * 32, 32, Math.Max(32, limit));
+    }
 
     private static int RowVectorWidth(KernelElementType type, int cols, params ulong[] pointers)
     {

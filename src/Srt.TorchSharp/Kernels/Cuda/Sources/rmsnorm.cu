@@ -2,6 +2,10 @@
 // x, y, dy, dx: [rows, cols] contiguous; w, dw: [cols]; rstd: [rows] float32 (saved by forward for backward).
 #include "srt_common.cuh"
 
+// Rows of up to SRT_ROW_CACHE vectors per thread are read once into registers (one pass over x: more loads in
+// flight, no second read); longer rows take the two-pass loop.
+#define SRT_ROW_CACHE 4
+
 template <typename T, int N>
 __device__ __forceinline__ void rmsnorm_forward(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y,
                                                 float* __restrict__ rstd, int rows, int cols, float eps)
@@ -10,9 +14,46 @@ __device__ __forceinline__ void rmsnorm_forward(const T* __restrict__ x, const T
     __shared__ float scratch[32];
     const int vectors = cols / N;
     const V* wv = reinterpret_cast<const V*>(w);
+    const bool cached = vectors <= SRT_ROW_CACHE * (int)blockDim.x;
     for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
         const V* xr = reinterpret_cast<const V*>(x + row * cols);
+        V* yr = reinterpret_cast<V*>(y + row * cols);
         float sum = 0.0f;
+        if (cached) {
+            V cache[SRT_ROW_CACHE];
+#pragma unroll
+            for (int c = 0; c < SRT_ROW_CACHE; ++c) {
+                const int i = threadIdx.x + c * blockDim.x;
+                if (i < vectors) cache[c] = xr[i];
+            }
+            float part[SRT_ROW_CACHE];  // independent sums: no long chain of dependent adds
+#pragma unroll
+            for (int c = 0; c < SRT_ROW_CACHE; ++c) {
+                const int i = threadIdx.x + c * blockDim.x;
+                part[c] = 0.0f;
+                if (i < vectors) {
+#pragma unroll
+                    for (int k = 0; k < N; ++k) { float f = srt_to_float(cache[c].v[k]); part[c] += f * f; }
+                }
+            }
+#pragma unroll
+            for (int c = 0; c < SRT_ROW_CACHE; ++c) sum += part[c];
+            sum = srt_block_sum(sum, scratch);
+            const float r = rsqrtf(sum / (float)cols + eps);
+            if (threadIdx.x == 0) rstd[row] = r;
+#pragma unroll
+            for (int c = 0; c < SRT_ROW_CACHE; ++c) {
+                const int i = threadIdx.x + c * blockDim.x;
+                if (i < vectors) {
+                    const V b = wv[i];
+                    V o;
+#pragma unroll
+                    for (int k = 0; k < N; ++k) o.v[k] = srt_from_float<T>(srt_to_float(cache[c].v[k]) * r * srt_to_float(b.v[k]));
+                    yr[i] = o;
+                }
+            }
+            continue;
+        }
         for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
             V a = xr[i];
 #pragma unroll
@@ -21,8 +62,7 @@ __device__ __forceinline__ void rmsnorm_forward(const T* __restrict__ x, const T
         sum = srt_block_sum(sum, scratch);
         const float r = rsqrtf(sum / (float)cols + eps);
         if (threadIdx.x == 0) rstd[row] = r;
-        V* yr = reinterpret_cast<V*>(y + row * cols);
-        // The second read of the row is served from L1/L2: one row is at most a few tens of KB.
+        // The second read of the row is served from L1/L2.
         for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
             V a = xr[i];
             V b = wv[i];
@@ -34,10 +74,83 @@ __device__ __forceinline__ void rmsnorm_forward(const T* __restrict__ x, const T
     }
 }
 
+template <typename T, int N>
+__device__ __forceinline__ void rmsnorm_backward_cached(const T* __restrict__ dy, const T* __restrict__ x,
+                                                        const T* __restrict__ w, const float* __restrict__ rstd,
+                                                        T* __restrict__ dx, float* __restrict__ dw_partial, int rows,
+                                                        int cols, float* scratch)
+{
+    // Each thread owns the same vectors of every row, so w and this block's dw share live in registers.
+    typedef srt_vec<T, N> V;
+    const int vectors = cols / N;
+    const V* wv = reinterpret_cast<const V*>(w);
+    V wc[SRT_ROW_CACHE];  // kept packed: half the registers of float32 for bf16
+    float acc[SRT_ROW_CACHE][N];
+#pragma unroll
+    for (int c = 0; c < SRT_ROW_CACHE; ++c) {
+        const int i = threadIdx.x + c * blockDim.x;
+        if (i < vectors) wc[c] = wv[i];
+#pragma unroll
+        for (int k = 0; k < N; ++k) acc[c][k] = 0.0f;
+    }
+    for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
+        const V* dyr = reinterpret_cast<const V*>(dy + row * cols);
+        const V* xr = reinterpret_cast<const V*>(x + row * cols);
+        V gc[SRT_ROW_CACHE], xc[SRT_ROW_CACHE];
+#pragma unroll
+        for (int c = 0; c < SRT_ROW_CACHE; ++c) {
+            const int i = threadIdx.x + c * blockDim.x;
+            if (i < vectors) { gc[c] = dyr[i]; xc[c] = xr[i]; }
+        }
+        const float r = rstd[row];
+        float part[SRT_ROW_CACHE];  // independent sums: no long chain of dependent adds
+#pragma unroll
+        for (int c = 0; c < SRT_ROW_CACHE; ++c) {
+            const int i = threadIdx.x + c * blockDim.x;
+            part[c] = 0.0f;
+            if (i < vectors) {
+#pragma unroll
+                for (int k = 0; k < N; ++k) part[c] += srt_to_float(gc[c].v[k]) * srt_to_float(wc[c].v[k]) * srt_to_float(xc[c].v[k]);
+            }
+        }
+        float dot = 0.0f;
+#pragma unroll
+        for (int c = 0; c < SRT_ROW_CACHE; ++c) dot += part[c];
+        dot = srt_block_sum(dot, scratch);
+        const float coef = dot * r * r * r / (float)cols;
+        V* dxr = reinterpret_cast<V*>(dx + row * cols);
+#pragma unroll
+        for (int c = 0; c < SRT_ROW_CACHE; ++c) {
+            const int i = threadIdx.x + c * blockDim.x;
+            if (i < vectors) {
+                V o;
+#pragma unroll
+                for (int k = 0; k < N; ++k) {
+                    const float gf = srt_to_float(gc[c].v[k]);
+                    const float xf = srt_to_float(xc[c].v[k]);
+                    o.v[k] = srt_from_float<T>(r * gf * srt_to_float(wc[c].v[k]) - coef * xf);
+                    acc[c][k] += gf * xf * r;
+                }
+                dxr[i] = o;
+            }
+        }
+    }
+    float* out = dw_partial + (long long)blockIdx.x * cols;
+#pragma unroll
+    for (int c = 0; c < SRT_ROW_CACHE; ++c) {
+        const int i = threadIdx.x + c * blockDim.x;
+        if (i < vectors) {
+#pragma unroll
+            for (int k = 0; k < N; ++k) out[i * N + k] = acc[c][k];
+        }
+    }
+}
+
 // dx = r * (dy * w) - x * r^3 / cols * sum(dy * w * x);  dw = sum over rows of dy * x * r.
-// Each block handles rows blockIdx.x, blockIdx.x + gridDim.x, ... and keeps its share of dw in shared memory
-// (cols floats, each column owned by one thread, so no atomics; laid out [k][vector] so a warp hits distinct banks); it writes that share to dw_partial[blockIdx.x],
-// and rmsnorm_dw_reduce sums the shares.
+// Each block handles rows blockIdx.x, blockIdx.x + gridDim.x, ... and keeps its share of dw (in registers when the
+// row fits SRT_ROW_CACHE vectors per thread; else in shared memory, cols floats, each column owned by one thread,
+// laid out [k][vector] so a warp hits distinct banks); it writes that share to dw_partial[blockIdx.x], and
+// rmsnorm_dw_reduce sums the shares. No atomics, so the result does not depend on scheduling.
 template <typename T, int N>
 __device__ __forceinline__ void rmsnorm_backward(const T* __restrict__ dy, const T* __restrict__ x,
                                                  const T* __restrict__ w, const float* __restrict__ rstd,
@@ -47,6 +160,10 @@ __device__ __forceinline__ void rmsnorm_backward(const T* __restrict__ dy, const
     extern __shared__ float dw_acc[];
     __shared__ float scratch[32];
     const int vectors = cols / N;
+    if (vectors <= SRT_ROW_CACHE * (int)blockDim.x) {
+        rmsnorm_backward_cached<T, N>(dy, x, w, rstd, dx, dw_partial, rows, cols, scratch);
+        return;
+    }
     const V* wv = reinterpret_cast<const V*>(w);
     for (int i = threadIdx.x; i < vectors; i += blockDim.x) {
 #pragma unroll

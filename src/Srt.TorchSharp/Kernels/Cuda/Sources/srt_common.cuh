@@ -13,11 +13,16 @@ template <> __device__ __forceinline__ float srt_from_float<float>(float v) { re
 
 template <> __device__ __forceinline__ srt_bf16 srt_from_float<srt_bf16>(float v)
 {
-    unsigned int u = __float_as_uint(v);
     srt_bf16 r;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    // One conversion instruction on Ampere and later (round to nearest even, NaN stays NaN).
+    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r.bits) : "f"(v));
+#else
+    unsigned int u = __float_as_uint(v);
     if ((u & 0x7fffffffu) > 0x7f800000u) { r.bits = 0x7fc0; return r; }  // keep NaN a NaN
     u += 0x7fffu + ((u >> 16) & 1u);
     r.bits = (unsigned short)(u >> 16);
+#endif
     return r;
 }
 
