@@ -114,7 +114,7 @@ internal sealed unsafe class FusedKernelLauncher
         reduceArgs[1] = &dw;
         reduceArgs[2] = &parts;
         reduceArgs[3] = &cols;
-        Launch(reduce, reduceName, (uint)((cols + 31) / 32), 1, 32, 16, 0, reduceArgs);
+        Launch(reduce, reduceName, (uint)((cols + 31) / 32), 1, 32, 32, 0, reduceArgs);
     }
 
     /// <summary>

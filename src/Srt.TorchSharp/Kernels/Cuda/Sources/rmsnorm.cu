@@ -201,17 +201,26 @@ __device__ __forceinline__ void rmsnorm_backward(const T* __restrict__ dy, const
     }
 }
 
-// dw[c] = sum over p of partial[p, c]. Block (32, 16): 32 columns, 16 threads down the parts, then a shared sum.
+// dw[c] = sum over p of partial[p, c]. Block (32, 32): 32 columns, 32 threads down the parts, each keeping four
+// independent sums so that four loads are in flight instead of one chain of dependent ones; then a shared sum.
 template <typename T>
 __device__ __forceinline__ void rmsnorm_dw_reduce(const float* __restrict__ partial, T* __restrict__ dw, int parts, int cols)
 {
-    __shared__ float sums[16][33];
+    __shared__ float sums[32][33];
     const int c = blockIdx.x * 32 + threadIdx.x;
-    float s = 0.0f;
+    const int step = blockDim.y;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
     if (c < cols) {
-        for (int p = threadIdx.y; p < parts; p += blockDim.y) s += partial[(long long)p * cols + c];
+        int p = threadIdx.y;
+        for (; p + 3 * step < parts; p += 4 * step) {
+            s0 += partial[(long long)p * cols + c];
+            s1 += partial[(long long)(p + step) * cols + c];
+            s2 += partial[(long long)(p + 2 * step) * cols + c];
+            s3 += partial[(long long)(p + 3 * step) * cols + c];
+        }
+        for (; p < parts; p += step) s0 += partial[(long long)p * cols + c];
     }
-    sums[threadIdx.y][threadIdx.x] = s;
+    sums[threadIdx.y][threadIdx.x] = (s0 + s1) + (s2 + s3);
     __syncthreads();
     if (threadIdx.y == 0 && c < cols) {
         float total = 0.0f;
