@@ -78,6 +78,10 @@ foreach (var type in new[] { KernelElementType.Float32, KernelElementType.BFloat
     RmsNormCheck.Run(context, type, 2, 20001, 0, false);
     RmsNormCheck.Run(context, type, 3, 20000, 0, false);
     RmsNormCheck.Run(context, type, 1, 8, 0, false);
+    RmsNormCheck.Run(context, type, 5, 4097, 0, false, rowsPerStep: 1);
+    RmsNormCheck.Run(context, type, 5, 4097, 0, false, rowsPerStep: 2);
+    RmsNormCheck.Run(context, type, 7, 4096, 0, false, rowsPerStep: 1);
+    RmsNormCheck.Run(context, type, 7, 4096, 0, false, rowsPerStep: 2);
     RotaryCheck.Run(context, type, 1, 3, 5, 128, false, 0, false);
     RotaryCheck.Run(context, type, 2, 4, 37, 64, true, 0, false);
     RotaryCheck.Run(context, type, 1, 2, 7, 6, false, 0, false);
@@ -90,7 +94,9 @@ foreach (var type in new[] { KernelElementType.Float32, KernelElementType.BFloat
     if (!quick)
     {
         // Llama-7B sizes, 8192 tokens: hidden 4096, intermediate 11008, 32 heads x 128; checked and timed.
+        // The launcher's default, then the other backward variant for comparison (rows per step, rmsnorm.cu).
         RmsNormCheck.Run(context, type, 8192, 4096, 0, true);
+        RmsNormCheck.Run(context, type, 8192, 4096, 0, true, rowsPerStep: type == KernelElementType.BFloat16 ? 1 : 2);
         RotaryCheck.Run(context, type, 1, 32, 8192, 128, false, 0, true);
         SwiGluCheck.Run(context, type, 8192, 11008, 0, true);
     }

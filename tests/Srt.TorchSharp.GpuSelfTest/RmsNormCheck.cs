@@ -7,9 +7,10 @@ internal static class RmsNormCheck
 {
     private const float Epsilon = 1e-5f;
 
-    public static void Run(SelfTestContext context, KernelElementType type, int rows, int cols, int offset, bool time)
+    public static void Run(SelfTestContext context, KernelElementType type, int rows, int cols, int offset, bool time, int? rowsPerStep = null)
     {
-        var shape = $"{rows}x{cols}" + (offset != 0 ? $" +{offset}" : string.Empty);
+        context.Launcher.RmsNormBackwardRowsPerStep = rowsPerStep;
+        var shape = $"{rows}x{cols}" + (offset != 0 ? $" +{offset}" : string.Empty) + (rowsPerStep is { } r ? $" r{r}" : string.Empty);
         var bf16 = type == KernelElementType.BFloat16;
         var driver = context.Driver;
         var launcher = context.Launcher;

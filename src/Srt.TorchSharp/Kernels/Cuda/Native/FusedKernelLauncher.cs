@@ -19,6 +19,12 @@ internal sealed unsafe class FusedKernelLauncher
 
     public CudaDevice Device { get; }
 
+    /// <summary>
+    /// Gets or sets how many rows one RMSNorm backward block takes per step (1 or 2; see rmsnorm.cu), or null to
+    /// choose by element type: 2 for bfloat16 and 1 for float32, the faster of each on an H200 (docs/kernels.md).
+    /// </summary>
+    public int? RmsNormBackwardRowsPerStep { get; set; }
+
     /// <summary>Gets the launcher for a device ordinal.</summary>
     public static FusedKernelLauncher For(int ordinal) => new(CudaDevice.Get(ordinal));
 
@@ -51,7 +57,7 @@ internal sealed unsafe class FusedKernelLauncher
     public int RmsNormBackwardParts(KernelElementType type, int rows, int cols)
     {
         var width = cols % type.VectorWidth() == 0 ? type.VectorWidth() : 1;
-        var function = Device.GetFunction(CudaKernelSources.RmsNorm, $"srt_rmsnorm_bwd_{type.Suffix()}_v{width}");
+        var function = Device.GetFunction(CudaKernelSources.RmsNorm, BackwardName(type, width));
         var block = RowBlockSize(function, cols / width);
         var sharedBytes = BackwardSharedBytes(cols, width, block);
         if (sharedBytes > DefaultSharedMemoryLimit && SupportsRmsNormBackward(cols))
@@ -60,7 +66,9 @@ internal sealed unsafe class FusedKernelLauncher
         }
 
         var perMultiprocessor = Device.Driver.MaxActiveBlocksPerMultiprocessor(function, block, sharedBytes);
-        return Math.Max(1, Math.Min(rows, Device.MultiprocessorCount * Math.Clamp(perMultiprocessor, 1, 8)));
+        var rowsPerStep = RowsPerStep(type);
+        var steps = (rows + rowsPerStep - 1) / rowsPerStep;
+        return Math.Max(1, Math.Min(steps, Device.MultiprocessorCount * Math.Clamp(perMultiprocessor, 1, 8)));
     }
 
     /// <summary>Gets whether a row of <paramref name="cols"/> float32 dw accumulators fits one block's shared memory.</summary>
@@ -81,7 +89,7 @@ internal sealed unsafe class FusedKernelLauncher
         if (rows > 0)
         {
             var width = RowVectorWidth(type, cols, dy, x, weight, dx);
-            var name = $"srt_rmsnorm_bwd_{type.Suffix()}_v{width}";
+            var name = BackwardName(type, width);
             var function = Device.GetFunction(CudaKernelSources.RmsNorm, name);
             var block = RowBlockSize(function, cols / width);
             var sharedBytes = BackwardSharedBytes(cols, width, block);
@@ -221,6 +229,12 @@ internal sealed unsafe class FusedKernelLauncher
         Device.MakeCurrent();
         Device.Driver.Launch(function, name, gridX, gridY, blockX, blockY, sharedBytes, args);
     }
+
+    private string BackwardName(KernelElementType type, int width) =>
+        $"srt_rmsnorm_bwd_{type.Suffix()}_v{width}_r{RowsPerStep(type)}";
+
+    private int RowsPerStep(KernelElementType type) =>
+        RmsNormBackwardRowsPerStep is { } rows ? (rows == 2 ? 2 : 1) : (type == KernelElementType.BFloat16 ? 2 : 1);
 
     // Rows that fit RowCache vectors per thread keep dw in registers; longer ones need cols floats of shared memory.
     private static int BackwardSharedBytes(int cols, int width, int block) =>

@@ -74,7 +74,28 @@ __device__ __forceinline__ void rmsnorm_forward(const T* __restrict__ x, const T
     }
 }
 
-template <typename T, int N>
+// Sums R values over the block at once (one pair of barriers for all); scratch holds 32 * R floats.
+template <int R>
+__device__ __forceinline__ void srt_block_sum_n(float (&v)[R], float* scratch)
+{
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+#pragma unroll
+    for (int q = 0; q < R; ++q) v[q] = srt_warp_sum(v[q]);
+    __syncthreads();
+    if (lane == 0) {
+#pragma unroll
+        for (int q = 0; q < R; ++q) scratch[q * 32 + warp] = v[q];
+    }
+    __syncthreads();
+    const int warps = (blockDim.x + 31) >> 5;
+#pragma unroll
+    for (int q = 0; q < R; ++q) v[q] = srt_warp_sum(lane < warps ? scratch[q * 32 + lane] : 0.0f);
+}
+
+// R rows per step: their loads are issued together and their dot products reduced together, so each block has
+// R rows in flight and pays one reduction per R rows.
+template <typename T, int N, int R>
 __device__ __forceinline__ void rmsnorm_backward_cached(const T* __restrict__ dy, const T* __restrict__ x,
                                                         const T* __restrict__ w, const float* __restrict__ rstd,
                                                         T* __restrict__ dx, float* __restrict__ dw_partial, int rows,
@@ -93,45 +114,59 @@ __device__ __forceinline__ void rmsnorm_backward_cached(const T* __restrict__ dy
 #pragma unroll
         for (int k = 0; k < N; ++k) acc[c][k] = 0.0f;
     }
-    for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
-        const V* dyr = reinterpret_cast<const V*>(dy + row * cols);
-        const V* xr = reinterpret_cast<const V*>(x + row * cols);
-        V gc[SRT_ROW_CACHE], xc[SRT_ROW_CACHE];
+    for (long long row0 = (long long)blockIdx.x * R; row0 < rows; row0 += (long long)gridDim.x * R) {
+        V gc[R][SRT_ROW_CACHE], xc[R][SRT_ROW_CACHE];
+        float r[R], dot[R];
 #pragma unroll
-        for (int c = 0; c < SRT_ROW_CACHE; ++c) {
-            const int i = threadIdx.x + c * blockDim.x;
-            if (i < vectors) { gc[c] = dyr[i]; xc[c] = xr[i]; }
-        }
-        const float r = rstd[row];
-        float part[SRT_ROW_CACHE];  // independent sums: no long chain of dependent adds
+        for (int q = 0; q < R; ++q) {
+            const long long row = row0 + q;
+            const V* dyr = reinterpret_cast<const V*>(dy + row * cols);
+            const V* xr = reinterpret_cast<const V*>(x + row * cols);
 #pragma unroll
-        for (int c = 0; c < SRT_ROW_CACHE; ++c) {
-            const int i = threadIdx.x + c * blockDim.x;
-            part[c] = 0.0f;
-            if (i < vectors) {
-#pragma unroll
-                for (int k = 0; k < N; ++k) part[c] += srt_to_float(gc[c].v[k]) * srt_to_float(wc[c].v[k]) * srt_to_float(xc[c].v[k]);
+            for (int c = 0; c < SRT_ROW_CACHE; ++c) {
+                const int i = threadIdx.x + c * blockDim.x;
+                if (row < rows && i < vectors) { gc[q][c] = dyr[i]; xc[q][c] = xr[i]; }
             }
+            r[q] = row < rows ? rstd[row] : 0.0f;
         }
-        float dot = 0.0f;
 #pragma unroll
-        for (int c = 0; c < SRT_ROW_CACHE; ++c) dot += part[c];
-        dot = srt_block_sum(dot, scratch);
-        const float coef = dot * r * r * r / (float)cols;
-        V* dxr = reinterpret_cast<V*>(dx + row * cols);
+        for (int q = 0; q < R; ++q) {
+            float part[SRT_ROW_CACHE];  // independent sums: no long chain of dependent adds
 #pragma unroll
-        for (int c = 0; c < SRT_ROW_CACHE; ++c) {
-            const int i = threadIdx.x + c * blockDim.x;
-            if (i < vectors) {
-                V o;
+            for (int c = 0; c < SRT_ROW_CACHE; ++c) {
+                const int i = threadIdx.x + c * blockDim.x;
+                part[c] = 0.0f;
+                if (row0 + q < rows && i < vectors) {
 #pragma unroll
-                for (int k = 0; k < N; ++k) {
-                    const float gf = srt_to_float(gc[c].v[k]);
-                    const float xf = srt_to_float(xc[c].v[k]);
-                    o.v[k] = srt_from_float<T>(r * gf * srt_to_float(wc[c].v[k]) - coef * xf);
-                    acc[c][k] += gf * xf * r;
+                    for (int k = 0; k < N; ++k)
+                        part[c] += srt_to_float(gc[q][c].v[k]) * srt_to_float(wc[c].v[k]) * srt_to_float(xc[q][c].v[k]);
                 }
-                dxr[i] = o;
+            }
+            dot[q] = 0.0f;
+#pragma unroll
+            for (int c = 0; c < SRT_ROW_CACHE; ++c) dot[q] += part[c];
+        }
+        srt_block_sum_n<R>(dot, scratch);
+#pragma unroll
+        for (int q = 0; q < R; ++q) {
+            const long long row = row0 + q;
+            if (row >= rows) continue;
+            const float coef = dot[q] * r[q] * r[q] * r[q] / (float)cols;
+            V* dxr = reinterpret_cast<V*>(dx + row * cols);
+#pragma unroll
+            for (int c = 0; c < SRT_ROW_CACHE; ++c) {
+                const int i = threadIdx.x + c * blockDim.x;
+                if (i < vectors) {
+                    V o;
+#pragma unroll
+                    for (int k = 0; k < N; ++k) {
+                        const float gf = srt_to_float(gc[q][c].v[k]);
+                        const float xf = srt_to_float(xc[q][c].v[k]);
+                        o.v[k] = srt_from_float<T>(r[q] * gf * srt_to_float(wc[c].v[k]) - coef * xf);
+                        acc[c][k] += gf * xf * r[q];
+                    }
+                    dxr[i] = o;
+                }
             }
         }
     }
@@ -151,17 +186,17 @@ __device__ __forceinline__ void rmsnorm_backward_cached(const T* __restrict__ dy
 // row fits SRT_ROW_CACHE vectors per thread; else in shared memory, cols floats, each column owned by one thread,
 // laid out [k][vector] so a warp hits distinct banks); it writes that share to dw_partial[blockIdx.x], and
 // rmsnorm_dw_reduce sums the shares. No atomics, so the result does not depend on scheduling.
-template <typename T, int N>
+template <typename T, int N, int R>
 __device__ __forceinline__ void rmsnorm_backward(const T* __restrict__ dy, const T* __restrict__ x,
                                                  const T* __restrict__ w, const float* __restrict__ rstd,
                                                  T* __restrict__ dx, float* __restrict__ dw_partial, int rows, int cols)
 {
     typedef srt_vec<T, N> V;
     extern __shared__ float dw_acc[];
-    __shared__ float scratch[32];
+    __shared__ float scratch[32 * R];
     const int vectors = cols / N;
     if (vectors <= SRT_ROW_CACHE * (int)blockDim.x) {
-        rmsnorm_backward_cached<T, N>(dy, x, w, rstd, dx, dw_partial, rows, cols, scratch);
+        rmsnorm_backward_cached<T, N, R>(dy, x, w, rstd, dx, dw_partial, rows, cols, scratch);
         return;
     }
     const V* wv = reinterpret_cast<const V*>(w);
@@ -229,17 +264,23 @@ __device__ __forceinline__ void rmsnorm_dw_reduce(const float* __restrict__ part
     }
 }
 
+#define SRT_RMSNORM_BWD_ENTRY(NAME, T, N, R)                                                                         \
+    extern "C" __global__ void srt_rmsnorm_bwd_##NAME##_v##N##_r##R(const T* dy, const T* x, const T* w,              \
+                                                                    const float* rstd, T* dx, float* dw_partial,    \
+                                                                    int rows, int cols)                             \
+    {                                                                                                              \
+        rmsnorm_backward<T, N, R>(dy, x, w, rstd, dx, dw_partial, rows, cols);                                     \
+    }
+
+// Backward comes in R = 1 and R = 2 rows per step (see rmsnorm_backward_cached); the launcher picks one.
 #define SRT_RMSNORM_ENTRIES(NAME, T, N)                                                                              \
     extern "C" __global__ void srt_rmsnorm_fwd_##NAME##_v##N(const T* x, const T* w, T* y, float* rstd, int rows,  \
                                                              int cols, float eps)                                  \
     {                                                                                                              \
         rmsnorm_forward<T, N>(x, w, y, rstd, rows, cols, eps);                                                     \
     }                                                                                                              \
-    extern "C" __global__ void srt_rmsnorm_bwd_##NAME##_v##N(const T* dy, const T* x, const T* w, const float* rstd, \
-                                                             T* dx, float* dw_partial, int rows, int cols)         \
-    {                                                                                                              \
-        rmsnorm_backward<T, N>(dy, x, w, rstd, dx, dw_partial, rows, cols);                                        \
-    }
+    SRT_RMSNORM_BWD_ENTRY(NAME, T, N, 1)                                                                           \
+    SRT_RMSNORM_BWD_ENTRY(NAME, T, N, 2)
 
 SRT_RMSNORM_ENTRIES(f32, float, 1)
 SRT_RMSNORM_ENTRIES(f32, float, 4)
