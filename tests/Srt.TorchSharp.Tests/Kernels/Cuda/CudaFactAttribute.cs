@@ -14,7 +14,7 @@ public sealed class CudaFactAttribute : FactAttribute
         if (!CudaKernels.IsAvailable)
         {
             Skip = "Needs a CUDA GPU: " + CudaKernels.UnavailableReason +
-                " The CUDA path is checked by tests/Srt.TorchSharp.GpuSelfTest on a GPU machine (docs/kernels.md).";
+                " (The kernels alone are checked by tests/Srt.TorchSharp.GpuSelfTest on a GPU machine, see docs/kernels.md; this test checks them through TorchSharp.)";
         }
         else if (!torch.cuda.is_available())
         {
