@@ -1,6 +1,9 @@
 namespace Srt.TorchSharp.GpuSelfTest;
 
-/// <summary>One checked output of one kernel run, with its timing when the case was timed.</summary>
+/// <summary>
+/// One checked output of one kernel run, with its timing when the case was timed: device time per launch in a full
+/// queue (<see cref="MedianMicroseconds"/>) and a lone launch between two events (<see cref="SingleLaunchMicroseconds"/>).
+/// </summary>
 internal sealed record CheckResult(
     string Kernel,
     string DType,
@@ -12,7 +15,8 @@ internal sealed record CheckResult(
     double? Bytes = null,
     double? GigabytesPerSecond = null,
     double? PercentOfCopy = null,
-    string? Error = null)
+    string? Error = null,
+    double? SingleLaunchMicroseconds = null)
 {
     public bool Passed => Error is null && RelativeError <= Threshold;
 }

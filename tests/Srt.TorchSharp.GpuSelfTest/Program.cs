@@ -148,11 +148,11 @@ static void PrintTable(SelfTestContext context)
 {
     Console.WriteLine();
     Console.WriteLine($"copy (cuMemcpyDtoD, 1 GiB, read+write): {context.CopyGigabytesPerSecond:F0} GB/s");
-    Console.WriteLine($"{"kernel",-12} {"dtype",-5} {"shape",-26} {"output",-6} {"rel_err",10} {"limit",7} {"ok",-4} {"us",9} {"GB/s",7} {"%copy",6}");
+    Console.WriteLine($"{"kernel",-12} {"dtype",-5} {"shape",-26} {"output",-6} {"rel_err",10} {"limit",7} {"ok",-4} {"us",9} {"GB/s",7} {"%copy",6} {"1x us",8}");
     foreach (var r in context.Results)
     {
         var timing = r.MedianMicroseconds is { } us
-            ? $"{us,9:F1} {r.GigabytesPerSecond,7:F0} {r.PercentOfCopy,6:F1}"
+            ? $"{us,9:F1} {r.GigabytesPerSecond,7:F0} {r.PercentOfCopy,6:F1} {r.SingleLaunchMicroseconds,8:F1}"
             : $"{"",9} {"",7} {"",6}";
         Console.WriteLine($"{r.Kernel,-12} {r.DType,-5} {r.Shape,-26} {r.Output,-6} {r.RelativeError,10:E2} {r.Threshold,7:E0} {(r.Passed ? "ok" : "FAIL"),-4} {timing}");
         if (r.Error is not null)
