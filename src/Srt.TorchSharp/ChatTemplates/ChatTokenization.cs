@@ -1,0 +1,66 @@
+using Microsoft.Extensions.AI;
+using Srt.TorchSharp.Loading.Tokenizers;
+
+namespace Srt.TorchSharp.ChatTemplates;
+
+/// <summary>
+/// Token ids of chat prompts and completions for generation and training. Prompt and completion are encoded
+/// separately and concatenated, so the loss mask boundary is exact and the completion tokens are the ones the
+/// model itself produces after the prompt (joint encoding could merge characters across the boundary).
+/// </summary>
+public static class ChatTokenization
+{
+    /// <summary>Encodes the prompt (with BOS as the tokenizer adds it, and the generation prompt) for generation.</summary>
+    /// <param name="template">The chat template.</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="messages">The conversation so far.</param>
+    /// <returns>The prompt ids.</returns>
+    public static IReadOnlyList<int> EncodePrompt(this IChatTemplate template, ModelTokenizer tokenizer, IReadOnlyList<ChatMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return tokenizer.Encode(template.Render(messages, addGenerationPrompt: true), addSpecialTokens: true);
+    }
+
+    /// <summary>
+    /// Encodes a training example: the prompt ids (masked out of the loss) and the completion ids
+    /// (<see cref="IChatTemplate.FormatCompletion"/>, end-of-turn included, encoded with
+    /// <see cref="ModelTokenizer.EncodeContinuation"/> after the prompt text).
+    /// </summary>
+    /// <param name="template">The chat template.</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="prompt">The conversation up to the assistant's answer.</param>
+    /// <param name="completion">The assistant's answer (plain text, no end-of-turn marker).</param>
+    /// <returns>The prompt and completion ids.</returns>
+    public static ChatTrainingTokens EncodeForTraining(
+        this IChatTemplate template, ModelTokenizer tokenizer, IReadOnlyList<ChatMessage> prompt, string completion)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        string promptText = template.Render(prompt, addGenerationPrompt: true);
+        var promptIds = tokenizer.Encode(promptText, addSpecialTokens: true);
+        var completionIds = tokenizer.EncodeContinuation(template.FormatCompletion(completion), promptText);
+        return new ChatTrainingTokens(promptIds, completionIds);
+    }
+
+    /// <summary>The ids that end generation: the tokenizer's EOS ids plus the end-of-turn token when it is one token.</summary>
+    /// <param name="template">The chat template.</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <returns>The stop ids.</returns>
+    public static IReadOnlySet<int> GetStopTokenIds(this IChatTemplate template, ModelTokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var ids = new HashSet<int>(tokenizer.EosTokenIds);
+        foreach (string stop in template.StopSequences.Append(template.EndOfTurn))
+        {
+            if (tokenizer.AddedTokens.FirstOrDefault(t => t.Content == stop) is { } token)
+            {
+                ids.Add(token.Id);
+            }
+        }
+
+        return ids;
+    }
+}

@@ -1,0 +1,13 @@
+namespace Srt.TorchSharp.ChatTemplates;
+
+/// <summary>A chat training example as ids: the prompt (no loss) followed by the completion (loss).</summary>
+/// <param name="PromptIds">The prompt ids, BOS and generation prompt included.</param>
+/// <param name="CompletionIds">The completion ids, end-of-turn included.</param>
+public sealed record ChatTrainingTokens(IReadOnlyList<int> PromptIds, IReadOnlyList<int> CompletionIds)
+{
+    /// <summary>Gets the prompt ids followed by the completion ids.</summary>
+    public IReadOnlyList<int> AllIds => [.. PromptIds, .. CompletionIds];
+
+    /// <summary>Gets the index in <see cref="AllIds"/> of the first completion id (where the loss starts).</summary>
+    public int CompletionStart => PromptIds.Count;
+}

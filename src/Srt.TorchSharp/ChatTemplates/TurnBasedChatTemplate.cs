@@ -1,0 +1,65 @@
+using System.Text;
+using Microsoft.Extensions.AI;
+
+namespace Srt.TorchSharp.ChatTemplates;
+
+/// <summary>
+/// Shared rendering for formats where every message is a header, its content and a closing marker. A rendered
+/// assistant message is always <c>header + FormatCompletion(content) + separator</c>, so a prompt rendered with
+/// its generation prompt followed by <see cref="FormatCompletion"/> is exactly the conversation's own text.
+/// </summary>
+internal abstract class TurnBasedChatTemplate : IChatTemplate
+{
+    public abstract string Name { get; }
+
+    public abstract string EndOfTurn { get; }
+
+    public abstract IReadOnlyList<string> StopSequences { get; }
+
+    /// <summary>The text after an assistant turn's <see cref="EndOfTurn"/>, before the next message.</summary>
+    protected virtual string TurnSeparator => "";
+
+    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var text = new StringBuilder();
+        foreach (var message in messages)
+        {
+            ArgumentNullException.ThrowIfNull(message);
+            if (message.Role == ChatRole.Assistant)
+            {
+                text.Append(Header(ChatRole.Assistant)).Append(FormatCompletion(message.Text)).Append(TurnSeparator);
+            }
+            else
+            {
+                text.Append(Header(message.Role)).Append(Content(message.Text)).Append(Footer(message.Role));
+            }
+        }
+
+        if (addGenerationPrompt)
+        {
+            text.Append(Header(ChatRole.Assistant));
+        }
+
+        return text.ToString();
+    }
+
+    public virtual string FormatCompletion(string completion)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        return Content(completion) + EndOfTurn;
+    }
+
+    /// <summary>The text opening a message of <paramref name="role"/>.</summary>
+    protected abstract string Header(ChatRole role);
+
+    /// <summary>The text closing a non-assistant message of <paramref name="role"/>.</summary>
+    protected abstract string Footer(ChatRole role);
+
+    /// <summary>The message content as the format writes it (some formats trim it).</summary>
+    protected virtual string Content(string content) => content;
+
+    /// <summary>Throws for roles a format has no marker for.</summary>
+    protected ArgumentException UnsupportedRole(ChatRole role) =>
+        new($"The '{Name}' chat template has no '{role.Value}' role; use system, user or assistant.", "messages");
+}

@@ -1,0 +1,68 @@
+using System.Text;
+using Microsoft.ML.Tokenizers;
+
+namespace Srt.TorchSharp.Loading.Tokenizers;
+
+/// <summary>
+/// A SentencePiece <c>tokenizer.model</c> through ML.Tokenizers' <see cref="LlamaTokenizer"/>. A section that starts
+/// the input goes through SentencePiece's own normalizer (dummy prefix, whitespace escaping), so plain text encodes
+/// exactly as the sentencepiece library does; later sections (after a control token, or continuations) only escape
+/// spaces, as Hugging Face's non-legacy Llama tokenizer does.
+/// </summary>
+internal sealed class SentencePieceModelCodec : TokenizerModelCodec
+{
+    private readonly LlamaTokenizer _inner;
+    private readonly string?[] _pieces;
+    private readonly SentencePieceType[] _types;
+
+    public SentencePieceModelCodec(LlamaTokenizer inner, IReadOnlyList<SentencePieceEntry> entries)
+    {
+        _inner = inner;
+        _pieces = new string?[entries.Count];
+        _types = new SentencePieceType[entries.Count];
+        for (int i = 0; i < entries.Count; i++)
+        {
+            _pieces[i] = entries[i].Piece;
+            _types[i] = entries[i].Type;
+        }
+    }
+
+    public override Tokenizer Inner => _inner;
+
+    public override bool StripsLeadingSpace => _inner.AddDummyPrefix;
+
+    public override int VocabularySize => _pieces.Length;
+
+    public override void EncodeSection(string text, SectionPosition position, List<int> ids)
+    {
+        if (text.Length == 0)
+        {
+            return;
+        }
+
+        IReadOnlyList<int> encoded = position == SectionPosition.InputStart
+            ? _inner.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false)
+            : _inner.EncodeToIds(text.Replace(' ', '\u2581'), false, false, considerPreTokenization: false, considerNormalization: false);
+        ids.AddRange(encoded);
+    }
+
+    public override void AppendTokenBytes(int id, List<byte> bytes)
+    {
+        if ((uint)id >= (uint)_pieces.Length || _pieces[id] is not { } piece)
+        {
+            return;
+        }
+
+        if (_types[id] == SentencePieceType.Byte && ByteToken.TryParse(piece, out byte value))
+        {
+            bytes.Add(value);
+            return;
+        }
+
+        bytes.AddRange(Encoding.UTF8.GetBytes(piece.Replace('\u2581', ' ')));
+    }
+
+    public override int? TokenToId(string token) => _inner.Vocabulary.TryGetValue(token, out int id) ? id : null;
+
+    public override string? IdToToken(int id) => (uint)id < (uint)_pieces.Length ? _pieces[id] : null;
+}
