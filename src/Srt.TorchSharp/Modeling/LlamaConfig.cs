@@ -6,6 +6,10 @@ namespace Srt.TorchSharp.Modeling;
 /// The architecture of a Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM),
 /// as read from a Hugging Face <c>config.json</c>. Property names follow the JSON fields they come from.
 /// </summary>
+/// <remarks>
+/// Sliding-window attention (Mistral's <c>sliding_window</c>, Qwen2's <c>use_sliding_window</c>) is not applied: every
+/// token attends to all earlier ones, which matches Hugging Face for sequences no longer than the window.
+/// </remarks>
 public sealed record LlamaConfig
 {
     /// <summary>The <c>model_type</c>: <c>llama</c>, <c>mistral</c> or <c>qwen2</c>.</summary>
@@ -39,11 +43,11 @@ public sealed record LlamaConfig
     /// <value>The default is 1e-6.</value>
     public double RmsNormEps { get; init; } = 1e-6;
 
-    /// <summary><c>rope_theta</c>: the rotary base.</summary>
+    /// <summary><c>rope_theta</c> (or <c>rope_parameters.rope_theta</c>): the rotary base.</summary>
     /// <value>The default is 10000.</value>
     public double RopeTheta { get; init; } = 10000.0;
 
-    /// <summary><c>rope_scaling</c>, or null for plain rotary embeddings.</summary>
+    /// <summary><c>rope_scaling</c> (or transformers 5's <c>rope_parameters</c>), or null for plain rotary embeddings.</summary>
     /// <value>The default is null.</value>
     public RopeScaling? RopeScaling { get; init; }
 
@@ -81,6 +85,9 @@ public sealed record LlamaConfig
     /// <summary><c>pad_token_id</c>.</summary>
     /// <value>The default is null.</value>
     public int? PadTokenId { get; init; }
+
+    /// <summary>Whether config.json carries rope settings as transformers 5's <c>rope_parameters</c> (kept on save).</summary>
+    internal bool WritesRopeParameters { get; init; }
 
     /// <summary>Fields of the file this class does not model, kept so that saving writes them back unchanged.</summary>
     internal JsonObject? ExtraFields { get; init; }

@@ -13,7 +13,7 @@ internal static class LlamaConfigJson
         "model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
         "num_key_value_heads", "head_dim", "rms_norm_eps", "rope_theta", "rope_scaling", "max_position_embeddings",
         "tie_word_embeddings", "attention_bias", "mlp_bias", "torch_dtype", "dtype", "bos_token_id", "eos_token_id",
-        "pad_token_id",
+        "pad_token_id", "rope_parameters",
     ];
 
     public static LlamaConfig Read(string path)
@@ -34,6 +34,9 @@ internal static class LlamaConfigJson
         }
 
         var reader = new FieldReader(path, root);
+        // transformers 5 writes rope_theta and the scaling together as rope_parameters; older files use top-level fields.
+        var ropeParameters = reader.Object("rope_parameters");
+        var ropeReader = ropeParameters is null ? null : new FieldReader(path, ropeParameters, "rope_parameters.");
         var modelType = reader.String("model_type") ?? "llama";
         var extra = new JsonObject();
         foreach (var (name, value) in root)
@@ -54,8 +57,9 @@ internal static class LlamaConfigJson
             NumKeyValueHeads = reader.Int("num_key_value_heads"),
             HeadDim = reader.Int("head_dim"),
             RmsNormEps = reader.Double("rms_norm_eps") ?? 1e-6,
-            RopeTheta = reader.Double("rope_theta") ?? 10000.0,
-            RopeScaling = ReadRopeScaling(reader),
+            RopeTheta = ropeReader?.Double("rope_theta") ?? reader.Double("rope_theta") ?? 10000.0,
+            RopeScaling = ropeReader is null ? ReadRopeScaling(reader.Object("rope_scaling"), reader.Path, "rope_scaling") : ReadRopeScaling(ropeParameters, path, "rope_parameters"),
+            WritesRopeParameters = ropeParameters is not null,
             MaxPositionEmbeddings = reader.Int("max_position_embeddings") ?? 2048,
             TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? false,
             // Qwen2's config has no attention_bias field: its q/k/v projections always carry biases.
@@ -71,15 +75,15 @@ internal static class LlamaConfigJson
         return config;
     }
 
-    private static RopeScaling? ReadRopeScaling(FieldReader reader)
+    private static RopeScaling? ReadRopeScaling(JsonObject? node, string path, string field)
     {
-        if (reader.Object("rope_scaling") is not { } node)
+        if (node is null)
         {
             return null;
         }
-        var scaling = new FieldReader(reader.Path, node, "rope_scaling.");
+        var scaling = new FieldReader(path, node, field + ".");
         var type = scaling.String("rope_type") ?? scaling.String("type")
-            ?? throw new InvalidDataException($"{reader.Path}: field 'rope_scaling.rope_type' is missing.");
+            ?? throw new InvalidDataException($"{path}: field '{field}.rope_type' is missing.");
         if (type == "default")
         {
             return null;
@@ -87,7 +91,7 @@ internal static class LlamaConfigJson
         return new RopeScaling
         {
             RopeType = type,
-            Factor = scaling.Double("factor") ?? throw new InvalidDataException($"{reader.Path}: field 'rope_scaling.factor' is missing."),
+            Factor = scaling.Double("factor") ?? throw new InvalidDataException($"{path}: field '{field}.factor' is missing."),
             LowFreqFactor = scaling.Double("low_freq_factor") ?? 1.0,
             HighFreqFactor = scaling.Double("high_freq_factor") ?? 4.0,
             OriginalMaxPositionEmbeddings = scaling.Int("original_max_position_embeddings") ?? 8192,
@@ -106,16 +110,17 @@ internal static class LlamaConfigJson
         root["num_key_value_heads"] = config.KeyValueHeadCount;
         if (config.HeadDim is { } headDim) root["head_dim"] = headDim;
         root["rms_norm_eps"] = config.RmsNormEps;
-        root["rope_theta"] = config.RopeTheta;
-        root["rope_scaling"] = config.RopeScaling is { } s
-            ? s.RopeType == RopeScaling.Llama3
-                ? new JsonObject
-                {
-                    ["rope_type"] = s.RopeType, ["factor"] = s.Factor, ["low_freq_factor"] = s.LowFreqFactor,
-                    ["high_freq_factor"] = s.HighFreqFactor, ["original_max_position_embeddings"] = s.OriginalMaxPositionEmbeddings,
-                }
-                : new JsonObject { ["rope_type"] = s.RopeType, ["type"] = s.RopeType, ["factor"] = s.Factor }
-            : null;
+        if (config.WritesRopeParameters)
+        {
+            var parameters = RopeScalingJson(config.RopeScaling) ?? new JsonObject { ["rope_type"] = "default" };
+            parameters["rope_theta"] = config.RopeTheta;
+            root["rope_parameters"] = parameters;
+        }
+        else
+        {
+            root["rope_theta"] = config.RopeTheta;
+            root["rope_scaling"] = RopeScalingJson(config.RopeScaling);
+        }
         root["max_position_embeddings"] = config.MaxPositionEmbeddings;
         root["tie_word_embeddings"] = config.TieWordEmbeddings;
         if (!config.IsQwen2) root["attention_bias"] = config.AttentionBias;
@@ -131,6 +136,17 @@ internal static class LlamaConfigJson
         if (config.PadTokenId is { } pad) root["pad_token_id"] = pad;
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
+
+    private static JsonObject? RopeScalingJson(RopeScaling? scaling) => scaling switch
+    {
+        null => null,
+        { RopeType: RopeScaling.Llama3 } s => new JsonObject
+        {
+            ["rope_type"] = s.RopeType, ["factor"] = s.Factor, ["low_freq_factor"] = s.LowFreqFactor,
+            ["high_freq_factor"] = s.HighFreqFactor, ["original_max_position_embeddings"] = s.OriginalMaxPositionEmbeddings,
+        },
+        var s => new JsonObject { ["rope_type"] = s.RopeType, ["type"] = s.RopeType, ["factor"] = s.Factor },
+    };
 
     /// <summary>Typed access to optional fields, failing with the file and field name.</summary>
     private sealed class FieldReader(string path, JsonObject root, string prefix = "")

@@ -1,10 +1,7 @@
-// This file is compiled two ways, which shapes how it is written:
-//  * by MSBuild's RoslynCodeTaskFactory (see Srt.TorchSharp.targets), against .NET Standard 2.0 reference
-//    assemblies with no implicit usings and no nullable context: netstandard2.0 APIs only, explicit usings,
-//    `#nullable enable` below;
-//  * into Srt.TorchSharp.Tests with SRT_ELF_PATCHER_TESTS defined, which leaves out the MSBuild task class so the
-//    tests need no MSBuild packages.
-// The code task factory compiles exactly one source file, which is why the ELF types and the task share it.
+// Compiled by MSBuild's RoslynCodeTaskFactory (see Srt.TorchSharp.targets) against .NET Standard 2.0, and into
+// Srt.TorchSharp.Tests with SRT_ELF_PATCHER_TESTS defined, which leaves out the MSBuild task class. Hence
+// netstandard2.0 APIs only, explicit usings and `#nullable enable`. The code task factory compiles one source
+// file per task, which is why the ELF types and the task share this file.
 #nullable enable
 using System;
 using System.Collections.Generic;
@@ -307,43 +304,19 @@ internal static class ElfVersionNeedPatcher
         return new ElfPatchResult(ElfPatchStatus.Patched, strong.Select(n => n.Version).ToList(), string.Empty);
     }
 
-    private static ElfPatchResult Invalid(string message) => new(ElfPatchStatus.Invalid, Array.Empty<string>(), message);
-}
-
-/// <summary>Finds a shared library where the dynamic loader looks (ld.so.conf directories, then the defaults) and reads its version definitions.</summary>
-internal static class SystemLibraryProbe
-{
-    private static readonly string[] DefaultDirectories =
-    [
-        "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
-        "/lib64", "/usr/lib64", "/lib", "/usr/lib",
-    ];
-
-    /// <summary>Every existing copy of <paramref name="fileName"/> in the loader's search directories, without duplicates.</summary>
-    public static IReadOnlyList<string> Find(string fileName, string configFile = "/etc/ld.so.conf")
-    {
-        var directories = new List<string>();
-        ReadLoaderConfig(configFile, directories, depth: 0);
-        directories.AddRange(DefaultDirectories);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        return directories.Select(d => Path.Combine(d, fileName)).Where(f => File.Exists(f) && seen.Add(Path.GetFullPath(f))).ToList();
-    }
-
     /// <summary>
-    /// The subset of <paramref name="versions"/> that some found copy of <paramref name="fileName"/> does not define.
-    /// When no copy is found or one cannot be parsed, every version counts as missing: a weak need is harmless
-    /// where the version exists, so doubt falls on the side of patching.
+    /// The subset of <paramref name="versions"/> that some of <paramref name="libraries"/> does not define. With no
+    /// library, or one that cannot be parsed, every version counts as missing: a weak need is harmless where the
+    /// version exists, so doubt falls on the side of patching.
     /// </summary>
-    public static IReadOnlyList<string> MissingVersions(string fileName, IReadOnlyList<string> versions, out string searched)
+    public static IReadOnlyList<string> MissingVersions(IReadOnlyList<string> libraries, IReadOnlyList<string> versions)
     {
-        var copies = Find(fileName);
-        searched = copies.Count == 0 ? $"no {fileName} in the loader's search directories" : string.Join(", ", copies);
         var missing = new List<string>();
-        foreach (string copy in copies)
+        foreach (string library in libraries)
         {
             try
             {
-                var defined = ElfReader.ReadVersionDefinitions(File.ReadAllBytes(copy));
+                var defined = ElfReader.ReadVersionDefinitions(File.ReadAllBytes(library));
                 missing.AddRange(versions.Where(v => !defined.Contains(v) && !missing.Contains(v)));
             }
             catch (Exception e) when (e is ElfFormatException || e is IOException || e is UnauthorizedAccessException)
@@ -351,45 +324,16 @@ internal static class SystemLibraryProbe
                 return versions;
             }
         }
-        return copies.Count == 0 ? versions : missing;
+        return libraries.Count == 0 ? versions : missing;
     }
 
-    private static void ReadLoaderConfig(string configFile, List<string> directories, int depth)
-    {
-        string[] lines;
-        try
-        {
-            lines = depth > 8 || !File.Exists(configFile) ? [] : File.ReadAllLines(configFile);
-        }
-        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-        {
-            return;
-        }
-        foreach (string line in lines.Select(l => l.Split('#')[0].Trim()))
-        {
-            if (line.StartsWith("include ", StringComparison.Ordinal))
-            {
-                // "include /etc/ld.so.conf.d/*.conf": a glob in the file name only, which is all ld.so.conf uses.
-                string pattern = line.Substring("include ".Length).Trim();
-                string directory = Path.GetDirectoryName(pattern) ?? "/";
-                var included = Directory.Exists(directory) ? Directory.GetFiles(directory, Path.GetFileName(pattern)) : [];
-                foreach (string file in included.OrderBy(f => f, StringComparer.Ordinal))
-                {
-                    ReadLoaderConfig(file, directories, depth + 1);
-                }
-            }
-            else if (line.StartsWith("/", StringComparison.Ordinal))
-            {
-                directories.Add(line);
-            }
-        }
-    }
+    private static ElfPatchResult Invalid(string message) => new(ElfPatchStatus.Invalid, Array.Empty<string>(), message);
 }
 
 #if !SRT_ELF_PATCHER_TESTS
 /// <summary>
 /// MSBuild task: marks the given version needs (by default libstdc++'s GLIBCXX_3.4.32) as weak in each of
-/// <see cref="Files"/>, only on Linux and only for versions the system library does not define.
+/// <see cref="Files"/>, only on Linux and only for versions that some of <see cref="SystemLibraries"/> lacks.
 /// </summary>
 public sealed class SrtWeakenElfVersionNeeds : Microsoft.Build.Utilities.Task
 {
@@ -397,18 +341,14 @@ public sealed class SrtWeakenElfVersionNeeds : Microsoft.Build.Utilities.Task
     [Microsoft.Build.Framework.Required]
     public Microsoft.Build.Framework.ITaskItem[] Files { get; set; } = [];
 
+    /// <summary>The system copies of <see cref="NeededLibrary"/> (see SrtFindSystemLibrary); none means patch.</summary>
+    public Microsoft.Build.Framework.ITaskItem[] SystemLibraries { get; set; } = [];
+
     /// <summary>The library the versions are needed from. The default is <c>libstdc++.so.6</c>.</summary>
     public string NeededLibrary { get; set; } = "libstdc++.so.6";
 
     /// <summary>Semicolon-separated version names to weaken. The default is <c>GLIBCXX_3.4.32</c>.</summary>
     public string VersionNames { get; set; } = "GLIBCXX_3.4.32";
-
-    /// <summary>Whether versions the system library defines are left alone. The default is <c>true</c>.</summary>
-    public bool CheckSystemLibrary { get; set; } = true;
-
-    /// <summary>The files that were changed.</summary>
-    [Microsoft.Build.Framework.Output]
-    public Microsoft.Build.Framework.ITaskItem[] PatchedFiles { get; private set; } = [];
 
     public override bool Execute()
     {
@@ -418,24 +358,21 @@ public sealed class SrtWeakenElfVersionNeeds : Microsoft.Build.Utilities.Task
         {
             return true;
         }
-        if (CheckSystemLibrary)
+        var systemLibraries = SystemLibraries.Select(i => i.ItemSpec).ToList();
+        versions = ElfVersionNeedPatcher.MissingVersions(systemLibraries, versions);
+        string system = systemLibraries.Count == 0 ? $"no system {NeededLibrary} was found" : $"the system {NeededLibrary} ({string.Join(", ", systemLibraries)}) lacks it";
+        if (versions.Count == 0)
         {
-            versions = SystemLibraryProbe.MissingVersions(NeededLibrary, versions, out string searched);
-            if (versions.Count == 0)
-            {
-                Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, $"Srt: the system {NeededLibrary} ({searched}) defines {VersionNames}; TorchSharp natives need no patch.");
-                return true;
-            }
+            Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, $"Srt: the system {NeededLibrary} defines {VersionNames}; TorchSharp natives need no patch.");
+            return true;
         }
-        var patched = new List<Microsoft.Build.Framework.ITaskItem>();
         foreach (var item in Files)
         {
             string path = item.GetMetadata("FullPath");
             var result = ElfVersionNeedPatcher.WeakenVersionNeeds(path, NeededLibrary, versions);
             if (result.Status == ElfPatchStatus.Patched)
             {
-                patched.Add(item);
-                Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, $"Srt: marked the need for {NeededLibrary} version {string.Join(", ", result.Versions)} as weak in {path}, because the system {NeededLibrary} lacks it.");
+                Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, $"Srt: marked the need for {NeededLibrary} version {string.Join(", ", result.Versions)} as weak in {path}, because {system}.");
             }
             else if (result.Status == ElfPatchStatus.Invalid)
             {
@@ -446,7 +383,6 @@ public sealed class SrtWeakenElfVersionNeeds : Microsoft.Build.Utilities.Task
                 Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, $"Srt: {path} needs no patch ({result.Status}).");
             }
         }
-        PatchedFiles = [.. patched];
         return !Log.HasLoggedErrors;
     }
 }

@@ -9,22 +9,59 @@ public sealed class BuildOutputNativesTests
     private const string Version = "GLIBCXX_3.4.32";
 
     [Fact]
-    public void SystemLibraryProbe_SystemLibstdcxx_IsFoundAndItsDefinitionsDecideMissingVersions()
+    public void SystemLibraryLocator_SystemLibstdcxx_IsFoundAndItsDefinitionsDecideMissingVersions()
     {
         if (!OperatingSystem.IsLinux())
         {
             return;
         }
 
-        var copies = SystemLibraryProbe.Find(Library);
-        var missing = SystemLibraryProbe.MissingVersions(Library, [Version, "GLIBCXX_3.4"], out string searched);
+        var copies = SystemLibraryLocator.Find(Library);
+        var missing = ElfVersionNeedPatcher.MissingVersions(copies, [Version, "GLIBCXX_3.4"]);
 
         Assert.NotEmpty(copies);
-        Assert.Contains(copies[0], searched);
         var definitions = ElfReader.ReadVersionDefinitions(File.ReadAllBytes(copies[0]));
         Assert.Contains("GLIBCXX_3.4", definitions);
         Assert.DoesNotContain("GLIBCXX_3.4", missing);
         Assert.Equal(copies.Any(c => !ElfReader.ReadVersionDefinitions(File.ReadAllBytes(c)).Contains(Version)), missing.Contains(Version));
+    }
+
+    [Fact]
+    public void SystemLibraryLocator_LoaderConfigWithInclude_SearchesItsDirectoriesFirst()
+    {
+        string root = NativesTestEnvironment.CreateTemporaryDirectory("ldconfig");
+        try
+        {
+            string libraries = Directory.CreateDirectory(Path.Combine(root, "lib")).FullName;
+            string fragments = Directory.CreateDirectory(Path.Combine(root, "conf.d")).FullName;
+            File.WriteAllText(Path.Combine(libraries, "libsrt-probe.so.1"), "not really ELF");
+            File.WriteAllText(Path.Combine(fragments, "srt.conf"), $"# comment\n{libraries} # trailing comment\n");
+            File.WriteAllText(Path.Combine(root, "ld.so.conf"), $"include {fragments}/*.conf\n");
+
+            var found = SystemLibraryLocator.Find("libsrt-probe.so.1", Path.Combine(root, "ld.so.conf"));
+
+            Assert.Equal([Path.Combine(libraries, "libsrt-probe.so.1")], found);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void MissingVersions_NoOrUnreadableSystemLibrary_CountsEveryVersionAsMissing()
+    {
+        string notElf = Path.Combine(Path.GetTempPath(), $"srt-not-elf-{Guid.NewGuid():N}.so");
+        File.WriteAllText(notElf, "not ELF");
+        try
+        {
+            Assert.Equal([Version], ElfVersionNeedPatcher.MissingVersions([], [Version]));
+            Assert.Equal([Version], ElfVersionNeedPatcher.MissingVersions([notElf], [Version]));
+        }
+        finally
+        {
+            File.Delete(notElf);
+        }
     }
 
     [Fact]
@@ -34,7 +71,7 @@ public sealed class BuildOutputNativesTests
         {
             return;
         }
-        bool systemLacksVersion = SystemLibraryProbe.MissingVersions(Library, [Version], out _).Count > 0;
+        bool systemLacksVersion = ElfVersionNeedPatcher.MissingVersions(SystemLibraryLocator.Find(Library), [Version]).Count > 0;
 
         var output = ElfReader.ReadVersionNeeds(File.ReadAllBytes(NativesTestEnvironment.OutputLibrary));
         var cache = ElfReader.ReadVersionNeeds(File.ReadAllBytes(NativesTestEnvironment.CachedLibrary));

@@ -26,7 +26,7 @@ public sealed class ConsumingProjectTests : IDisposable
         {
             return; // the consumer references libtorch-cpu-linux-x64
         }
-        bool systemLacksVersion = SystemLibraryProbe.MissingVersions(Library, [Version], out _).Count > 0;
+        bool systemLacksVersion = ElfVersionNeedPatcher.MissingVersions(SystemLibraryLocator.Find(Library), [Version]).Count > 0;
         string packageVersion = $"0.0.0-natives.{DateTime.UtcNow.Ticks}";
         string feed = Pack(packageVersion);
         string app = WriteConsumer(packageVersion, feed);
@@ -70,6 +70,7 @@ public sealed class ConsumingProjectTests : IDisposable
         var entries = package.Entries.Select(e => e.FullName).ToList();
         Assert.Contains("buildTransitive/Srt.TorchSharp.targets", entries);
         Assert.Contains("buildTransitive/ElfVersionNeedPatcher.cs", entries);
+        Assert.Contains("buildTransitive/SystemLibraryLocator.cs", entries);
         Assert.Contains("lib/net10.0/Srt.TorchSharp.dll", entries);
         return feed;
     }

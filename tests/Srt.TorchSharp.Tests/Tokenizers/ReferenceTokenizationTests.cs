@@ -3,7 +3,7 @@ using Srt.TorchSharp.Loading.Tokenizers;
 namespace Srt.TorchSharp.Tests.Tokenizers;
 
 /// <summary>
-/// Every loader against ids produced by a reference implementation (see ReferenceTokenizations.cs for how each
+/// Every loader against ids produced by a reference implementation (see ReferenceTokenizations.*.cs and Fixtures/tokenizers/README.md for how each
 /// set was derived): tokenizer.model must match the sentencepiece library, tokenizer.json Hugging Face's rules.
 /// </summary>
 public sealed class ReferenceTokenizationTests

@@ -55,9 +55,21 @@ internal sealed class LlamaAttention : nn.Module
         {
             (key, value) = cache.Append(_layerIndex, key, value);
         }
-        key = RepeatKeyValueHeads(key);
-        value = RepeatKeyValueHeads(value);
-        var attended = nn.functional.scaled_dot_product_attention(query, key, value, context.Mask, 0.0, context.IsCausal);
+        Tensor attended;
+        if (tokens == 1 && _heads != _keyValueHeads)
+        {
+            // Decoding one token with GQA: fold each group's query heads into the query axis of its key/value head,
+            // so SDPA reads the cache as is instead of a copy repeated per query head. One query position needs no
+            // causal mask, and a padding mask [B, 1, 1, S] broadcasts over the folded axis.
+            var grouped = query.reshape(batch, _keyValueHeads, _heads / _keyValueHeads, _headDim);
+            attended = nn.functional.scaled_dot_product_attention(grouped, key, value, context.Mask, 0.0, false)
+                .reshape(batch, _heads, 1, _headDim);
+        }
+        else
+        {
+            attended = nn.functional.scaled_dot_product_attention(
+                query, RepeatKeyValueHeads(key), RepeatKeyValueHeads(value), context.Mask, 0.0, context.IsCausal);
+        }
         var merged = attended.transpose(1, 2).reshape(batch, tokens, _heads * _headDim);
         return _oProj.forward(merged).MoveToOuterDisposeScope();
     }

@@ -1,0 +1,198 @@
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Srt;
+
+/// <summary>
+/// Stage 1 over a run directory: sample responses in batches and, while later batches generate, hand each response
+/// to <see cref="StageOneItemProcessor"/> (critique, filters, separate scoring, sequence) with at most
+/// <see cref="SelfRefinementOptions.MaxConcurrentCriticCalls"/> items in flight; then write the outcomes and
+/// sequences and train. Responses are appended as they arrive, so a rerun generates only what is missing.
+/// </summary>
+internal sealed class StageOneRunner : IDisposable
+{
+    private const int Stage = 1;
+    private readonly IPolicyModel _policy;
+    private readonly SelfRefinementOptions _options;
+    private readonly ILogger _logger;
+    private readonly string _folder;
+    private readonly JsonlStore<ResponseRecord> _responseStore;
+    private readonly Dictionary<string, ResponseRecord> _responses;
+    private readonly StageOneItemProcessor _processor;
+
+    public StageOneRunner(IPolicyModel policy, ICritic critic, IRefiner? refiner, SelfRefinementFormat format, SelfRefinementOptions options, RunDirectory run, ILogger logger)
+    {
+        _policy = policy;
+        _options = options;
+        _logger = logger;
+        _folder = run.StageOne;
+        _responseStore = new(Path.Combine(_folder, "responses.jsonl"), logger: logger);
+        _responses = StoredRecords.ById(_responseStore, record => record.Id);
+        _processor = new StageOneItemProcessor(critic, refiner, format, options, _folder, logger);
+    }
+
+    public async Task<StageOneResult> RunAsync(
+        IReadOnlyList<InstructionItem> items,
+        ITrainer trainer,
+        IProgress<StageProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        StoredRecords.CheckInstructions(items, _responses, record => record.Instruction, _responseStore.FilePath);
+        using var ledger = new StageLedger(Stage, _folder, items, progress, _logger);
+        var stored = items.Where(item => _responses.ContainsKey(item.Id)).ToList();
+        var toGenerate = items.Where(item => !_responses.ContainsKey(item.Id) && ledger.MayCall(item.Id, _options.RetryFailedItems)).ToList();
+        ledger.Counters.AddGenerated(stored.Count, thisRun: false);
+        LoopLog.StageStarting(_logger, Stage, items.Count, stored.Count, toGenerate.Count, _folder);
+        SettleItemsNotRetried(items, stored, toGenerate, ledger);
+
+        await CritiqueWhileGeneratingAsync(stored, toGenerate, ledger, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<OutcomeRecord> outcomes = ledger.OrderedOutcomes();
+        using (var outcomeStore = new JsonlStore<OutcomeRecord>(Path.Combine(_folder, "outcomes.jsonl"), logger: _logger))
+        {
+            outcomeStore.Rewrite(outcomes);
+        }
+
+        List<ExampleRecord> examples = _processor.Examples(items);
+        using (var exampleStore = new JsonlStore<ExampleRecord>(Path.Combine(_folder, "examples.jsonl"), logger: _logger))
+        {
+            exampleStore.Rewrite(examples);
+        }
+
+        StageCounters counters = ledger.Counters;
+        LoopLog.StageSettled(_logger, Stage, examples.Count, counters.Snapshot(Stage, StagePhase.Training, items.Count).Filtered, ledger.Count(ItemOutcome.Failed), items.Count, counters.CriticCalls);
+        var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _logger);
+        (TrainingResult? trained, bool resumed) = await training.RunAsync(
+            "stage1",
+            examples.Count,
+            "supervised sequences",
+            (relay, token) => trainer.TrainSupervisedAsync(
+                new SupervisedTrainingRequest(examples.Select(ToSupervisedExample).ToList()) { OutputDirectory = training.OutputDirectory, Name = "stage1" },
+                relay,
+                token),
+            cancellationToken).ConfigureAwait(false);
+        ledger.Report(StagePhase.Completed);
+
+        var scored = outcomes.Where(outcome => outcome.ResponseScore is not null && outcome.RefinementScore is not null).ToList();
+        return new StageOneResult
+        {
+            Total = items.Count,
+            Generated = counters.Generated,
+            Critiqued = _processor.CountCritiqued(items),
+            Kept = examples.Count,
+            FilteredIncomplete = ledger.Count(ItemOutcome.Incomplete),
+            FilteredRefinementUnscored = ledger.Count(ItemOutcome.RefinementUnscored),
+            FilteredRefinementWorse = ledger.Count(ItemOutcome.RefinementWorse),
+            FilteredUnformattable = ledger.Count(ItemOutcome.Unformattable),
+            Failures = ledger.OrderedFailures(),
+            GeneratedThisRun = counters.GeneratedThisRun,
+            CriticCalls = counters.CriticCalls,
+            RefinerCalls = counters.RefinerCalls,
+            InputTokens = counters.InputTokens,
+            OutputTokens = counters.OutputTokens,
+            ScoredItems = scored.Count,
+            AverageResponseScore = scored.Count == 0 ? null : scored.Average(outcome => outcome.ResponseScore!.Value),
+            AverageRefinementScore = scored.Count == 0 ? null : scored.Average(outcome => outcome.RefinementScore!.Value),
+            Training = trained,
+            TrainingResumed = resumed,
+        };
+    }
+
+    public void Dispose()
+    {
+        _responseStore.Dispose();
+        _processor.Dispose();
+    }
+
+    private static void SettleItemsNotRetried(IReadOnlyList<InstructionItem> items, List<InstructionItem> stored, List<InstructionItem> toGenerate, StageLedger ledger)
+    {
+        var waiting = new HashSet<string>(stored.Concat(toGenerate).Select(item => item.Id), StringComparer.Ordinal);
+        foreach (InstructionItem item in items.Where(item => !waiting.Contains(item.Id)))
+        {
+            ledger.SettleEarlierFailure(item.Id);
+        }
+    }
+
+    /// <summary>Critiques stored responses at once and new ones as each generation batch lands, up to the concurrency bound.</summary>
+    private async Task CritiqueWhileGeneratingAsync(List<InstructionItem> stored, List<InstructionItem> toGenerate, StageLedger ledger, CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateUnbounded<InstructionItem>(new UnboundedChannelOptions { SingleWriter = true });
+        foreach (InstructionItem item in stored)
+        {
+            channel.Writer.TryWrite(item);
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task producer = GenerateAsync(toGenerate, channel.Writer, ledger, linked.Token);
+        Exception? consumerError = null;
+        try
+        {
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentCriticCalls, CancellationToken = linked.Token };
+            await Parallel.ForEachAsync(
+                channel.Reader.ReadAllAsync(linked.Token),
+                parallel,
+                (item, token) => new ValueTask(_processor.ProcessAsync(item, ResponseOf(item.Id), ledger, token))).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            consumerError = exception;
+            await linked.CancelAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await producer.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (consumerError is not null)
+        {
+            // The producer stopped because the consumer did; the consumer's error is the one to report.
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (consumerError is not null)
+        {
+            ExceptionDispatchInfo.Throw(consumerError);
+        }
+    }
+
+    private async Task GenerateAsync(List<InstructionItem> items, ChannelWriter<InstructionItem> writer, StageLedger ledger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var batches = new PolicyBatches(_policy, _options, Stage);
+            await batches.GenerateAsync(
+                items,
+                async (item, completion) =>
+                {
+                    var record = new ResponseRecord(item.Id, item.Instruction, completion.Text, completion.FinishReason, completion.PromptTokens, completion.CompletionTokens);
+                    _responseStore.Append(record);
+                    lock (_responses)
+                    {
+                        _responses[item.Id] = record;
+                    }
+
+                    ledger.Counters.AddGenerated(1, thisRun: true);
+                    LoopLog.Content(_logger, Stage, item.Id, "response", record.Response);
+                    ledger.Report(StagePhase.Generating);
+                    await writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+                },
+                (item, exception) => ledger.RecordFailure(item.Id, StagePhase.Generating, exception),
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            writer.TryComplete();
+        }
+    }
+
+    private ResponseRecord ResponseOf(string id)
+    {
+        lock (_responses)
+        {
+            return _responses[id];
+        }
+    }
+
+    private static SupervisedExample ToSupervisedExample(ExampleRecord example) =>
+        new(example.Id, PolicyPrompt.Create(example.SystemPrompt, example.Instruction), example.Completion);
+}
