@@ -202,7 +202,7 @@ public sealed class TextGeneratorTests : IDisposable
         var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var output = _generator.Generate([Hello, LongerPrompt], Sampled(seed: 2, maxNewTokens: 200));
         var afterFirst = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        _generator.Generate([Hello], Greedy(100));
+        _generator.Generate([Hello], Greedy(50));
         var afterSecond = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         Assert.Equal(199, output.DecodeSteps);
         Assert.Equal(before, afterFirst);
