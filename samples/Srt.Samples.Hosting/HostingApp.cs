@@ -26,10 +26,12 @@ public static class HostingApp
 
         string? endpoint = srt["Critic:Endpoint"];
         string? apiKey = builder.Configuration["OPENAI_API_KEY"];
-        string model = srt["Critic:Model"] ?? "gpt-4-turbo";
+        string model = string.IsNullOrWhiteSpace(srt["Critic:Model"]) ? "gpt-4-turbo" : srt["Critic:Model"]!;
         if (!string.IsNullOrWhiteSpace(endpoint))
         {
-            srtBuilder.WithOpenAICritic(model, new Uri(endpoint), apiKey);
+            // An OpenAI key is not sent to another server; the endpoint's own key, if any, is Srt:Critic:ApiKey.
+            string? endpointKey = srt["Critic:ApiKey"];
+            srtBuilder.WithOpenAICritic(model, new Uri(endpoint), string.IsNullOrWhiteSpace(endpointKey) ? null : endpointKey);
         }
         else if (!string.IsNullOrWhiteSpace(apiKey))
         {

@@ -22,13 +22,19 @@ public static class SampleApp
         SampleOptions options;
         IReadOnlyList<InstructionItem> stageOne, stageTwo;
         IReadOnlyList<EvaluationItem> evaluation;
-        string? apiKey = environment("OPENAI_API_KEY");
+        string? apiKey;
         try
         {
             options = SampleOptions.Parse(args);
-            if (options.Endpoint is null && string.IsNullOrWhiteSpace(apiKey))
+
+            // An OpenAI key goes to the OpenAI API only; a custom endpoint gets a key only from the variable named for it.
+            string? keyVariable = options.ApiKeyVariable ?? (options.Endpoint is null ? "OPENAI_API_KEY" : null);
+            apiKey = keyVariable is null ? null : environment(keyVariable);
+            if (string.IsNullOrWhiteSpace(apiKey))
             {
-                throw new ArgumentException("Set OPENAI_API_KEY for the OpenAI API, or pass --endpoint for an OpenAI-compatible server.");
+                apiKey = options.Endpoint is null || keyVariable is not null
+                    ? throw new ArgumentException($"Set {keyVariable ?? "OPENAI_API_KEY"} for the {(options.Endpoint is null ? "OpenAI API" : "endpoint")}, or pass --endpoint for an OpenAI-compatible server that needs no key.")
+                    : null;
             }
 
             (stageOne, stageTwo, evaluation) = Split(options);

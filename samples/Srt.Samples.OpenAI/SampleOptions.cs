@@ -14,6 +14,8 @@ internal sealed class SampleOptions
           --run <folder>            run directory                                          (default runs/openai)
           --endpoint <url>          OpenAI-compatible server, e.g. http://localhost:8000/v1 (default: the OpenAI API,
                                     key from OPENAI_API_KEY; a key is optional with --endpoint)
+          --api-key-env <name>      environment variable holding the key (default OPENAI_API_KEY for the OpenAI API,
+                                    none for --endpoint: an OpenAI key is never sent to another server unasked)
           --critic-model <name>     critic model                                            (default gpt-4-turbo)
           --judge-model <name>      judge model                                             (default: the critic model)
           --max-new-tokens <n>      policy tokens per answer (stage 2 and self-refined: 3x)  (default 2048)
@@ -34,6 +36,8 @@ internal sealed class SampleOptions
     public string RunDirectory { get; init; } = Path.Combine("runs", "openai");
 
     public Uri? Endpoint { get; init; }
+
+    public string? ApiKeyVariable { get; init; }
 
     public string CriticModel { get; init; } = "gpt-4-turbo";
 
@@ -83,6 +87,7 @@ internal sealed class SampleOptions
             Endpoint = Optional("endpoint") is string url
                 ? Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri : throw new ArgumentException($"--endpoint '{url}' is not an absolute URL.")
                 : null,
+            ApiKeyVariable = Optional("api-key-env"),
             CriticModel = Optional("critic-model") ?? "gpt-4-turbo",
             JudgeModel = Optional("judge-model"),
             MaxNewTokens = Int("max-new-tokens", 2048),

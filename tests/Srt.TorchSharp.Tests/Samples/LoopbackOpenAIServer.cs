@@ -17,6 +17,7 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     private readonly HttpListener _listener = new();
     private readonly Task _loop;
     private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _authorizations = [];
 
     public LoopbackOpenAIServer()
     {
@@ -42,6 +43,9 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     public int Total { get { lock (_gate) { return Requests.Values.Sum(); } } }
 
     public int Count(string kind) { lock (_gate) { return Requests.GetValueOrDefault(kind); } }
+
+    /// <summary>Gets the number of requests that carried this Authorization header.</summary>
+    public int Authorized(string header) { lock (_gate) { return _authorizations.GetValueOrDefault(header); } }
 
     public void Dispose()
     {
@@ -91,6 +95,8 @@ internal sealed class LoopbackOpenAIServer : IDisposable
         lock (_gate)
         {
             Requests[kind] = Requests.GetValueOrDefault(kind) + 1;
+            string authorization = context.Request.Headers["Authorization"] ?? string.Empty;
+            _authorizations[authorization] = _authorizations.GetValueOrDefault(authorization) + 1;
             var sum = Tokens.GetValueOrDefault(kind);
             Tokens[kind] = (sum.Prompt + promptTokens, sum.Completion + completionTokens);
         }

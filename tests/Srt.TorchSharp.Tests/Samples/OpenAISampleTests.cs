@@ -47,10 +47,10 @@ public sealed class OpenAISampleTests : IDisposable
         string[] args =
         [
             "--model", modelFolder, "--instructions", instructions, "--run", run, "--critic-model", "test-critic",
-            "--max-new-tokens", "8", "--epochs", "1", "--batch-size", "2", "--max-length", "256", "--threads", "1", "--seed", "3",
+            "--api-key-env", "LOCAL_SERVER_KEY", "--max-new-tokens", "8", "--epochs", "1", "--batch-size", "2", "--max-length", "256", "--threads", "1", "--seed", "3",
         ];
         using var server = new LoopbackOpenAIServer();
-        var environment = (string name) => name == "OPENAI_API_KEY" ? "sk-test-not-a-key" : null;
+        var environment = (string name) => name == "LOCAL_SERVER_KEY" ? "test-key-for-loopback" : null;
 
         var output = new StringWriter();
         int exit = await SampleApp.RunAsync([.. args, "--endpoint", server.Endpoint.ToString()], environment, output);
@@ -65,6 +65,7 @@ public sealed class OpenAISampleTests : IDisposable
         Assert.Equal(server.Count("judge"), judge);
         Assert.Equal(server.Total, counts.GetProperty("HttpRequests").GetInt64());
         Assert.Equal(0, counts.GetProperty("Retries").GetInt64());
+        Assert.Equal(server.Total, server.Authorized("Bearer test-key-for-loopback"));
         long criticPromptTokens = server.Tokens.Where(t => t.Key != "judge").Sum(t => t.Value.Prompt);
         Assert.Equal(criticPromptTokens, counts.GetProperty("CriticInputTokens").GetInt64());
         Assert.Equal(server.Tokens["judge"].Completion, counts.GetProperty("JudgeOutputTokens").GetInt64());
@@ -103,6 +104,19 @@ public sealed class OpenAISampleTests : IDisposable
 
         Assert.Equal(2, exit);
         Assert.Contains("OPENAI_API_KEY", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_KeyVariableNamedButUnset_ExplainsAndReturnsTwo()
+    {
+        var output = new StringWriter();
+        string instructions = Path.Combine(_folder, "i.jsonl");
+        File.WriteAllText(instructions, "{\"instruction\":\"x\"}\n");
+
+        int exit = await SampleApp.RunAsync(["--model", _folder, "--instructions", instructions, "--endpoint", "http://127.0.0.1:9/v1", "--api-key-env", "MY_KEY"], _ => null, output);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Set MY_KEY for the endpoint", output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
