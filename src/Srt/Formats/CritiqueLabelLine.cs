@@ -2,7 +2,10 @@ using System.Text.RegularExpressions;
 
 namespace Srt;
 
-/// <summary>Recognizes label lines: Markdown headings, bold labels and plain <c>Label:</c> lines.</summary>
+/// <summary>
+/// Recognizes label lines: Markdown headings, bold labels and plain <c>Label:</c> lines, optionally numbered
+/// (<c>1. Weaknesses:</c>), since critics often echo the numbered requirements.
+/// </summary>
 internal static partial class CritiqueLabelLine
 {
     /// <summary>Classifies one line.</summary>
@@ -69,7 +72,7 @@ internal static partial class CritiqueLabelLine
     }
 
     [GeneratedRegex(
-        @"^[ \t]{0,3}(?<hash>\#{1,6}[ \t]*)?(?<open>\*\*|__)?[ \t]*(?<label>"
+        @"^[ \t]{0,3}(?<hash>\#{1,6}[ \t]*)?(?:[0-9]{1,2}[.)][ \t]+)?(?<open>\*\*|__)?[ \t]*(?<label>"
         + @"weaknesses|weakness|weak[ \t]+points|(?:actionable[ \t]+)?suggestions?(?:[ \t]+for[ \t]+improvement)?|recommendations?"
         + @"|overall[ \t]+(?:score|rating)|score|rating|improved[ \t]+response|feedback"
         + @"|strengths?|summary|evaluation|(?:overall[ \t]+)?assessment|conclusion|justification|explanation|analysis|comments"

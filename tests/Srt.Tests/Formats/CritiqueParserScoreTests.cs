@@ -7,6 +7,8 @@ public class CritiqueParserScoreTests
     [InlineData("Overall Score: 7", 7)]
     [InlineData("Overall Score: [[7]]/10", 7)]
     [InlineData("Overall Score: 7/10", 7)]
+    [InlineData("Overall Score: [[7/10]]", 7)]
+    [InlineData("Final verdict [[3/10]]", 3)]
     [InlineData("Overall Score: 7 / 10", 7)]
     [InlineData("Overall score: 7 out of 10", 7)]
     [InlineData("overall score:[[10]]", 10)]

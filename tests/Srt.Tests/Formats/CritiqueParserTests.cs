@@ -74,6 +74,8 @@ public class CritiqueParserTests
     [InlineData("Weaknesses:\n1) a\n2) b\nSuggestions:\n1. c\n")]
     [InlineData("WEAKNESSES:\n+ a\n+ b\nActionable Suggestions:\n- c\n")]
     [InlineData("Weaknesses: The response has problems:\n- a\n- b\nSuggestions for improvement:\n- c\n")]
+    [InlineData("1. Weaknesses:\n   - a\n   - b\n2. Suggestions:\n   - c\n3. ")]
+    [InlineData("1. **Weaknesses:**\n   * a\n   * b\n\n2. **Suggestions:**\n   * c\n\n3. ")]
     public void Parse_HeadingAndBulletVariants_ReadsLists(string feedback)
     {
         var critique = CritiqueParser.Parse(feedback + "Overall Score: [[5]]");

@@ -1,0 +1,110 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Srt;
+
+/// <summary>
+/// Self-Refinement Tuning (Hu et al. 2024): stage 1 teaches the policy to critique and refine its answers from a
+/// strong critic's written feedback; stage 2 trains it on preference pairs it makes itself. Both stages read and
+/// write a run directory, so a rerun after a crash, kill or cancellation continues where the last run stopped and
+/// never repeats a finished critic call or generation.
+/// </summary>
+public sealed class SelfRefinementLoop
+{
+    private readonly IPolicyModel _policy;
+    private readonly ICritic _critic;
+    private readonly ITrainer _trainer;
+    private readonly IRefiner? _refiner;
+    private readonly SelfRefinementOptions _options;
+    private readonly ILogger _logger;
+    private readonly RunDirectory _run;
+    private readonly SelfRefinementFormat _format;
+
+    /// <summary>Initializes a new instance of the <see cref="SelfRefinementLoop"/> class.</summary>
+    /// <param name="policy">The model being improved; the trainer updates it in place.</param>
+    /// <param name="critic">The strong critic of stage 1.</param>
+    /// <param name="trainer">Trains the policy on stage-1 sequences and stage-2 pairs.</param>
+    /// <param name="options">The loop's settings; validated here and copied into <c>run.json</c>.</param>
+    /// <param name="loggerFactory">Creates the loop's logger; <see langword="null"/> logs nothing.</param>
+    /// <param name="refiner">Writes a refinement when a critique holds none; <see langword="null"/> drops such items.</param>
+    /// <exception cref="ArgumentException">A setting of <paramref name="options"/> is invalid; the message names it.</exception>
+    public SelfRefinementLoop(
+        IPolicyModel policy,
+        ICritic critic,
+        ITrainer trainer,
+        SelfRefinementOptions options,
+        ILoggerFactory? loggerFactory = null,
+        IRefiner? refiner = null)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(critic);
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _policy = policy;
+        _critic = critic;
+        _trainer = trainer;
+        _refiner = refiner;
+        _options = options;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SelfRefinementLoop>();
+        _run = new RunDirectory(options.RunDirectory!);
+        _format = new SelfRefinementFormat(options.Format);
+    }
+
+    /// <summary>Gets the full path of the run directory.</summary>
+    public string RunDirectory => _run.Root;
+
+    /// <summary>Runs stage 1: sample, critique, filter, score refinements separately, then supervised training.</summary>
+    /// <param name="items">The stage-1 instructions; ids must be unique and stable across reruns.</param>
+    /// <param name="progress">Receives a report after each settled item and each training step; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the stage; everything finished so far stays on disk for a rerun.</param>
+    /// <returns>Counts, scores and the training summary.</returns>
+    public async Task<StageOneResult> RunStageOneAsync(
+        IEnumerable<InstructionItem> items,
+        IProgress<StageProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<InstructionItem> list = InstructionItem.Validate(items, nameof(items));
+        cancellationToken.ThrowIfCancellationRequested();
+        _run.WriteManifest(_options);
+        using var runner = new StageOneRunner(_policy, _critic, _refiner, _format, _options, _run, _logger);
+        return await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs stage 2: the (stage-1-trained) policy answers, critiques and refines itself; the improved items become preference pairs.</summary>
+    /// <param name="items">New instructions, not those of stage 1; ids must be unique and stable across reruns.</param>
+    /// <param name="progress">Receives a report after each settled item and each training step; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the stage; everything finished so far stays on disk for a rerun.</param>
+    /// <returns>Counts, self-scores and the training summary.</returns>
+    public async Task<StageTwoResult> RunStageTwoAsync(
+        IEnumerable<InstructionItem> items,
+        IProgress<StageProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<InstructionItem> list = InstructionItem.Validate(items, nameof(items));
+        cancellationToken.ThrowIfCancellationRequested();
+        _run.WriteManifest(_options);
+        using var runner = new StageTwoRunner(_policy, _format, _options, _run, _logger);
+        return await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs stage 1, then stage 2 on the policy stage 1 trained.</summary>
+    /// <param name="stageOneItems">The stage-1 instructions.</param>
+    /// <param name="stageTwoItems">The stage-2 instructions (new ones).</param>
+    /// <param name="progress">Receives the reports of both stages; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the run; everything finished so far stays on disk for a rerun.</param>
+    /// <returns>Both stages' summaries.</returns>
+    public async Task<SelfRefinementResult> RunAsync(
+        IEnumerable<InstructionItem> stageOneItems,
+        IEnumerable<InstructionItem> stageTwoItems,
+        IProgress<StageProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        // Check both lists before spending anything on stage 1.
+        IReadOnlyList<InstructionItem> first = InstructionItem.Validate(stageOneItems, nameof(stageOneItems));
+        IReadOnlyList<InstructionItem> second = InstructionItem.Validate(stageTwoItems, nameof(stageTwoItems));
+        StageOneResult stageOne = await RunStageOneAsync(first, progress, cancellationToken).ConfigureAwait(false);
+        StageTwoResult stageTwo = await RunStageTwoAsync(second, progress, cancellationToken).ConfigureAwait(false);
+        return new SelfRefinementResult(stageOne, stageTwo);
+    }
+}
