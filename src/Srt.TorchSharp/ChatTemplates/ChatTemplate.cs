@@ -44,6 +44,15 @@ public static class ChatTemplate
     /// <exception cref="NotSupportedException">No built-in template matches; the message says how to choose one.</exception>
     public static IChatTemplate Detect(string? jinjaTemplate, string? endOfSequenceToken = null)
     {
+        if (jinjaTemplate?.Contains("<<SYS>>", StringComparison.Ordinal) == true)
+        {
+            // Llama 2 chat wraps the system prompt in <<SYS>> tags and repeats <s> per turn; the Mistral format
+            // differs there, so it is not picked silently.
+            throw new NotSupportedException(
+                "The model's chat_template is Llama 2 chat ([INST] <<SYS>>), which is not built in. "
+                + $"ChatTemplate.Get(\"mistral\") renders it exactly for one user turn without a system message; built-in templates: {string.Join(", ", Names)}.");
+        }
+
         string? name = jinjaTemplate switch
         {
             null or "" => null,

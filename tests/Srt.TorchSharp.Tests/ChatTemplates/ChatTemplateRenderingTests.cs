@@ -95,6 +95,14 @@ public sealed class ChatTemplateRenderingTests
         Assert.Equal(expected, ChatTemplate.Detect(jinja).Name);
 
     [Fact]
+    public void Detect_Llama2ChatTemplate_RefusesAndPointsToMistral()
+    {
+        const string jinja = "{% if messages[0]['role'] == 'system' %}{{ '<<SYS>>\\n' + system + '\\n<</SYS>>' }}{% endif %}{{ '[INST] ' + content + ' [/INST]' }}";
+        var error = Assert.Throws<NotSupportedException>(() => ChatTemplate.Detect(jinja));
+        Assert.Contains("mistral", error.Message);
+    }
+
+    [Fact]
     public void Detect_Phi3MiniConfig_PicksPhi3()
     {
         var tokenizer = Tokenizers.TokenizerFixtures.Load(Tokenizers.TokenizerFixtures.Phi3Mini);

@@ -43,6 +43,17 @@ public sealed class TokenizerLoadingErrorTests : IDisposable
     }
 
     [Fact]
+    public void FromPretrained_MergeOfUnknownTokens_NamesFile()
+    {
+        File.WriteAllText(Path.Combine(_folder, "tokenizer.json"), """
+            {"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["x y"]},
+             "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}}
+            """);
+        var error = Assert.Throws<InvalidDataException>(() => ModelTokenizer.FromPretrained(_folder));
+        Assert.Contains("tokenizer.json", error.Message);
+    }
+
+    [Fact]
     public void FromPretrained_UnigramTokenizerJson_SaysNotSupported()
     {
         File.WriteAllText(Path.Combine(_folder, "tokenizer.json"), """{"model": {"type": "Unigram", "vocab": []}}""");

@@ -9,8 +9,6 @@ internal static class ByteLevelAlphabet
     private static readonly char[] ByteToChar = BuildByteToChar();
     private static readonly Dictionary<char, byte> CharToByte = BuildCharToByte();
 
-    public static char ToChar(byte value) => ByteToChar[value];
-
     public static bool TryToByte(char value, out byte result) => CharToByte.TryGetValue(value, out result);
 
     public static string Encode(ReadOnlySpan<byte> bytes)

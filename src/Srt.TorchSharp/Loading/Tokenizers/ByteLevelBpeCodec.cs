@@ -5,27 +5,30 @@ using Microsoft.ML.Tokenizers;
 namespace Srt.TorchSharp.Loading.Tokenizers;
 
 /// <summary>
-/// Byte-level BPE (GPT-2, Llama 3, Qwen2, OLMo): each section is split with the tokenizer.json regex, each piece
-/// is spelled in the byte alphabet and merged by ML.Tokenizers' <see cref="BpeTokenizer"/> in merge-rank order.
+/// Byte-level BPE (GPT-2, Llama 3, Qwen2, OLMo): each section is split by the tokenizer.json Split regexes and the
+/// ByteLevel step (prefix space, GPT-2 regex when <c>use_regex</c>), each piece is spelled in the byte alphabet and
+/// merged by ML.Tokenizers' <see cref="BpeTokenizer"/> in merge-rank order.
 /// </summary>
 internal sealed class ByteLevelBpeCodec : TokenizerModelCodec
 {
     private readonly BpeTokenizer _inner;
     private readonly IReadOnlyDictionary<string, int> _vocabulary;
     private readonly string?[] _idToToken;
-    private readonly Regex _split;
+    private readonly IReadOnlyList<RegexSplit> _splits;
+    private readonly RegexSplit? _byteLevelSplit;
     private readonly TextNormalizer _normalizer;
     private readonly bool _addPrefixSpace;
     private readonly bool _ignoreMerges;
 
     public ByteLevelBpeCodec(
-        BpeTokenizer inner, IReadOnlyDictionary<string, int> vocabulary, Regex split,
-        TextNormalizer normalizer, bool addPrefixSpace, bool ignoreMerges)
+        BpeTokenizer inner, IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<RegexSplit> splits,
+        bool useGpt2Regex, TextNormalizer normalizer, bool addPrefixSpace, bool ignoreMerges)
     {
         _inner = inner;
         _vocabulary = vocabulary;
         _idToToken = VocabularyTable.ToArray(vocabulary);
-        _split = split;
+        _splits = splits;
+        _byteLevelSplit = useGpt2Regex ? new RegexSplit(Gpt2Regex, KeepMatches: true, KeepGaps: true) : null;
         _normalizer = normalizer;
         _addPrefixSpace = addPrefixSpace;
         _ignoreMerges = ignoreMerges;
@@ -33,6 +36,8 @@ internal sealed class ByteLevelBpeCodec : TokenizerModelCodec
 
     /// <summary>GPT-2's split pattern, used by a ByteLevel pre-tokenizer with <c>use_regex: true</c>.</summary>
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    private static readonly Regex Gpt2Regex = new(Gpt2Pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     public override Tokenizer Inner => _inner;
 
@@ -43,28 +48,36 @@ internal sealed class ByteLevelBpeCodec : TokenizerModelCodec
     public override void EncodeSection(string text, SectionPosition position, List<int> ids)
     {
         text = _normalizer.Normalize(text, position);
-        if (_addPrefixSpace && position == SectionPosition.InputStart && text.Length > 0 && text[0] != ' ')
+        var pieces = new List<string> { text };
+        foreach (var split in _splits)
         {
-            text = " " + text;
+            pieces = split.Apply(pieces);
         }
 
-        // The regex covers every character of these patterns; text between matches (if any) is a piece too,
-        // as with Hugging Face's "Isolated" split behaviour.
-        int last = 0;
-        foreach (var (start, length) in AstralSafeRegex.Matches(_split, text))
+        if (_addPrefixSpace)
         {
-            if (start > last)
+            // Hugging Face's ByteLevel prepends a space to every piece that lacks one; a continuation's first
+            // piece is the middle of a word, so it gets none.
+            for (int i = position == SectionPosition.Continuation ? 1 : 0; i < pieces.Count; i++)
             {
-                EncodePiece(text[last..start], ids);
+                if (pieces[i].Length > 0 && pieces[i][0] != ' ')
+                {
+                    pieces[i] = " " + pieces[i];
+                }
             }
-
-            EncodePiece(text.Substring(start, length), ids);
-            last = start + length;
         }
 
-        if (last < text.Length)
+        if (_byteLevelSplit is not null)
         {
-            EncodePiece(text[last..], ids);
+            pieces = _byteLevelSplit.Apply(pieces);
+        }
+
+        foreach (string piece in pieces)
+        {
+            if (piece.Length > 0)
+            {
+                EncodePiece(piece, ids);
+            }
         }
     }
 

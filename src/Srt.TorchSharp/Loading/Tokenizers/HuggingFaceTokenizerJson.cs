@@ -15,7 +15,7 @@ internal sealed record HuggingFaceTokenizerJson(
     /// </summary>
     public static HuggingFaceTokenizerJson Load(string path)
     {
-        string fileName = Path.GetFileName(path);
+        string fileName = path; // errors name the whole path
         JsonDocument document;
         try
         {
@@ -44,23 +44,30 @@ internal sealed record HuggingFaceTokenizerJson(
             var (prefix, suffix) = ReadPostProcessor(JsonFields.Optional(root, "post_processor"));
             bool ignoreMerges = JsonFields.OptionalBool(model, "ignore_merges", false);
 
-            var byteLevel = FindByType(preTokenizer, "ByteLevel");
+            var steps = PreTokenizerSteps(preTokenizer, path);
+            var byteLevel = steps.FirstOrDefault(e => JsonFields.OptionalString(e, "type") == "ByteLevel");
             TokenizerModelCodec codec;
             if (byteLevel.ValueKind != JsonValueKind.Undefined)
             {
-                var split = FindByType(preTokenizer, "Split");
-                string pattern = split.ValueKind != JsonValueKind.Undefined
-                    ? JsonFields.OptionalString(JsonFields.Required(split, "pattern", fileName, "pre_tokenizer.Split"), "Regex")
-                        ?? throw new NotSupportedException($"'{path}': pre_tokenizer.Split needs a Regex pattern.")
-                    : JsonFields.OptionalBool(byteLevel, "use_regex", true) ? ByteLevelBpeCodec.Gpt2Pattern : @"[\s\S]+";
-                var inner = BpeTokenizer.Create(new BpeOptions(vocabulary) { Merges = merges, ByteLevel = true });
+                var splits = steps.TakeWhile(e => JsonFields.OptionalString(e, "type") == "Split").Select(e => ReadSplit(e, path)).ToList();
+                if (splits.Count != steps.Count - 1 || JsonFields.OptionalString(steps[^1], "type") != "ByteLevel")
+                {
+                    throw new NotSupportedException($"'{path}': pre_tokenizer must be ByteLevel, optionally after Split steps, or Metaspace.");
+                }
+
+                var inner = CreateBpe(new BpeOptions(vocabulary) { Merges = merges, ByteLevel = true }, path);
                 codec = new ByteLevelBpeCodec(
-                    inner, vocabulary, new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled),
-                    normalizer, JsonFields.OptionalBool(byteLevel, "add_prefix_space", false), ignoreMerges);
+                    inner, vocabulary, splits, useGpt2Regex: JsonFields.OptionalBool(byteLevel, "use_regex", true), normalizer,
+                    JsonFields.OptionalBool(byteLevel, "add_prefix_space", false), ignoreMerges);
             }
             else
             {
-                codec = CreateMetaspaceCodec(path, model, vocabulary, merges, normalizer, preTokenizer, root);
+                if (steps.Count > 1 || (steps.Count == 1 && JsonFields.OptionalString(steps[0], "type") != "Metaspace"))
+                {
+                    throw new NotSupportedException($"'{path}': pre_tokenizer must be ByteLevel, optionally after Split steps, or Metaspace.");
+                }
+
+                codec = CreateMetaspaceCodec(path, model, vocabulary, merges, normalizer, steps.Count == 1 ? steps[0] : default, root);
             }
 
             return new HuggingFaceTokenizerJson(codec, added, prefix, suffix);
@@ -69,15 +76,8 @@ internal sealed record HuggingFaceTokenizerJson(
 
     private static MetaspaceBpeCodec CreateMetaspaceCodec(
         string path, JsonElement model, Dictionary<string, int> vocabulary, List<string> merges,
-        TextNormalizer normalizer, JsonElement preTokenizer, JsonElement root)
+        TextNormalizer normalizer, JsonElement metaspace, JsonElement root)
     {
-        var metaspace = FindByType(preTokenizer, "Metaspace");
-        if (preTokenizer.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) && metaspace.ValueKind == JsonValueKind.Undefined)
-        {
-            string? kind = JsonFields.OptionalString(preTokenizer, "type");
-            throw new NotSupportedException($"'{path}': pre_tokenizer '{kind}' is not supported (supported: ByteLevel, Split+ByteLevel, Metaspace, none).");
-        }
-
         var prepend = MetaspacePrepend.Never;
         if (metaspace.ValueKind != JsonValueKind.Undefined)
         {
@@ -105,8 +105,9 @@ internal sealed record HuggingFaceTokenizerJson(
             FuseUnknownTokens = JsonFields.OptionalBool(model, "fuse_unk", false),
         };
         return new MetaspaceBpeCodec(
-            BpeTokenizer.Create(options), vocabulary, normalizer, prepend,
+            CreateBpe(options, path), vocabulary, normalizer, prepend,
             replaceSpaces: metaspace.ValueKind != JsonValueKind.Undefined,
+            splitOnMetaspace: metaspace.ValueKind != JsonValueKind.Undefined && JsonFields.OptionalBool(metaspace, "split", true),
             byteFallback: JsonFields.OptionalBool(model, "byte_fallback", false),
             stripsLeadingSpace: strips);
     }
@@ -219,6 +220,73 @@ internal sealed record HuggingFaceTokenizerJson(
         }
 
         return (prefix, suffix);
+    }
+
+    private static BpeTokenizer CreateBpe(BpeOptions options, string path)
+    {
+        try
+        {
+            return BpeTokenizer.Create(options);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            throw new InvalidDataException($"'{path}': Microsoft.ML.Tokenizers rejected the BPE vocabulary or merges: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The pre-tokenizer as a flat list of steps (a Sequence unrolled); unknown step types are refused.</summary>
+    private static List<JsonElement> PreTokenizerSteps(JsonElement preTokenizer, string path)
+    {
+        var steps = new List<JsonElement>();
+        if (preTokenizer.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+        {
+            return steps;
+        }
+
+        string? type = JsonFields.OptionalString(preTokenizer, "type");
+        if (type == "Sequence")
+        {
+            foreach (var child in JsonFields.Required(preTokenizer, "pretokenizers", path, "pre_tokenizer").EnumerateArray())
+            {
+                steps.AddRange(PreTokenizerSteps(child, path));
+            }
+        }
+        else if (type is "Split" or "ByteLevel" or "Metaspace")
+        {
+            steps.Add(preTokenizer);
+        }
+        else
+        {
+            throw new NotSupportedException($"'{path}': pre_tokenizer type '{type}' is not supported (supported: ByteLevel, Split, Metaspace, Sequence of them).");
+        }
+
+        return steps;
+    }
+
+    private static RegexSplit ReadSplit(JsonElement split, string path)
+    {
+        var pattern = JsonFields.Required(split, "pattern", path, "pre_tokenizer.Split");
+        string regex = JsonFields.OptionalString(pattern, "Regex")
+            ?? (JsonFields.OptionalString(pattern, "String") is { } literal ? Regex.Escape(literal)
+                : throw new InvalidDataException($"'{path}': pre_tokenizer.Split.pattern needs \"Regex\" or \"String\"."));
+        bool invert = JsonFields.OptionalBool(split, "invert", false);
+        string behavior = JsonFields.OptionalString(split, "behavior") ?? "Isolated";
+        Regex compiled;
+        try
+        {
+            compiled = new Regex(regex, RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        }
+        catch (ArgumentException e)
+        {
+            throw new NotSupportedException($"'{path}': pre_tokenizer.Split regex cannot be used by .NET: {e.Message}", e);
+        }
+
+        return behavior switch
+        {
+            "Isolated" => new RegexSplit(compiled, KeepMatches: true, KeepGaps: true),
+            "Removed" => new RegexSplit(compiled, KeepMatches: invert, KeepGaps: !invert),
+            _ => throw new NotSupportedException($"'{path}': pre_tokenizer.Split behavior '{behavior}' is not supported (supported: Isolated, Removed)."),
+        };
     }
 
     /// <summary>Finds a component of the given type, itself or inside a Sequence.</summary>

@@ -21,11 +21,12 @@ internal sealed class MetaspaceBpeCodec : TokenizerModelCodec
     private readonly TextNormalizer _normalizer;
     private readonly MetaspacePrepend _prepend;
     private readonly bool _replaceSpaces;
+    private readonly bool _splitOnMetaspace;
     private readonly bool _byteFallback;
 
     public MetaspaceBpeCodec(
         BpeTokenizer inner, IReadOnlyDictionary<string, int> vocabulary, TextNormalizer normalizer,
-        MetaspacePrepend prepend, bool replaceSpaces, bool byteFallback, bool stripsLeadingSpace)
+        MetaspacePrepend prepend, bool replaceSpaces, bool splitOnMetaspace, bool byteFallback, bool stripsLeadingSpace)
     {
         _inner = inner;
         _vocabulary = vocabulary;
@@ -33,6 +34,7 @@ internal sealed class MetaspaceBpeCodec : TokenizerModelCodec
         _normalizer = normalizer;
         _prepend = prepend;
         _replaceSpaces = replaceSpaces;
+        _splitOnMetaspace = splitOnMetaspace;
         _byteFallback = byteFallback;
         StripsLeadingSpace = stripsLeadingSpace;
         _byteTokenIds = new int[256];
@@ -63,6 +65,28 @@ internal sealed class MetaspaceBpeCodec : TokenizerModelCodec
             }
         }
 
+        if (!_splitOnMetaspace)
+        {
+            EncodeWord(text, ids);
+            return;
+        }
+
+        // Metaspace with split: every "▁" starts a new word (Hugging Face's MergedWithNext).
+        int wordStart = 0;
+        for (int i = 1; i < text.Length; i++)
+        {
+            if (text[i] == Metaspace)
+            {
+                EncodeWord(text[wordStart..i], ids);
+                wordStart = i;
+            }
+        }
+
+        EncodeWord(text[wordStart..], ids);
+    }
+
+    private void EncodeWord(string text, List<int> ids)
+    {
         if (!_byteFallback)
         {
             EncodeRun(text, ids);

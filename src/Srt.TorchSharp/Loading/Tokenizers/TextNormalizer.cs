@@ -11,11 +11,6 @@ internal sealed class TextNormalizer
 {
     private readonly List<Func<string, SectionPosition, string>> _steps = [];
 
-    public bool IsEmpty => _steps.Count == 0;
-
-    /// <summary>Whether a <c>Prepend</c> step exists (the legacy Llama layout prepends "▁" to every section).</summary>
-    public bool Prepends { get; private set; }
-
     public string Normalize(string text, SectionPosition position)
     {
         foreach (var step in _steps)
@@ -66,7 +61,6 @@ internal sealed class TextNormalizer
                 break;
             case "Prepend":
                 string prefix = JsonFields.RequiredString(element, "prepend", fileName, "normalizer.Prepend");
-                Prepends = true;
 
                 // A continuation is the middle of a section, where Hugging Face would not have prepended.
                 _steps.Add((t, p) => t.Length == 0 || p == SectionPosition.Continuation ? t : prefix + t);
