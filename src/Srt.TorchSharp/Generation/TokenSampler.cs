@@ -1,0 +1,85 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Srt.TorchSharp.Generation;
+
+/// <summary>
+/// Picks the next token of every row from its logits: greedy (temperature 0) or sampled after temperature, top-k
+/// and top-p filtering. Each row draws from its own seeded <see cref="torch.Generator"/>, so a prompt's sample
+/// depends on its seed only, not on which other prompts share the batch.
+/// </summary>
+internal sealed class TokenSampler : IDisposable
+{
+    private readonly float _temperature;
+    private readonly float _topP;
+    private readonly int _topK;
+    private readonly torch.Generator[] _generators;
+
+    public TokenSampler(GenerationOptions options, IReadOnlyList<long> rowSeeds, Device device)
+    {
+        _temperature = options.Temperature;
+        _topP = options.TopP;
+        _topK = options.TopK;
+        _generators = IsGreedy
+            ? []
+            : rowSeeds.Select(seed => new torch.Generator(unchecked((ulong)seed), device)).ToArray();
+    }
+
+    /// <summary>Gets whether decoding is greedy (temperature 0): no randomness at all.</summary>
+    public bool IsGreedy => _temperature == 0f;
+
+    /// <summary>Chooses one token per row from logits [B, vocab]; tensors made here belong to the caller's scope.</summary>
+    public long[] Sample(Tensor logits)
+    {
+        Tensor next;
+        if (IsGreedy)
+        {
+            next = logits.argmax(-1);
+        }
+        else
+        {
+            var scores = logits.to(ScalarType.Float32).div(_temperature);
+            var vocabulary = scores.shape[1];
+            if (_topK > 0 && _topK < vocabulary)
+            {
+                // Keep the k best scores (ties with the k-th score too, as Hugging Face's TopKLogitsWarper does).
+                var kth = scores.topk(_topK, dim: -1).values.narrow(1, _topK - 1, 1);
+                scores = scores.masked_fill(scores.lt(kth), float.NegativeInfinity);
+            }
+            if (_topP < 1f)
+            {
+                scores = KeepNucleus(scores, _topP);
+            }
+            var probabilities = scores.softmax(-1);
+
+            // Exponential race: argmax(p / E) with E ~ Exp(1) draws from p, and lets each row use its own generator.
+            var noise = empty_like(probabilities);
+            for (var row = 0; row < _generators.Length; row++)
+            {
+                noise[row].exponential_(1.0, _generators[row]);
+            }
+            next = probabilities.div(noise.clamp_min_(1e-20)).argmax(-1);
+        }
+        return next.cpu().data<long>().ToArray();
+    }
+
+    /// <summary>Masks all but the smallest set of best tokens whose probability reaches <paramref name="topP"/>
+    /// (the best token always stays).</summary>
+    private static Tensor KeepNucleus(Tensor scores, float topP)
+    {
+        var (sorted, order) = scores.sort(-1, descending: true);
+        var probabilities = sorted.softmax(-1);
+        var before = probabilities.cumsum(-1).sub_(probabilities);
+        var outside = before.gt(topP);
+        var filtered = sorted.masked_fill(outside, float.NegativeInfinity);
+        return full_like(scores, float.NegativeInfinity).scatter_(-1, order, filtered);
+    }
+
+    public void Dispose()
+    {
+        foreach (var generator in _generators)
+        {
+            generator.Dispose();
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using Microsoft.Extensions.AI;
+using Srt.TorchSharp.ChatTemplates;
+using Srt.TorchSharp.Generation;
+using Srt.TorchSharp.Loading.Tokenizers;
+using Srt.TorchSharp.Modeling;
+
+namespace Srt.TorchSharp.Tests.Generation;
+
+[Collection(TorchSharpCollection.Name)]
+public sealed class TorchSharpPolicyModelTests : IDisposable
+{
+    private readonly CausalLanguageModel _bundle = TinyChatModel.Create();
+
+    public void Dispose() => _bundle.Dispose();
+
+    private static IReadOnlyList<ChatMessage> Ask(string text) => [new ChatMessage(ChatRole.User, text)];
+
+    private static readonly IReadOnlyList<IReadOnlyList<ChatMessage>> Prompts =
+        [Ask("Hi"), Ask("Write a long answer please"), Ask("Why?"), Ask("A medium question")];
+
+    [Fact]
+    public async Task GenerateAsync_Greedy_MatchesGeneratorOnRenderedPromptWithCounts()
+    {
+        var policy = new TorchSharpPolicyModel(_bundle);
+        var completions = await policy.GenerateAsync(Prompts, new GenerationOptions { Temperature = 0, MaxNewTokens = 8 });
+        Assert.Equal(Prompts.Count, completions.Count);
+        for (var i = 0; i < Prompts.Count; i++)
+        {
+            var prompt = _bundle.ChatTemplate.EncodePrompt(_bundle.Tokenizer, Prompts[i]);
+            var expected = _bundle.Generator.Generate([prompt], new GenerationOptions { Temperature = 0, MaxNewTokens = 8 }).Sequences[0];
+            Assert.Equal(expected.Text, completions[i].Text);
+            Assert.Equal(expected.FinishReason, completions[i].FinishReason);
+            Assert.Equal(prompt.Count, completions[i].PromptTokens);
+            Assert.Equal(expected.CompletionTokens, completions[i].CompletionTokens);
+        }
+    }
+
+    [Fact]
+    public async Task GenerateAsync_SeededSampling_SameForAnyBatchSize()
+    {
+        var options = new GenerationOptions { Temperature = 1.2f, MaxNewTokens = 12, Seed = 77 };
+        var one = await new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions { BatchSize = 1 }).GenerateAsync(Prompts, options);
+        var three = await new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions { BatchSize = 3 }).GenerateAsync(Prompts, options);
+        Assert.Equal(one.Select(c => c.Text), three.Select(c => c.Text));
+        var otherSeed = await new TorchSharpPolicyModel(_bundle).GenerateAsync(Prompts, new GenerationOptions { Temperature = 1.2f, MaxNewTokens = 12, Seed = 78 });
+        Assert.NotEqual(one.Select(c => c.Text), otherSeed.Select(c => c.Text));
+    }
+
+    [Fact]
+    public async Task GenerateAsync_NoOptions_UsesConfiguredDefaults()
+    {
+        var policy = new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions
+        {
+            DefaultGenerationOptions = new GenerationOptions { Temperature = 0, MaxNewTokens = 3 },
+        });
+        var completions = await policy.GenerateAsync([Ask("Hi")]);
+        Assert.True(completions[0].CompletionTokens <= 3);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_ConcurrentCalls_AreSerializedAndEachCorrect()
+    {
+        var policy = new TorchSharpPolicyModel(_bundle);
+        var options = new GenerationOptions { Temperature = 0, MaxNewTokens = 8 };
+        var prompts = Prompts.Take(2).ToArray();
+        var alone = await policy.GenerateAsync(prompts, options);
+        var together = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => policy.GenerateAsync(prompts, options)));
+        Assert.All(together, result => Assert.Equal(alone.Select(c => c.Text), result.Select(c => c.Text)));
+    }
+
+    [Fact]
+    public async Task GenerateAsync_Cancelled_ThrowsOperationCanceled()
+    {
+        var policy = new TorchSharpPolicyModel(_bundle);
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            policy.GenerateAsync(Prompts, new GenerationOptions { Temperature = 0, MaxNewTokens = 100_000 }, cancellation.Token));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"cancellation took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void GetService_ReturnsModelTokenizerTemplateGeneratorAndItself()
+    {
+        var policy = new TorchSharpPolicyModel(_bundle);
+        Assert.Same(_bundle.Model, policy.GetService(typeof(LlamaForCausalLM)));
+        Assert.Same(_bundle.Tokenizer, policy.GetService(typeof(ModelTokenizer)));
+        Assert.Same(_bundle.ChatTemplate, policy.GetService(typeof(IChatTemplate)));
+        Assert.Same(_bundle.Generator, policy.GetService(typeof(TextGenerator)));
+        Assert.Same(_bundle, policy.GetService(typeof(CausalLanguageModel)));
+        Assert.Same(policy, policy.GetService(typeof(IPolicyModel)));
+        Assert.Null(policy.GetService(typeof(string)));
+        Assert.Null(policy.GetService(typeof(LlamaForCausalLM), "key"));
+    }
+
+    [Fact]
+    public void Constructor_InvalidOptions_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions { BatchSize = 0 }));
+        Assert.Throws<ArgumentException>(() => new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions
+        {
+            DefaultGenerationOptions = new GenerationOptions { TopP = 2 },
+        }));
+    }
+}
