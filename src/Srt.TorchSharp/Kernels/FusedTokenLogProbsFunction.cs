@@ -36,6 +36,9 @@ internal sealed class FusedTokenLogProbsFunction : torch.autograd.MultiTensorFun
     public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs)
     {
         using var scope = torch.NewDisposeScope();
+
+        // The recomputation is not itself differentiated (no double backward): keep autograd out of it.
+        using var noGrad = torch.no_grad();
         var saved = ctx.get_saved_variables();
         var settings = (FusedLossSettings)ctx.get_data(SettingsKey);
 
