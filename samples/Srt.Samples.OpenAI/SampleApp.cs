@@ -102,7 +102,7 @@ public static class SampleApp
         using var _ = model;
         output.WriteLine($"Policy: {options.ModelFolder} ({(loaded == "base" ? "base weights" : $"continuing from the {loaded} checkpoint")}); {stageOne.Count} stage-1, {stageTwo.Count} stage-2, {evaluation.Count} evaluation instructions.");
         var policy = new TorchSharpPolicyModel(model);
-        var trainer = new TorchSharpTrainer(model.Model, model.Tokenizer, model.ChatTemplate, TrainerOptions(options, 1), TrainerOptions(options, 2), loggerFactory.CreateLogger<TorchSharpTrainer>());
+        var trainer = new TorchSharpTrainer(model, TrainerOptions(options, 1), TrainerOptions(options, 2), loggerFactory.CreateLogger<TorchSharpTrainer>());
         var loop = new SelfRefinementLoop(policy, critic, trainer, new SelfRefinementOptions
         {
             RunDirectory = options.RunDirectory,
