@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Srt.Samples.OpenAI;
+using Srt.Testing;
 using Srt.TorchSharp.Modeling;
 using Srt.TorchSharp.Tests.Generation;
 using Xunit.Abstractions;

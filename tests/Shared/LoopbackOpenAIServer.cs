@@ -3,11 +3,13 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace Srt.TorchSharp.Tests.Samples;
+namespace Srt.Testing;
 
 /// <summary>
 /// An OpenAI-compatible server on loopback (HttpListener) that answers <c>/v1/chat/completions</c> with canned
 /// critiques, refinement scores, refinements and judge verdicts, and counts requests and reported tokens by kind.
+/// <see cref="FailNext"/> queues HTTP errors (429 with Retry-After, 500, …) answered before the canned replies.
+/// Linked into the test projects that need a real HTTP wire (tests/Shared).
 /// </summary>
 internal sealed class LoopbackOpenAIServer : IDisposable
 {
@@ -18,6 +20,8 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     private readonly Task _loop;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, int> _authorizations = [];
+    private readonly Queue<(int Status, string? RetryAfter)> _faults = new();
+    private int _faultsAnswered;
 
     public LoopbackOpenAIServer()
     {
@@ -41,6 +45,18 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     public Dictionary<string, (long Prompt, long Completion)> Tokens { get; } = [];
 
     public int Total { get { lock (_gate) { return Requests.Values.Sum(); } } }
+
+    /// <summary>Gets the number of requests answered with a queued error.</summary>
+    public int FaultsAnswered { get { lock (_gate) { return _faultsAnswered; } } }
+
+    /// <summary>Answers the next request with <paramref name="status"/> (and a Retry-After header when given).</summary>
+    public void FailNext(int status, string? retryAfter = null)
+    {
+        lock (_gate)
+        {
+            _faults.Enqueue((status, retryAfter));
+        }
+    }
 
     public int Count(string kind) { lock (_gate) { return Requests.GetValueOrDefault(kind); } }
 
@@ -83,6 +99,21 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     {
         using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
         using var request = JsonDocument.Parse(reader.ReadToEnd());
+        if (NextFault() is { } fault)
+        {
+            context.Response.StatusCode = fault.Status;
+            if (fault.RetryAfter is not null)
+            {
+                context.Response.AddHeader("Retry-After", fault.RetryAfter);
+            }
+
+            byte[] error = Encoding.UTF8.GetBytes("""{"error":{"message":"injected by the test server","type":"server_error"}}""");
+            context.Response.ContentType = "application/json";
+            context.Response.OutputStream.Write(error);
+            context.Response.Close();
+            return;
+        }
+
         string prompt = string.Concat(request.RootElement.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
         (string kind, string text) = prompt switch
         {
@@ -115,5 +146,19 @@ internal sealed class LoopbackOpenAIServer : IDisposable
         context.Response.ContentLength64 = bytes.Length;
         context.Response.OutputStream.Write(bytes);
         context.Response.Close();
+    }
+
+    private (int Status, string? RetryAfter)? NextFault()
+    {
+        lock (_gate)
+        {
+            if (_faults.Count == 0)
+            {
+                return null;
+            }
+
+            _faultsAnswered++;
+            return _faults.Dequeue();
+        }
     }
 }
