@@ -78,7 +78,7 @@ public static class OpenAICritic
             clientOptions.Transport = options.Transport;
         }
 
-        var credential = new ApiKeyCredential(string.IsNullOrWhiteSpace(options.ApiKey) ? NoKey : options.ApiKey);
+        var credential = new ApiKeyCredential(options.ResolveApiKey() ?? NoKey);
         IChatClient client = new ChatClient(options.Model, credential, clientOptions).AsIChatClient();
         return options.Critic.Retry is null
             ? client

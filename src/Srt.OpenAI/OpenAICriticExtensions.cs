@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Srt;
 using Srt.OpenAI;
 
@@ -52,5 +54,26 @@ public static class OpenAICriticExtensions
         options.Validate();
         return builder.WithCritic(services =>
             OpenAICritic.Create(options, services.GetService<ILoggerFactory>(), services.GetService<TimeProvider>()));
+    }
+
+    /// <summary>
+    /// Uses an OpenAI or OpenAI-compatible model as the critic, with its settings bound from configuration
+    /// (for example <c>appsettings.json</c>): <c>Model</c>, <c>Endpoint</c>, <c>ApiKey</c>, <c>NetworkTimeout</c> and
+    /// <c>Critic</c> (temperature, token limit, retries). Without <c>ApiKey</c>, <c>OPENAI_API_KEY</c> is read.
+    /// </summary>
+    /// <param name="builder">The Srt builder.</param>
+    /// <param name="sectionPath">The configuration section, such as <c>Srt:Critic</c>.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <remarks>The settings are validated when the critic is first resolved; the exception names the bad setting.</remarks>
+    public static ISrtBuilder WithOpenAICriticFromConfiguration(this ISrtBuilder builder, string sectionPath = "Srt:Critic")
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(sectionPath);
+        builder.Services.AddOptions<OpenAICriticOptions>().BindConfiguration(sectionPath);
+        return builder.WithCritic(services =>
+            OpenAICritic.Create(
+                services.GetRequiredService<IOptions<OpenAICriticOptions>>().Value,
+                services.GetService<ILoggerFactory>(),
+                services.GetService<TimeProvider>()));
     }
 }

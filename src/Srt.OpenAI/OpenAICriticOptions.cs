@@ -6,15 +6,19 @@ namespace Srt.OpenAI;
 /// <remarks><see cref="ToString"/> never shows the API key.</remarks>
 public sealed class OpenAICriticOptions
 {
+    /// <summary>The environment variable read for the API key when <see cref="ApiKey"/> is not set.</summary>
+    public const string ApiKeyEnvironmentVariable = "OPENAI_API_KEY";
+
     /// <summary>Gets or sets the model name.</summary>
     /// <value>The default is <c>gpt-4-turbo</c>, the paper's critic.</value>
     public string Model { get; set; } = "gpt-4-turbo";
 
     /// <summary>
-    /// Gets or sets the API key. It is sent only as the request's credential and never logged. Local
-    /// OpenAI-compatible servers that need no key may leave it <see langword="null"/> when <see cref="Endpoint"/> is set.
+    /// Gets or sets the API key. It is sent only as the request's credential and never logged. When it is not set,
+    /// the <c>OPENAI_API_KEY</c> environment variable is used for the OpenAI API (never sent to a custom
+    /// <see cref="Endpoint"/>). Local OpenAI-compatible servers that need no key may leave it unset.
     /// </summary>
-    /// <value>The default is <see langword="null"/>.</value>
+    /// <value>The default is <see langword="null"/>: read <c>OPENAI_API_KEY</c>.</value>
     public string? ApiKey { get; set; }
 
     /// <summary>Gets or sets the service address, for OpenAI-compatible servers (vLLM, llama.cpp, Ollama, proxies).</summary>
@@ -45,10 +49,10 @@ public sealed class OpenAICriticOptions
             throw new ArgumentException($"{nameof(Model)} must name the critic model.", nameof(Model));
         }
 
-        if (string.IsNullOrWhiteSpace(ApiKey) && Endpoint is null)
+        if (ResolveApiKey() is null && Endpoint is null)
         {
             throw new ArgumentException(
-                $"{nameof(ApiKey)} is required for the OpenAI API; set it, or set {nameof(Endpoint)} for a server that needs no key.",
+                $"{nameof(ApiKey)} is required for the OpenAI API; set it or the {ApiKeyEnvironmentVariable} environment variable, or set {nameof(Endpoint)} for a server that needs no key.",
                 nameof(ApiKey));
         }
 
@@ -56,8 +60,32 @@ public sealed class OpenAICriticOptions
         Critic.Validate();
     }
 
+    /// <summary>Gets or sets how environment variables are read; tests replace it.</summary>
+    internal Func<string, string?> ReadEnvironment { get; set; } = Environment.GetEnvironmentVariable;
+
+    /// <summary>
+    /// Gets the key to send: <see cref="ApiKey"/>; else, for the OpenAI API only, the <c>OPENAI_API_KEY</c>
+    /// environment variable (an OpenAI key is not handed to another server unasked); else none.
+    /// </summary>
+    /// <returns>The key, or <see langword="null"/>.</returns>
+    internal string? ResolveApiKey()
+    {
+        if (!string.IsNullOrWhiteSpace(ApiKey))
+        {
+            return ApiKey;
+        }
+
+        if (Endpoint is not null)
+        {
+            return null;
+        }
+
+        var fromEnvironment = ReadEnvironment(ApiKeyEnvironmentVariable);
+        return string.IsNullOrWhiteSpace(fromEnvironment) ? null : fromEnvironment;
+    }
+
     /// <summary>Describes the settings without the API key.</summary>
     /// <returns>The description.</returns>
     public override string ToString() =>
-        $"OpenAICriticOptions {{ Model = {Model}, Endpoint = {Endpoint?.ToString() ?? "(OpenAI)"}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "(none)" : "***")} }}";
+        $"OpenAICriticOptions {{ Model = {Model}, Endpoint = {Endpoint?.ToString() ?? "(OpenAI)"}, ApiKey = {(ResolveApiKey() is null ? "(none)" : "***")} }}";
 }

@@ -89,6 +89,7 @@ public class OpenAICriticTests
         var handler = new FakeOpenAIHandler().ThenCompletion(CannedCritique);
         var options = Options(handler);
         options.ApiKey = null;
+        options.ReadEnvironment = name => name == "OPENAI_API_KEY" ? "sk-from-environment" : null;
         options.Model = "qwen2.5-72b-instruct";
         options.Endpoint = new Uri("http://localhost:8000/v1");
 
@@ -96,6 +97,7 @@ public class OpenAICriticTests
 
         var request = Assert.Single(handler.Requests);
         Assert.Equal("http://localhost:8000/v1/chat/completions", request.Uri?.ToString());
+        Assert.DoesNotContain("sk-from-environment", request.Authorization ?? string.Empty, StringComparison.Ordinal);
         using var body = JsonDocument.Parse(request.Body);
         Assert.Equal("qwen2.5-72b-instruct", body.RootElement.GetProperty("model").GetString());
     }
@@ -112,8 +114,9 @@ public class OpenAICriticTests
     [Fact]
     public void Options_NoKeyNoEndpoint_RejectedEarly()
     {
-        var ex = Assert.Throws<ArgumentException>(() => OpenAICritic.Create(new OpenAICriticOptions()));
+        var ex = Assert.Throws<ArgumentException>(() => OpenAICritic.Create(new OpenAICriticOptions { ReadEnvironment = _ => null }));
         Assert.Contains("ApiKey", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("OPENAI_API_KEY", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

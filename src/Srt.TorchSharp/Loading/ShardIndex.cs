@@ -13,7 +13,7 @@ internal static class ShardIndex
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(path));
+            document = JsonDocument.Parse(File.ReadAllText(path));
         }
         catch (JsonException e)
         {

@@ -28,13 +28,22 @@ public sealed class ModelLoadOptions
 
     internal torch.Device ResolveDevice()
     {
+        // Checked first: TorchSharp's own error for this case does not say what to do about it.
+        if (Device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !torch.cuda.is_available())
+        {
+            throw new ArgumentException(
+                $"ModelLoadOptions.Device is '{Device}' but CUDA is not available: reference a TorchSharp CUDA backend package (instead of libtorch-cpu) and check the NVIDIA driver.",
+                nameof(Device));
+        }
+        torch.Device device;
         try
         {
-            return torch.device(Device);
+            device = torch.device(Device);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
         {
             throw new ArgumentException($"ModelLoadOptions.Device '{Device}' is not a device TorchSharp knows: {e.Message}", nameof(Device), e);
         }
+        return device;
     }
 }

@@ -21,6 +21,7 @@ public sealed class TorchSharpTrainer : ITrainer
     private readonly ModelTokenizer _tokenizer;
     private readonly IChatTemplate _chatTemplate;
     private readonly ILogger _logger;
+    private readonly CausalLanguageModel? _bundle;
     private string? _adaptersRun;
     private int _running;
 
@@ -43,6 +44,22 @@ public sealed class TorchSharpTrainer : ITrainer
         SupervisedOptions.Validate();
         PreferenceOptions.Validate();
         _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>Creates a trainer for a loaded model bundle. Runs take the bundle's lock
+    /// (<see cref="CausalLanguageModel.RunExclusiveAsync{T}"/>), so generation and training never overlap, and saved
+    /// adapters record <see cref="CausalLanguageModel.ModelId"/> as their base model.</summary>
+    /// <param name="model">The model, tokenizer and chat template.</param>
+    /// <param name="supervisedOptions">Settings for <see cref="TrainSupervisedAsync"/>; the paper's stage 1 when null.</param>
+    /// <param name="preferenceOptions">Settings for <see cref="TrainPreferenceAsync"/>; the paper's stage 2 when null.</param>
+    /// <param name="logger">Receives per-step metrics and checkpoint notices.</param>
+    public TorchSharpTrainer(
+        CausalLanguageModel model, TorchSharpTrainerOptions? supervisedOptions = null, TorchSharpTrainerOptions? preferenceOptions = null,
+        ILogger<TorchSharpTrainer>? logger = null)
+        : this((model ?? throw new ArgumentNullException(nameof(model))).Model, model.Tokenizer, model.ChatTemplate, supervisedOptions, preferenceOptions, logger)
+    {
+        _bundle = model;
+        BaseModelNameOrPath = model.ModelId;
     }
 
     /// <summary>Gets the model being trained.</summary>
@@ -96,18 +113,23 @@ public sealed class TorchSharpTrainer : ITrainer
         {
             throw new InvalidOperationException("A training run is already in progress on this trainer.");
         }
-        // A dedicated thread: dispose scopes and no_grad are per thread, and the whole run is synchronous tensor work.
-        return Task.Factory.StartNew(() =>
+        return RunOnDedicatedThreadAsync(run, cancellationToken);
+    }
+
+    private async Task<TrainingResult> RunOnDedicatedThreadAsync(Func<TrainingResult> run, CancellationToken cancellationToken)
+    {
+        try
         {
-            try
-            {
-                return run();
-            }
-            finally
-            {
-                Volatile.Write(ref _running, 0);
-            }
-        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            // A dedicated thread: dispose scopes and no_grad are per thread, and the whole run is synchronous tensor
+            // work. With a bundle, its lock keeps generation off the model meanwhile.
+            return _bundle is not null
+                ? await _bundle.RunExclusiveAsync(run, cancellationToken).ConfigureAwait(false)
+                : await Task.Factory.StartNew(run, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
     }
 
     private TrainingResult TrainSupervised(SupervisedTrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)

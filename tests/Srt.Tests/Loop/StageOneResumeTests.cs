@@ -162,4 +162,27 @@ public sealed class StageOneResumeTests
         Assert.Empty(harness.Folder.Lines("stage1", "failures.jsonl"));
         Assert.True(harness.Folder.Lines("stage1", "responses.jsonl").Length >= 8);
     }
+
+    [Fact]
+    public async Task RunStageOne_TornLastScoreLine_WarnsAndRedoesOnlyThatCall()
+    {
+        using var harness = new LoopHarness();
+        IReadOnlyList<InstructionItem> items = LoopHarness.Items(5);
+        await harness.CreateLoop().RunStageOneAsync(items);
+        File.Delete(harness.Folder.File("stage1", "training.done.json"));
+        string scores = harness.Folder.File("stage1", "refinement-scores.jsonl");
+        string text = File.ReadAllText(scores);
+        int lastLineStart = text.TrimEnd('\n').LastIndexOf('\n') + 1;
+        File.WriteAllText(scores, text[..(lastLineStart + 20)]);
+        harness.Logger.Entries.Clear();
+
+        StageOneResult second = await harness.CreateLoop().RunStageOneAsync(items);
+
+        Assert.Equal(1, second.CriticCalls);
+        Assert.Equal(11, harness.Critic.Requests.Count);
+        Assert.Equal(5, second.Kept);
+        Assert.Contains(harness.Logger.At(Microsoft.Extensions.Logging.LogLevel.Warning), message => message.Contains("refinement-scores.jsonl", StringComparison.Ordinal));
+        Assert.Equal(5, harness.Folder.Lines("stage1", "refinement-scores.jsonl").Length);
+        Assert.All(harness.Folder.Lines("stage1", "refinement-scores.jsonl"), line => System.Text.Json.JsonDocument.Parse(line).Dispose());
+    }
 }

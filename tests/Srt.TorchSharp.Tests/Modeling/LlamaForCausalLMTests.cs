@@ -190,4 +190,17 @@ public sealed class LlamaForCausalLMTests
         var error = Assert.Throws<ArgumentException>(() => model.Forward(TinyLlama.Ids([1, 2, 3]), TinyLlama.Ids([1, 1])));
         Assert.Contains("[1, 3]", error.Message);
     }
+
+    [Theory]
+    [InlineData("cuda", "CUDA is not available")]
+    [InlineData("gpu7", "gpu7")]
+    public void Create_UnusableDevice_ThrowsClearError(string device, string expected)
+    {
+        if (device == "cuda" && cuda.is_available())
+        {
+            return; // nothing to refuse on a CUDA machine
+        }
+        var error = Assert.Throws<ArgumentException>(() => LlamaForCausalLM.Create(TinyLlama.Config(), new ModelLoadOptions { Device = device }).Dispose());
+        Assert.Contains(expected, error.Message);
+    }
 }

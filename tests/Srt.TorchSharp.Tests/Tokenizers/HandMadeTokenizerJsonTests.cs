@@ -36,6 +36,21 @@ public sealed class HandMadeTokenizerJsonTests : IDisposable
     }
 
     [Fact]
+    public void FromPretrained_ByteOrderMarkAndNoNormalizerKey_LoadsAsHuggingFaceDoes()
+    {
+        Write(ignoreMerges: false);
+        string path = Path.Combine(_folder, "tokenizer.json");
+        string json = File.ReadAllText(path).Replace("\"normalizer\": null,", string.Empty, StringComparison.Ordinal);
+        Assert.DoesNotContain("normalizer", json, StringComparison.Ordinal);
+        File.WriteAllText(path, json, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        Assert.Equal((byte)0xEF, File.ReadAllBytes(path)[0]);
+
+        var tokenizer = ModelTokenizer.FromPretrained(_folder);
+
+        Assert.Equal([5, 3, 2], tokenizer.Encode(" abc"));
+    }
+
+    [Fact]
     public void Encode_MergesInRankOrder_GivesMergedPieces()
     {
         var tokenizer = Write(ignoreMerges: false);

@@ -53,6 +53,22 @@ public sealed class SupervisedTrainingTests
         Assert.Contains("No example is left", error.Message);
     }
 
+    [Fact]
+    public async Task TrainSupervised_OnModelBundle_TrainsAndRecordsTheModelIdForAdapters()
+    {
+        using var folder = new Modeling.TemporaryFolder();
+        using var bundle = new CausalLanguageModel(TrainingFixtures.Model(), TrainingFixtures.Tokenizer(), TrainingFixtures.ChatML, "tiny-chat");
+        var trainer = new TorchSharpTrainer(bundle, TrainingFixtures.Options(o => { o.Epochs = 1; o.Lora = new LoraOptions(); }));
+
+        var result = await trainer.TrainSupervisedAsync(new SupervisedTrainingRequest(TrainingFixtures.RepeatExamples()) { OutputDirectory = folder.Path });
+
+        Assert.Equal(2, result.Steps);
+        Assert.Same(bundle.Model, trainer.GetService(typeof(global::Srt.TorchSharp.Modeling.LlamaForCausalLM)));
+        Assert.Same(trainer.Adapters, trainer.GetService(typeof(LoraAdapters)));
+        string config = File.ReadAllText(Path.Combine(result.CheckpointDirectory!, LoraAdapters.ConfigFileName));
+        Assert.Contains("\"base_model_name_or_path\": \"tiny-chat\"", config);
+    }
+
     [Theory]
     [InlineData(LossImplementation.Fused)]
     [InlineData(LossImplementation.Plain)]
@@ -82,10 +98,5 @@ public sealed class SupervisedTrainingTests
         Assert.All(row, g => Assert.Equal(0f, g));
         Assert.Equal(loss, changedTarget);
         Assert.True(loss > 0);
-    }
-
-    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

@@ -19,7 +19,7 @@ internal sealed record HuggingFaceTokenizerJson(
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 256 });
+            document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { MaxDepth = 256 });
         }
         catch (JsonException e)
         {

@@ -24,7 +24,7 @@ internal sealed class TextNormalizer
     public static TextNormalizer Parse(JsonElement element, string fileName)
     {
         var normalizer = new TextNormalizer();
-        if (element.ValueKind != JsonValueKind.Null)
+        if (element.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
         {
             normalizer.Add(element, fileName);
         }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Utils;
+using Srt.TorchSharp.Kernels.Cuda;
 using static TorchSharp.torch;
 
 namespace Srt.TorchSharp.Modeling.Modules;
@@ -29,6 +30,12 @@ internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     {
         using var gate = _gateProj.forward(input);
         using var up = _upProj.forward(input);
+        if (input.device_type == DeviceType.CUDA)
+        {
+            using var fused = FusedOps.SwiGlu(gate, up);
+            return _downProj.forward(fused);
+        }
+
         // In place only when no graph is recorded: autograd needs the unmodified activations for backward.
         var inference = !is_grad_enabled();
         using var activated = nn.functional.silu(gate, inplace: inference);

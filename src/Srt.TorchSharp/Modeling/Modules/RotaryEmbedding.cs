@@ -1,4 +1,5 @@
 using TorchSharp;
+using Srt.TorchSharp.Kernels.Cuda;
 using static TorchSharp.torch;
 
 namespace Srt.TorchSharp.Modeling.Modules;
@@ -99,6 +100,11 @@ internal sealed class RotaryEmbedding : IDisposable
     /// </summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
+        if (x.device_type == DeviceType.CUDA)
+        {
+            return FusedOps.Rotary(x, cos, sin);
+        }
+
         using var scope = NewDisposeScope();
         var half = x.shape[^1] / 2;
         var first = x.narrow(-1, 0, half);

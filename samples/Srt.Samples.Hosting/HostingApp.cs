@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Srt.Samples.Hosting;
+
+/// <summary>Builds the sample's host; tests build it too and replace services before <c>Build()</c>.</summary>
+public static class HostingApp
+{
+    /// <summary>Creates the host builder: configuration (appsettings.json, environment, command line), Srt, the loop service.</summary>
+    /// <param name="args">Command-line arguments, such as <c>--Srt:RunDirectory=runs/x</c>.</param>
+    /// <returns>The builder.</returns>
+    public static HostApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        IConfigurationSection srt = builder.Configuration.GetSection("Srt");
+        builder.Services.Configure<SelfRefinementOptions>(srt);
+        builder.Services.Configure<SampleDataOptions>(srt.GetSection("Data"));
+        builder.Services.AddSingleton(services => new StandInPolicy(services.GetRequiredService<IOptions<SelfRefinementOptions>>().Value));
+
+        ISrtBuilder srtBuilder = builder.Services.AddSrt()
+            .WithPolicy(services => services.GetRequiredService<StandInPolicy>())
+            .WithTrainer(services => new StandInTrainer(services.GetRequiredService<StandInPolicy>()));
+
+        string? endpoint = srt["Critic:Endpoint"];
+        string? apiKey = builder.Configuration["OPENAI_API_KEY"];
+        string model = string.IsNullOrWhiteSpace(srt["Critic:Model"]) ? "gpt-4-turbo" : srt["Critic:Model"]!;
+        if (!string.IsNullOrWhiteSpace(endpoint))
+        {
+            // An OpenAI key is not sent to another server; the endpoint's own key, if any, is Srt:Critic:ApiKey.
+            string? endpointKey = srt["Critic:ApiKey"];
+            srtBuilder.WithOpenAICritic(model, new Uri(endpoint), string.IsNullOrWhiteSpace(endpointKey) ? null : endpointKey);
+        }
+        else if (!string.IsNullOrWhiteSpace(apiKey))
+        {
+            srtBuilder.WithOpenAICritic(model, apiKey);
+        }
+        else
+        {
+            srtBuilder.WithCritic(services =>
+            {
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HostingApp)).LogWarning(
+                    "No critic configured (Srt:Critic:Endpoint or OPENAI_API_KEY): using the rule-based stand-in critic. Scores are not a model's.");
+                return new StandInCritic();
+            });
+        }
+
+        builder.Services.AddHostedService<LoopService>();
+        return builder;
+    }
+}

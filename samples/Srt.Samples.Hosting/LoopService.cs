@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Srt.Datasets;
+
+namespace Srt.Samples.Hosting;
+
+/// <summary>
+/// Runs both stages once, then stops the application. Host shutdown (Ctrl+C, SIGTERM) cancels the loop: critic calls in
+/// flight are abandoned, everything finished is already on disk, and the next start resumes from there.
+/// </summary>
+internal sealed partial class LoopService(
+    SelfRefinementLoop loop, IOptions<SampleDataOptions> data, IHostApplicationLifetime lifetime, ILogger<LoopService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Let host start-up finish before the loop's synchronous set-up runs.
+        await Task.Yield();
+        try
+        {
+            IReadOnlyList<InstructionItem> stageOne = Load(data.Value.StageOne, "stage-1");
+            IReadOnlyList<InstructionItem> stageTwo = Load(data.Value.StageTwo, "stage-2");
+            LogStarting(loop.RunDirectory, stageOne.Count, stageTwo.Count);
+            SelfRefinementResult result = await loop.RunAsync(stageOne, stageTwo, new ProgressLogger(logger), stoppingToken);
+            LogFinished(result.StageOne.Kept, result.StageOne.CriticCalls, result.StageTwo.Kept);
+            lifetime.StopApplication();
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            LogStopped(loop.RunDirectory);
+        }
+        catch (Exception exception)
+        {
+            LogFailed(exception);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+    }
+
+    private static IReadOnlyList<InstructionItem> Load(string? file, string stage) =>
+        !string.IsNullOrWhiteSpace(file)
+            ? InstructionDataset.ReadInstructions(file)
+            : Enumerable.Range(1, 8).Select(i => new InstructionItem($"{stage}-{i}", $"Explain in one sentence why {BuiltInTopics[(i - 1) % BuiltInTopics.Length]} ({stage} #{i})")).ToList();
+
+    private static readonly string[] BuiltInTopics =
+    [
+        "the sky is blue", "ice floats", "bread rises", "metal feels cold", "leaves change colour", "the moon has phases", "salt melts ice", "rainbows form",
+    ];
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Self-refinement loop starting in {RunDirectory}: {StageOne} stage-1 and {StageTwo} stage-2 instructions.")]
+    private partial void LogStarting(string runDirectory, int stageOne, int stageTwo);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Done: {Examples} stage-1 examples ({CriticCalls} critic calls this run), {Pairs} stage-2 pairs. Stopping.")]
+    private partial void LogFinished(int examples, int criticCalls, int pairs);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Stopped before the end; finished work is in {RunDirectory}. Start again to resume.")]
+    private partial void LogStopped(string runDirectory);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "The self-refinement loop failed.")]
+    private partial void LogFailed(Exception exception);
+
+    /// <summary>Logs one line each time a stage enters a new phase.</summary>
+    private sealed class ProgressLogger(ILogger logger) : IProgress<StageProgress>
+    {
+        private readonly Lock _gate = new();
+        private (int, StagePhase) _last;
+
+        public void Report(StageProgress value)
+        {
+            lock (_gate)
+            {
+                if ((value.Stage, value.Phase) != _last)
+                {
+                    _last = (value.Stage, value.Phase);
+                    logger.LogInformation("Stage {Stage}: {Phase}, {Done}/{Total} settled, {Kept} kept, {CriticCalls} critic calls.", value.Stage, value.Phase, value.ItemsDone, value.ItemsTotal, value.Kept, value.CriticCalls);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Srt.Samples.OpenAI;
+using Srt.Testing;
+using Srt.TorchSharp.Modeling;
+using Srt.TorchSharp.Tests.Generation;
+using Xunit.Abstractions;
+
+namespace Srt.TorchSharp.Tests.Samples;
+
+[Collection(TorchSharpCollection.Name)]
+public sealed class OpenAISampleTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "srt-openai-sample", Guid.NewGuid().ToString("N"));
+    private readonly ITestOutputHelper _log;
+
+    public OpenAISampleTests(ITestOutputHelper log)
+    {
+        _log = log;
+        Directory.CreateDirectory(_folder);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temporary folder is harmless.
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_LoopbackServer_RunsBothStagesAndEvaluationThenResumesWithoutRequests()
+    {
+        string modelFolder = Path.Combine(_folder, "tiny-model");
+        Directory.CreateDirectory(modelFolder);
+        using (var model = LlamaForCausalLM.Create(TinyChatModel.Config(), seed: 5))
+        {
+            model.SavePretrained(modelFolder);
+        }
+
+        TinyChatModel.WriteTokenizerFiles(modelFolder);
+        string instructions = Path.Combine(_folder, "instructions.jsonl");
+        File.WriteAllLines(instructions, Enumerable.Range(1, 6).Select(i => $$"""{"id":"q{{i}}","instruction":"Question number {{i}}?"}"""));
+        string run = Path.Combine(_folder, "run");
+        string[] args =
+        [
+            "--model", modelFolder, "--instructions", instructions, "--run", run, "--critic-model", "test-critic",
+            "--api-key-env", "LOCAL_SERVER_KEY", "--max-new-tokens", "8", "--epochs", "1", "--batch-size", "2", "--max-length", "256", "--threads", "1", "--seed", "3",
+        ];
+        using var server = new LoopbackOpenAIServer();
+        var environment = (string name) => name == "LOCAL_SERVER_KEY" ? "test-key-for-loopback" : null;
+
+        var output = new StringWriter();
+        int exit = await SampleApp.RunAsync([.. args, "--endpoint", server.Endpoint.ToString()], environment, output);
+
+        _log.WriteLine(output.ToString());
+        Assert.True(exit == 0, output.ToString());
+        using var usage = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "usage.json")));
+        var counts = usage.RootElement;
+        int critic = counts.GetProperty("CriticCalls").GetInt32() + counts.GetProperty("RefinerCalls").GetInt32();
+        int judge = counts.GetProperty("JudgeCalls").GetInt32();
+        Assert.Equal(server.Count("critique") + server.Count("score") + server.Count("refine"), critic);
+        Assert.Equal(server.Count("judge"), judge);
+        Assert.Equal(server.Total, counts.GetProperty("HttpRequests").GetInt64());
+        Assert.Equal(0, counts.GetProperty("Retries").GetInt64());
+        Assert.Equal(server.Total, server.Authorized("Bearer test-key-for-loopback"));
+        long criticPromptTokens = server.Tokens.Where(t => t.Key != "judge").Sum(t => t.Value.Prompt);
+        Assert.Equal(criticPromptTokens, counts.GetProperty("CriticInputTokens").GetInt64());
+        Assert.Equal(server.Tokens["judge"].Completion, counts.GetProperty("JudgeOutputTokens").GetInt64());
+
+        // Stage 1 on 3 items (critique + separate score each), one held-out item judged for 4 answer sets × 2 orders.
+        Assert.Equal(3, server.Count("critique"));
+        Assert.Equal(3, server.Count("score"));
+        Assert.Equal(8, server.Count("judge"));
+        Assert.True(File.Exists(Path.Combine(run, "stage1", "training.done.json")));
+        string table = File.ReadAllText(Path.Combine(run, "eval", "comparison.md"));
+        foreach (string row in (string[])["| base | direct |", "| stage1 | direct |", "| stage1 | self-refined |", "| stage2 | direct |", "| stage2 | self-refined |"])
+        {
+            Assert.Contains(row, table, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("critic calls             6", output.ToString(), StringComparison.Ordinal);
+
+        // The rerun continues from the stage-1 checkpoint and pays for nothing.
+        int before = server.Total;
+        var rerunOutput = new StringWriter();
+        Assert.Equal(0, await SampleApp.RunAsync([.. args, "--endpoint", server.Endpoint.ToString()], environment, rerunOutput));
+        _log.WriteLine(rerunOutput.ToString());
+        Assert.Equal(before, server.Total);
+        Assert.Contains("continuing from the stage1 checkpoint", rerunOutput.ToString(), StringComparison.Ordinal);
+        Assert.Contains("HTTP requests            0", rerunOutput.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_NoKeyAndNoEndpoint_ExplainsAndReturnsTwo()
+    {
+        var output = new StringWriter();
+        string instructions = Path.Combine(_folder, "i.jsonl");
+        File.WriteAllText(instructions, "{\"instruction\":\"x\"}\n");
+
+        int exit = await SampleApp.RunAsync(["--model", _folder, "--instructions", instructions], _ => null, output);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("OPENAI_API_KEY", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_KeyVariableNamedButUnset_ExplainsAndReturnsTwo()
+    {
+        var output = new StringWriter();
+        string instructions = Path.Combine(_folder, "i.jsonl");
+        File.WriteAllText(instructions, "{\"instruction\":\"x\"}\n");
+
+        int exit = await SampleApp.RunAsync(["--model", _folder, "--instructions", instructions, "--endpoint", "http://127.0.0.1:9/v1", "--api-key-env", "MY_KEY"], _ => null, output);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Set MY_KEY for the endpoint", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_MalformedInstructions_NamesFileAndLine()
+    {
+        var output = new StringWriter();
+        string instructions = Path.Combine(_folder, "bad.jsonl");
+        File.WriteAllText(instructions, "{\"instruction\":\"x\"}\n{oops\n");
+
+        int exit = await SampleApp.RunAsync(["--model", _folder, "--instructions", instructions, "--endpoint", "http://127.0.0.1:9/v1"], _ => null, output);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"{instructions}(2): not valid JSON", output.ToString(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,74 @@
+using Srt.TorchSharp.Tests.Modeling;
+using Srt.TorchSharp.Training;
+
+namespace Srt.TorchSharp.Tests.Training;
+
+[Collection(TorchSharpCollection.Name)]
+public sealed class PreferenceTrainingTests
+{
+    private static TorchSharpTrainerOptions DpoOptions(Action<TorchSharpTrainerOptions>? configure = null) => TrainingFixtures.Options(o =>
+    {
+        o.DpoBeta = 0.1;
+        o.LearningRate = 3e-3;
+        configure?.Invoke(o);
+    });
+
+    private static async Task<List<TrainingProgress>> TrainAsync(TorchSharpTrainerOptions options, string? outputDirectory = null)
+    {
+        using var model = TrainingFixtures.Model();
+        var trainer = TrainingFixtures.Trainer(model, preference: options);
+        var steps = new List<TrainingProgress>();
+        await trainer.TrainPreferenceAsync(
+            new PreferenceTrainingRequest(TrainingFixtures.RepeatPairs()) { OutputDirectory = outputDirectory }, new SyncProgress(steps.Add));
+        return steps;
+    }
+
+    [Fact]
+    public async Task TrainPreference_SyntheticPairs_MarginAndAccuracyRise()
+    {
+        using var folder = new TemporaryFolder();
+
+        var steps = await TrainAsync(DpoOptions(), folder.Path);
+
+        Assert.Equal(8, steps.Count);
+        Assert.Equal(Math.Log(2), steps[0].Loss, 5);            // policy = reference at step 1
+        Assert.Equal(0, steps[0].Metrics["rewards/margins"], 5);
+        Assert.Equal(0, steps[0].Metrics["rewards/accuracies"]);
+        Assert.True(steps[^1].Metrics["rewards/margins"] > 0.5, $"final margin {steps[^1].Metrics["rewards/margins"]}");
+        Assert.Equal(1, steps[^1].Metrics["rewards/accuracies"]);
+        Assert.True(steps[^1].Loss < 0.5 * steps[0].Loss);
+        Assert.True(steps[^1].Metrics["rewards/chosen"] > steps[^1].Metrics["rewards/rejected"]);
+        Assert.Equal(8, File.ReadLines(folder.File(ReferenceLogProbs.CacheFileName)).Count());
+        Assert.Equal(8, File.ReadLines(folder.File(MetricsLog.FileName)).Count());
+    }
+
+    [Fact]
+    public async Task TrainPreference_FrozenCopyReference_MatchesPrecomputed()
+    {
+        var precomputed = await TrainAsync(DpoOptions(o => o.Epochs = 1));
+        var frozen = await TrainAsync(DpoOptions(o => { o.Epochs = 1; o.DpoReference = DpoReference.FrozenCopy; }));
+
+        Assert.Equal(precomputed.Select(s => s.Loss), frozen.Select(s => s.Loss), (a, b) => Math.Abs(a - b) < 1e-6);
+    }
+
+    [Fact]
+    public async Task TrainPreference_LoraAdaptersDisabledReference_MatchesPrecomputed()
+    {
+        var lora = new LoraOptions { Dropout = 0 };
+        var precomputed = await TrainAsync(DpoOptions(o => { o.Epochs = 1; o.Lora = lora; }));
+        var disabled = await TrainAsync(DpoOptions(o => { o.Epochs = 1; o.Lora = lora; o.DpoReference = DpoReference.AdaptersDisabled; }));
+
+        Assert.Equal(precomputed.Select(s => s.Loss), disabled.Select(s => s.Loss), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.True(disabled[^1].Metrics["rewards/margins"] > 0);
+    }
+
+    [Fact]
+    public void Options_AdaptersDisabledWithoutLora_IsRejected()
+    {
+        var options = TorchSharpTrainerOptions.PaperStageTwo();
+        options.DpoReference = DpoReference.AdaptersDisabled;
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains("DpoReference", error.Message);
+    }
+}
