@@ -125,7 +125,8 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
     private SelfRefinementLoop CreateLoop(CausalLanguageModel model, SelfRefinementOptions options)
     {
         var policy = new TorchSharpPolicyModel(model, new TorchSharpPolicyModelOptions { BatchSize = 100 });
-        var trainer = new TorchSharpTrainer(model.Model, model.Tokenizer, model.ChatTemplate, settings.StageOne(seed), settings.StageTwo(seed));
+        // The bundle constructor: training takes the model's lock, so it never overlaps the policy's generation.
+        var trainer = new TorchSharpTrainer(model, settings.StageOne(seed), settings.StageTwo(seed));
         return new SelfRefinementLoop(policy, _critic, trainer, options, refiner: _critic);
     }
 
