@@ -56,6 +56,7 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
     {
         RunDirectory = folder,
         Seed = seed,
+        Temperature = settings.ResponseTemperature,
         MaxNewTokens = StageOneMaxNewTokens,
         StageTwoMaxNewTokens = SelfRefinementMaxNewTokens,
         GenerationBatchSize = 100,

@@ -29,6 +29,9 @@ internal sealed record QuickstartSettings
 
     public int StageTwoEpochs { get; init; } = 2;
 
+    /// <summary>Gets the policy's sampling temperature in both stages (the paper's 0.7).</summary>
+    public float ResponseTemperature { get; init; } = 0.7f;
+
     /// <summary>Gets the torch CPU threads of training (generation uses the process setting).</summary>
     public int Threads { get; init; } = 1;
 
