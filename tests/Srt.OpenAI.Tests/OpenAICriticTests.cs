@@ -62,13 +62,16 @@ public class OpenAICriticTests
     {
         var handler = new FakeOpenAIHandler().ThenError(HttpStatusCode.InternalServerError).ThenCompletion(CannedCritique);
         var clock = new RecordingTimeProvider();
+        var options = Options(handler);
+        // Without jitter the first backoff is exactly the base delay; with it, a draw under 1 ms makes Task.Delay
+        // complete without a timer, and the clock would see nothing.
+        options.Critic.Retry!.UseJitter = false;
 
-        var critique = await OpenAICritic.Create(Options(handler), timeProvider: clock).CritiqueAsync(new CritiqueRequest("i", "r"));
+        var critique = await OpenAICritic.Create(options, timeProvider: clock).CritiqueAsync(new CritiqueRequest("i", "r"));
 
         Assert.Equal("An old silent pond\nA frog jumps into the pond\nSplash! Silence again.", critique.ImprovedResponse);
         Assert.Equal(2, handler.Requests.Count);
-        Assert.Single(clock.Delays);
-        Assert.InRange(clock.Delays[0], TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        Assert.Equal([TimeSpan.FromSeconds(1)], clock.Delays);
     }
 
     [Fact]

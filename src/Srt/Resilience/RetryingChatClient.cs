@@ -148,7 +148,8 @@ public sealed partial class RetryingChatClient : DelegatingChatClient
             _options.MaxDelay.TotalMilliseconds,
             _options.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failedAttempt - 1, 30)));
         double ms = _options.UseJitter ? Random.Shared.NextDouble() * cap : cap;
-        return TimeSpan.FromMilliseconds(ms);
+        // At least 1 ms: Task.Delay rounds down to whole milliseconds, and a retry should never go out at once.
+        return TimeSpan.FromMilliseconds(Math.Max(1, ms));
     }
 
     private Task WaitAsync(TimeSpan delay, CancellationToken cancellationToken) =>
