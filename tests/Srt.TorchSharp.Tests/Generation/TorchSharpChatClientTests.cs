@@ -96,12 +96,42 @@ public sealed class TorchSharpChatClientTests : IDisposable
     }
 
     [Fact]
-    public async Task GetResponseAsync_Cancelled_ThrowsOperationCanceled()
+    public async Task GetResponseAsync_CancelledWhileWaitingForTheModel_ThrowsOperationCanceled()
+    {
+        // Deterministic, unlike a timer: the model is busy, so the call is still queued when it is cancelled.
+        using var client = _bundle.AsChatClient();
+        using var release = new ManualResetEventSlim();
+        var busy = _bundle.RunExclusiveAsync(() => release.Wait(TimeSpan.FromSeconds(30)));
+        using var cancellation = new CancellationTokenSource();
+        var call = client.GetResponseAsync(Ask("Hi"), new ChatOptions { Temperature = 0, MaxOutputTokens = 8 }, cancellation.Token);
+
+        cancellation.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        release.Set();
+        Assert.True(await busy);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_CancelledDuringGeneration_ThrowsOperationCanceled()
     {
         using var client = _bundle.AsChatClient();
-        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            client.GetResponseAsync(Ask("Hi"), new ChatOptions { Temperature = 0, MaxOutputTokens = 100_000 }, cancellation.Token));
+        using var cancellation = new CancellationTokenSource();
+        var updates = 0;
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 100_000 };
+            await foreach (var update in client.GetStreamingResponseAsync(Ask("Hello"), options, cancellation.Token))
+            {
+                if (++updates == 1)
+                {
+                    cancellation.Cancel();
+                }
+            }
+        });
+
+        Assert.True(updates >= 1);
     }
 
     [Fact]
