@@ -6,8 +6,10 @@ namespace Srt.TorchSharp.Training;
 
 /// <summary>
 /// DPO's sigmoid loss, −log σ(β((π_c − π_r) − (ref_c − ref_r))), per pair, with sequence log-probs summed over the
-/// answer tokens (end-of-turn included). Chosen and rejected rows go through the model in one batch. Metrics use TRL's
-/// names: rewards/chosen = β(π_c − ref_c), rewards/rejected, rewards/margins, rewards/accuracies, logps/chosen, logps/rejected.
+/// answer tokens (end-of-turn included), plus α times the chosen answer's mean token NLL when
+/// <see cref="TorchSharpTrainerOptions.DpoNllWeight"/> is α &gt; 0. Chosen and rejected rows go through the model in one
+/// batch. Metrics use TRL's names: rewards/chosen = β(π_c − ref_c), rewards/rejected, rewards/margins,
+/// rewards/accuracies, logps/chosen, logps/rejected, nll_loss.
 /// </summary>
 internal sealed class PreferenceObjective(
     LlamaForCausalLM model, IReadOnlyList<(TrainingSequence Chosen, TrainingSequence Rejected)> pairs, ReferenceLogProbs reference, TorchSharpTrainerOptions options)
@@ -39,6 +41,13 @@ internal sealed class PreferenceObjective(
         var refRejected = tensor(referenceRejected, ScalarType.Float32).to(logProbs.device);
         var logits = (policyChosen - policyRejected - (refChosen - refRejected)).mul(options.DpoBeta);
         var losses = nn.functional.logsigmoid(logits).neg();
+        var chosenTokens = tensor(micro.Select(i => (float)Math.Max(1, pairs[i].Chosen.TrainedTokens)).ToArray()).to(logProbs.device);
+        var chosenNll = policyChosen.neg().div(chosenTokens);
+        if (options.DpoNllWeight > 0)
+        {
+            losses = losses + chosenNll.mul(options.DpoNllWeight);
+        }
+
         var lossSum = losses.sum();
         double lossValue = lossSum.to(ScalarType.Float64).item<double>();
         if (!double.IsFinite(lossValue))
@@ -58,6 +67,7 @@ internal sealed class PreferenceObjective(
             ["rewards/accuracies"] = Sum(rewardChosen.gt(rewardRejected)),
             ["logps/chosen"] = Sum(policyChosen.detach()),
             ["logps/rejected"] = Sum(policyRejected.detach()),
+            ["nll_loss"] = Sum(chosenNll.detach()),
         };
         return (lossValue, metrics);
     }

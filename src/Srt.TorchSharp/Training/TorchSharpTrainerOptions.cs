@@ -72,6 +72,16 @@ public sealed class TorchSharpTrainerOptions
     /// <value>The default is 0.01 (paper, stage 2).</value>
     public double DpoBeta { get; set; } = 0.01;
 
+    /// <summary>
+    /// Gets or sets the weight α of a negative log-likelihood term on the chosen answers added to the DPO loss:
+    /// loss = DPO + α · (−log π(chosen) ÷ its answer tokens), TRL's <c>rpo_alpha</c> (Pang et al. 2024, "Iterative
+    /// Reasoning Preference Optimization"). Plain DPO can lower the likelihood of both answers while it widens their
+    /// margin; the NLL term keeps the chosen answers likely, which matters most for small models and exact answers.
+    /// 0 is plain DPO.
+    /// </summary>
+    /// <value>The default is 0 (plain DPO, as in the paper).</value>
+    public double DpoNllWeight { get; set; }
+
     /// <summary>Gets or sets where the DPO reference log-probs come from.</summary>
     /// <value>The default is <see cref="DpoReference.Precomputed"/>.</value>
     public DpoReference DpoReference { get; set; } = DpoReference.Precomputed;
@@ -136,6 +146,7 @@ public sealed class TorchSharpTrainerOptions
         Require(LengthBucketBatches >= 1, nameof(LengthBucketBatches), LengthBucketBatches, "must be at least 1");
         Require(Enum.IsDefined(Loss), nameof(Loss), Loss, "is not a known loss implementation");
         Require(DpoBeta > 0, nameof(DpoBeta), DpoBeta, "must be positive");
+        Require(DpoNllWeight >= 0 && double.IsFinite(DpoNllWeight), nameof(DpoNllWeight), DpoNllWeight, "must be zero or positive");
         Require(Enum.IsDefined(DpoReference), nameof(DpoReference), DpoReference, "is not a known reference kind");
         Require(DpoReference != DpoReference.AdaptersDisabled || Lora is not null, nameof(DpoReference), DpoReference,
             "needs LoRA (set Lora) to disable adapters");

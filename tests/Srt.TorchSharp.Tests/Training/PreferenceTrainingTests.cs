@@ -43,6 +43,33 @@ public sealed class PreferenceTrainingTests
     }
 
     [Fact]
+    public async Task TrainPreference_NllWeight_AddsWeightedChosenNllAndKeepsChosenLikely()
+    {
+        var plain = await TrainAsync(DpoOptions());
+        var withNll = await TrainAsync(DpoOptions(o => o.DpoNllWeight = 2.0));
+
+        // Step 1 (policy = reference): DPO is ln 2 and the NLL is the chosen answers' mean token NLL; both runs agree on it.
+        double nll = withNll[0].Metrics["nll_loss"];
+        Assert.True(nll > 0.5, $"nll {nll}");
+        Assert.Equal(plain[0].Metrics["nll_loss"], nll, 6);
+        Assert.Equal(Math.Log(2) + 2.0 * nll, withNll[0].Loss, 5);
+        Assert.Equal(Math.Log(2), plain[0].Loss, 5);
+        // "ab ab<|im_end|>" is 4 tokens or more: the NLL is per token, not per sequence.
+        Assert.True(nll < -withNll[0].Metrics["logps/chosen"] / 3, $"nll {nll}, logps/chosen {withNll[0].Metrics["logps/chosen"]}");
+        // With the NLL term the chosen answers end more likely than with DPO alone.
+        Assert.True(withNll[^1].Metrics["logps/chosen"] > plain[^1].Metrics["logps/chosen"],
+            $"logps/chosen with NLL {withNll[^1].Metrics["logps/chosen"]}, without {plain[^1].Metrics["logps/chosen"]}");
+        Assert.True(withNll[^1].Metrics["rewards/margins"] > 0);
+    }
+
+    [Fact]
+    public void Options_NegativeNllWeight_IsRejected()
+    {
+        var error = Assert.Throws<ArgumentException>(new TorchSharpTrainerOptions { DpoNllWeight = -1 }.Validate);
+        Assert.Contains("DpoNllWeight", error.Message);
+    }
+
+    [Fact]
     public async Task TrainPreference_FrozenCopyReference_MatchesPrecomputed()
     {
         var precomputed = await TrainAsync(DpoOptions(o => o.Epochs = 1));
