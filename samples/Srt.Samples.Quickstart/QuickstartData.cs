@@ -16,7 +16,7 @@ internal sealed class QuickstartData
         Pretraining = pretraining;
     }
 
-    /// <summary>Gets the test set: sums of 3 or 4 one-digit numbers.</summary>
+    /// <summary>Gets the test set: sums of <see cref="QuickstartSettings.MinTerms"/> to <see cref="QuickstartSettings.MaxTerms"/> one-digit numbers.</summary>
     public IReadOnlyList<SumProblem> HeldOut { get; }
 
     /// <summary>Gets the stage-1 instructions (the critic sees the policy's answers to these).</summary>
@@ -39,7 +39,7 @@ internal sealed class QuickstartData
             var problems = new List<SumProblem>(count);
             while (problems.Count < count)
             {
-                SumProblem problem = SumProblem.Draw(random, random.Next(3, 5));
+                SumProblem problem = SumProblem.Draw(random, random.Next(settings.MinTerms, settings.MaxTerms + 1));
                 if (!unique || used.Add(problem.Instruction))
                 {
                     problems.Add(problem);
@@ -55,7 +55,9 @@ internal sealed class QuickstartData
         var pretraining = new List<SumProblem>(settings.PretrainingExamples);
         while (pretraining.Count < settings.PretrainingExamples)
         {
-            SumProblem problem = pretraining.Count % 3 == 0 ? SumProblem.Draw(random, 2, firstMax: 36) : SumProblem.Draw(random, random.Next(3, 5));
+            SumProblem problem = pretraining.Count % 3 == 0
+                ? SumProblem.Draw(random, 2, firstMax: 9 * (settings.MaxTerms - 1))
+                : SumProblem.Draw(random, random.Next(settings.MinTerms, settings.MaxTerms + 1));
             if (!used.Contains(problem.Instruction))
             {
                 pretraining.Add(problem);
@@ -67,17 +69,20 @@ internal sealed class QuickstartData
 
     /// <summary>
     /// The base model's demonstrations, a stand-in for what a pretrained LLM already knows: every third a two-number
-    /// sum answered with its equation (<c>Add 12+9</c> → <c>12+9=21</c>); the others alternate between a sum of 3 or 4
-    /// numbers answered in one shot (<c>Add 7+5+9</c> → <c>21</c>) and, when asked for them, its running totals
-    /// (<c>Running totals of 7+5+9</c> → <c>7+5=12, 12+9=21</c>). So the base can work step by step but answers a sum in
-    /// one shot, and often wrongly; the critic's feedback shows it the running totals where it went wrong.
+    /// sum answered with its equation (<c>Add 12+9</c> → <c>12+9=21</c>); the others alternate between a longer sum
+    /// answered in one shot (<c>Add 7+5+9+3</c> → <c>24</c>) and, when asked for it, a step-by-step check
+    /// (<c>Check 7+5+9+3</c> → <c>7+5+9+3: 7+5=12, 12+9=21, 21+3=24, so the sum is 24</c>). So the base can check a sum
+    /// step by step, but answers in one shot, and often wrongly; the critic's feedback opens with the same check and
+    /// says where the answer went wrong.
     /// </summary>
     public IReadOnlyList<SupervisedExample> PretrainingExamples() =>
         Pretraining.Select((problem, i) =>
         {
-            bool steps = problem.Terms.Count == 2 || i % 3 == 2;
-            string instruction = problem.Terms.Count > 2 && steps ? "Running totals of " + string.Join('+', problem.Terms) : problem.Instruction;
-            string answer = steps ? problem.RunningTotals : problem.Sum.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            bool check = problem.Terms.Count > 2 && i % 3 == 2;
+            string instruction = check ? "Check " + string.Join('+', problem.Terms) : problem.Instruction;
+            string answer = problem.Terms.Count == 2 ? problem.RunningTotals
+                : check ? problem.Check
+                : problem.Sum.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return new SupervisedExample(
                 $"demo-{i:D5}",
                 [new ChatMessage(ChatRole.User, instruction)],

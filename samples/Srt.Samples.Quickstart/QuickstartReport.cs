@@ -23,7 +23,7 @@ internal sealed class QuickstartReport(
 
     public void Print()
     {
-        var table = new Table().Title($"Held-out accuracy ({evaluations[0].Total} sums of 3–4 numbers, greedy)")
+        var table = new Table().Title($"Held-out accuracy ({evaluations[0].Total} sums of {settings.MinTerms}–{settings.MaxTerms} numbers, greedy)")
             .AddColumn("model").AddColumn(new TableColumn("direct").RightAligned())
             .AddColumn(new TableColumn("self-refined").RightAligned()).AddColumn(new TableColumn("writes a refinement").RightAligned());
         foreach (Evaluation evaluation in evaluations)

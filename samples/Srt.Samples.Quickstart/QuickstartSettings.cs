@@ -25,6 +25,12 @@ internal sealed record QuickstartSettings
 
     public required int HeldOutItems { get; init; }
 
+    /// <summary>Gets the fewest numbers in a sum of the task.</summary>
+    public int MinTerms { get; init; } = 4;
+
+    /// <summary>Gets the most numbers in a sum of the task.</summary>
+    public int MaxTerms { get; init; } = 6;
+
     public int StageOneEpochs { get; init; } = 4;
 
     public int StageTwoEpochs { get; init; } = 2;

@@ -17,7 +17,7 @@ internal static partial class TinyTokenizer
 
     // Text the model reads and writes; its words become single tokens.
     private const string Corpus =
-        "user assistant system Add Running totals of so the sum is as given, not no number was given Keep the answer. Add one number at a time.\n" +
+        "user assistant system Add Check so the sum is as given, not no number was given Keep the answer. Add one number at a time.\n" +
         "Weaknesses:\nSuggestions:\nOverall Score: [[10]]\n\n### Feedback\n\n### Improved Response\n\n### Refinement Score\n";
 
     /// <summary>Writes the tokenizer files into <paramref name="folder"/> and returns the vocabulary size.</summary>
