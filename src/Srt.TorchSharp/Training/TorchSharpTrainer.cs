@@ -168,7 +168,7 @@ public sealed class TorchSharpTrainer : ITrainer
         {
             throw new ArgumentException($"Preference pair id '{duplicate.Key}' occurs {duplicate.Count()} times; ids key the reference cache and must be unique.", nameof(request));
         }
-        var encoder = new TrainingSequenceEncoder(_tokenizer, _chatTemplate, options.MaxSequenceLength);
+        var encoder = new TrainingSequenceEncoder(_tokenizer, _chatTemplate, options.MaxSequenceLength, options.DpoScoresEndOfTurn);
         var pairs = new List<(TrainingSequence, TrainingSequence)>();
         int truncated = 0, dropped = 0;
         foreach (var pair in request.Pairs)

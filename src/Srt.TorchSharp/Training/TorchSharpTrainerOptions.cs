@@ -82,6 +82,15 @@ public sealed class TorchSharpTrainerOptions
     /// <value>The default is 0 (plain DPO, as in the paper).</value>
     public double DpoNllWeight { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether a preference answer's log-prob includes the end of turn after it.
+    /// <see langword="false"/> scores the answer as a prefix: for a policy that continues after its answer (SRT's
+    /// self-refinement format writes feedback after the response), P(end of turn | answer) is near zero for both answers
+    /// and training it teaches the policy to stop answering there.
+    /// </summary>
+    /// <value>The default is <see langword="true"/> (as TRL).</value>
+    public bool DpoScoresEndOfTurn { get; set; } = true;
+
     /// <summary>Gets or sets where the DPO reference log-probs come from.</summary>
     /// <value>The default is <see cref="DpoReference.Precomputed"/>.</value>
     public DpoReference DpoReference { get; set; } = DpoReference.Precomputed;

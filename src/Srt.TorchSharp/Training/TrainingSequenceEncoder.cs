@@ -8,9 +8,10 @@ namespace Srt.TorchSharp.Training;
 /// Turns examples into token ids and loss masks: the prompt rendered with the chat template and its generation prompt
 /// (masked), each completion segment (trained or not as the segment says), then the template's end-of-turn text
 /// (trained, so the model learns to stop). Segments are tokenized one after another as continuations of the text
-/// before them, so a mask boundary always falls between tokens.
+/// before them, so a mask boundary always falls between tokens. Preference pairs train their end of turn only when
+/// <paramref name="scorePreferenceEndOfTurn"/> is true.
 /// </summary>
-internal sealed class TrainingSequenceEncoder(ModelTokenizer tokenizer, IChatTemplate template, int maxLength)
+internal sealed class TrainingSequenceEncoder(ModelTokenizer tokenizer, IChatTemplate template, int maxLength, bool scorePreferenceEndOfTurn = true)
 {
     /// <summary>Encodes one supervised example; null when truncation left no trained token.</summary>
     public TrainingSequence? Encode(SupervisedExample example, out bool truncated)
@@ -20,20 +21,21 @@ internal sealed class TrainingSequenceEncoder(ModelTokenizer tokenizer, IChatTem
         {
             throw new ArgumentException($"Supervised example '{example.Id}' has no completion segments.", nameof(example));
         }
-        return Encode(example.Id, example.Prompt, example.Completion.Select(s => (s.Text ?? string.Empty, s.IsTrained)).ToList(), out truncated);
+        return Encode(example.Id, example.Prompt, example.Completion.Select(s => (s.Text ?? string.Empty, s.IsTrained)).ToList(), true, out truncated);
     }
 
     /// <summary>Encodes prompt + chosen and prompt + rejected; null when either lost all its trained tokens.</summary>
     public (TrainingSequence Chosen, TrainingSequence Rejected)? Encode(PreferencePair pair, out bool truncated)
     {
         ArgumentNullException.ThrowIfNull(pair);
-        var chosen = Encode(pair.Id, pair.Prompt, [(pair.Chosen ?? string.Empty, true)], out var chosenTruncated);
-        var rejected = Encode(pair.Id, pair.Prompt, [(pair.Rejected ?? string.Empty, true)], out var rejectedTruncated);
+        var chosen = Encode(pair.Id, pair.Prompt, [(pair.Chosen ?? string.Empty, true)], scorePreferenceEndOfTurn, out var chosenTruncated);
+        var rejected = Encode(pair.Id, pair.Prompt, [(pair.Rejected ?? string.Empty, true)], scorePreferenceEndOfTurn, out var rejectedTruncated);
         truncated = chosenTruncated || rejectedTruncated;
         return chosen is null || rejected is null ? null : (chosen, rejected);
     }
 
-    private TrainingSequence? Encode(string id, IReadOnlyList<ChatMessage> prompt, IReadOnlyList<(string Text, bool IsTrained)> segments, out bool truncated)
+    private TrainingSequence? Encode(
+        string id, IReadOnlyList<ChatMessage> prompt, IReadOnlyList<(string Text, bool IsTrained)> segments, bool trainEndOfTurn, out bool truncated)
     {
         string promptText = template.Render(prompt, addGenerationPrompt: true);
         var ids = new List<int>(tokenizer.Encode(promptText, addSpecialTokens: true));
@@ -48,7 +50,7 @@ internal sealed class TrainingSequenceEncoder(ModelTokenizer tokenizer, IChatTem
         }
         var pieces = new List<(string Text, bool IsTrained)>(segments);
         pieces[0] = (formatted[..at] + pieces[0].Text, pieces[0].IsTrained);
-        pieces.Add((formatted[(at + completion.Length)..], true));
+        pieces.Add((formatted[(at + completion.Length)..], trainEndOfTurn));
         string preceding = promptText;
         foreach (var (text, isTrained) in pieces)
         {

@@ -65,4 +65,21 @@ public sealed class TrainingSequenceEncoderTests
         Assert.Equal(4, chosen.TrainedTokens);   // "yes" + <|im_end|>
         Assert.Equal(3, rejected.TrainedTokens); // "no" + <|im_end|>
     }
+
+    [Fact]
+    public void Encode_PreferencePairWithoutEndOfTurnScore_TrainsTheAnswersOnly()
+    {
+        var pair = new PreferencePair("p", [new ChatMessage(ChatRole.User, "hi")], "yes", "no");
+        var encoder = new TrainingSequenceEncoder(TrainingFixtures.Tokenizer(), TrainingFixtures.ChatML, 256, scorePreferenceEndOfTurn: false);
+
+        var (chosen, rejected) = encoder.Encode(pair, out _)!.Value;
+        var (scoredChosen, _) = Encoder.Encode(pair, out _)!.Value;
+
+        Assert.Equal(3, chosen.TrainedTokens);   // "yes" without <|im_end|>
+        Assert.Equal(2, rejected.TrainedTokens); // "no" without <|im_end|>
+        Assert.Equal(4, scoredChosen.TrainedTokens);
+        Assert.Equal(scoredChosen.Ids, chosen.Ids); // the end of turn stays in the sequence, masked
+        Assert.False(chosen.LossMask[^1]);
+        Assert.True(scoredChosen.LossMask[^1]);
+    }
 }
