@@ -7,10 +7,14 @@ internal static class RmsNormCheck
 {
     private const float Epsilon = 1e-5f;
 
-    public static void Run(SelfTestContext context, KernelElementType type, int rows, int cols, int offset, bool time, int? rowsPerStep = null)
+    /// <param name="atomicDw">The backward variant (FusedKernelLauncher.RmsNormBackwardAtomicDw), or null for the launcher's default.</param>
+    public static void Run(SelfTestContext context, KernelElementType type, int rows, int cols, int offset, bool time,
+        int? rowsPerStep = null, bool? atomicDw = null)
     {
         context.Launcher.RmsNormBackwardRowsPerStep = rowsPerStep;
-        var shape = $"{rows}x{cols}" + (offset != 0 ? $" +{offset}" : string.Empty) + (rowsPerStep is { } r ? $" r{r}" : string.Empty);
+        context.Launcher.RmsNormBackwardAtomicDw = atomicDw ?? FusedKernelLauncher.RmsNormBackwardAtomicDwByDefault;
+        var shape = $"{rows}x{cols}" + (offset != 0 ? $" +{offset}" : string.Empty) + (rowsPerStep is { } r ? $" r{r}" : string.Empty)
+            + (atomicDw is { } atomic ? (atomic ? " atomic" : " parts") : string.Empty);
         var bf16 = type == KernelElementType.BFloat16;
         var driver = context.Driver;
         var launcher = context.Launcher;
@@ -27,7 +31,7 @@ internal static class RmsNormCheck
         using var dRstd = new DeviceBuffer(driver, KernelElementType.Float32, rows);
         using var dDx = new DeviceBuffer(driver, type, (long)rows * cols, offset);
         using var dDw = new DeviceBuffer(driver, type, cols, offset);
-        using var workspace = new DeviceBuffer(driver, KernelElementType.Float32, (long)launcher.RmsNormBackwardParts(type, rows, cols) * cols);
+        using var workspace = new DeviceBuffer(driver, KernelElementType.Float32, launcher.RmsNormBackwardWorkspaceFloats(type, rows, cols));
 
         void LaunchForward() => launcher.RmsNormForward(type, dx.Address, dW.Address, dY.Address, dRstd.Address, rows, cols, Epsilon);
         void LaunchBackward() => launcher.RmsNormBackward(type, dDy.Address, dx.Address, dW.Address, dRstd.Address,
