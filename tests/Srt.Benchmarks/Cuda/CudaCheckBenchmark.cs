@@ -16,12 +16,16 @@ namespace Srt.Benchmarks.Cuda;
 /// </summary>
 /// <remarks>
 /// Options: <c>--probe</c> (only load CUDA, multiply two matrices and exit 0 when that worked, 3 otherwise),
-/// <c>--only name,...</c> (run only these checks: llama, fused-ce, trainer, generation).
+/// <c>--only name,...</c> (run only these checks: llama, fused-ce, trainer, generation), <c>--device cpu</c> (run the
+/// checks on the CPU instead, to test the checks themselves on a machine without a GPU; the kernel check then fails
+/// because no kernel runs).
 /// </remarks>
 internal sealed class CudaCheckBenchmark : IBenchmark
 {
     // NaN or infinite differences must still print (as "NaN"), not throw.
     private static readonly JsonSerializerOptions JsonOptions = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private static Device? _target;
 
     public string Name => "cuda-check";
 
@@ -33,12 +37,17 @@ internal sealed class CudaCheckBenchmark : IBenchmark
         int onlyIndex = Array.IndexOf(args, "--only");
         var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',') : null;
 
+        int deviceIndex = Array.IndexOf(args, "--device");
+        bool onCpu = deviceIndex >= 0 && deviceIndex + 1 < args.Length && args[deviceIndex + 1] == "cpu";
         var availability = Availability();
         Emit(output, availability);
-        if (availability["cuda"] is not true)
+        if (availability["cuda"] is not true && !onCpu)
         {
             return probeOnly ? 3 : 0;
         }
+
+        // Touching torch.CUDA initializes the CUDA backend, so only once it is known to be there.
+        _target = onCpu ? torch.CPU : CUDA;
 
         if (probeOnly)
         {
@@ -58,6 +67,18 @@ internal sealed class CudaCheckBenchmark : IBenchmark
 
         Emit(output, new Dictionary<string, object?> { ["check"] = "summary", ["failed"] = failures, ["ok"] = failures == 0 });
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Gets the device the checks run on: CUDA unless <c>--device</c> says otherwise.</summary>
+    internal static Device Target => _target ?? throw new InvalidOperationException("The target device is chosen in Run.");
+
+    /// <summary>Waits for the GPU's queued work, so that a timing covers it.</summary>
+    internal static void Synchronize()
+    {
+        if (Target.type == DeviceType.CUDA)
+        {
+            torch.cuda.synchronize();
+        }
     }
 
     internal static void Emit(TextWriter output, IReadOnlyDictionary<string, object?> fields)
@@ -138,7 +159,7 @@ internal sealed class CudaCheckBenchmark : IBenchmark
     private static Dictionary<string, object?> ProbeMatmul()
     {
         using var scope = torch.NewDisposeScope();
-        var a = torch.ones(256, 256, device: CUDA);
+        var a = torch.ones(256, 256, device: Target);
         float sum = a.mm(a).sum().cpu().item<float>();
         return new Dictionary<string, object?> { ["ok"] = sum == 256f * 256 * 256, ["sum"] = sum };
     }

@@ -31,10 +31,10 @@ internal static class CudaModelChecks
             RmsNormEps = 1e-5,
             MaxPositionEmbeddings = Sequence,
         };
-        using var model = LlamaForCausalLM.Create(config, new ModelLoadOptions { DType = dtype, Device = "cuda" }, seed: 7);
+        using var model = LlamaForCausalLM.Create(config, new ModelLoadOptions { DType = dtype, Device = CudaCheckBenchmark.Target.ToString() }, seed: 7);
         model.Train();
         var generator = new Generator(11);
-        using var ids = torch.randint(0, config.VocabSize, [Batch, Sequence], generator: generator, dtype: ScalarType.Int64).cuda();
+        using var ids = torch.randint(0, config.VocabSize, [Batch, Sequence], generator: generator, dtype: ScalarType.Int64).to(CudaCheckBenchmark.Target);
 
         var fallbacks = new RecordingLogger();
         var previousLogger = FusedOps.Logger;
@@ -86,9 +86,9 @@ internal static class CudaModelChecks
     public static Dictionary<string, object?> FusedVersusPlainCrossEntropy(ScalarType dtype)
     {
         var generator = new Generator(5);
-        using var hidden = torch.randn([4096, 2048], dtype: dtype, generator: generator).cuda().requires_grad_(true);
-        using var weight = torch.randn([32000, 2048], dtype: dtype, generator: generator).mul_(0.02).cuda().requires_grad_(true);
-        using var targets = torch.randint(0, 32000, [4096], generator: generator, dtype: ScalarType.Int64).cuda();
+        using var hidden = torch.randn([4096, 2048], dtype: dtype, generator: generator).to(CudaCheckBenchmark.Target).requires_grad_(true);
+        using var weight = torch.randn([32000, 2048], dtype: dtype, generator: generator).mul_(0.02).to(CudaCheckBenchmark.Target).requires_grad_(true);
+        using var targets = torch.randint(0, 32000, [4096], generator: generator, dtype: ScalarType.Int64).to(CudaCheckBenchmark.Target);
         using var fused = LossAndGradients(hidden, weight, targets, LossImplementation.Fused);
         using var plain = LossAndGradients(hidden, weight, targets, LossImplementation.Plain);
         double hiddenRel = MaxRel(fused.Gradients[0], plain.Gradients[0]);
@@ -136,11 +136,11 @@ internal static class CudaModelChecks
         var times = new List<double>();
         for (int i = 0; i < 4; i++)
         {
-            torch.cuda.synchronize();
+            CudaCheckBenchmark.Synchronize();
             var watch = Stopwatch.StartNew();
             using (Step(model, ids))
             {
-                torch.cuda.synchronize();
+                CudaCheckBenchmark.Synchronize();
             }
 
             if (i > 0)

@@ -30,7 +30,7 @@ internal static class CudaRunChecks
             RmsNormEps = 1e-5,
             MaxPositionEmbeddings = 128,
         };
-        using var model = LlamaForCausalLM.Create(config, new ModelLoadOptions { Device = "cuda" }, seed: 3);
+        using var model = LlamaForCausalLM.Create(config, new ModelLoadOptions { Device = CudaCheckBenchmark.Target.ToString() }, seed: 3);
         IReadOnlyList<ChatMessage> prompt = [new ChatMessage(ChatRole.User, "say the phrase")];
         var examples = Enumerable.Range(0, 8)
             .Select(i => new SupervisedExample($"e{i}", prompt, [new SequenceSegment("the quick brown fox jumps over the lazy dog")]))
@@ -49,13 +49,13 @@ internal static class CudaRunChecks
         var trainer = new TorchSharpTrainer(model, tokenizer, template, options);
         trainer.TrainSupervisedAsync(new SupervisedTrainingRequest(examples), new InlineProgress(p => losses.Add(p.Loss)))
             .GetAwaiter().GetResult();
-        bool onCuda = model.Parameters().All(p => p.device_type == DeviceType.CUDA);
+        bool onCuda = model.Parameters().All(p => p.device_type == CudaCheckBenchmark.Target.type);
         return new Dictionary<string, object?>
         {
             ["ok"] = onCuda && losses.Count >= 4 && losses[^1] < 0.5 * losses[0] && losses.All(double.IsFinite),
             ["steps"] = losses.Count,
             ["losses"] = losses.Select(TensorComparison.Round).ToArray(),
-            ["parameters_on_cuda"] = onCuda,
+            ["parameters_on_target_device"] = onCuda,
         };
     }
 
@@ -80,7 +80,7 @@ internal static class CudaRunChecks
         IReadOnlyList<IReadOnlyList<int>> prompts = [[5, 17, 300, 42, 8], [900, 1, 2, 3, 4, 5, 6, 7]];
         var options = new GenerationOptions { Temperature = 0, MaxNewTokens = 24 };
         var cpu = new TextGenerator(model, tokenizer, stopTokenIds: []).Generate(prompts, options);
-        model.To(CUDA, ScalarType.Float32);
+        model.To(CudaCheckBenchmark.Target, ScalarType.Float32);
         var cuda = new TextGenerator(model, tokenizer, stopTokenIds: []).Generate(prompts, options);
         var cpuIds = cpu.Sequences.Select(s => string.Join(' ', s.TokenIds)).ToArray();
         var cudaIds = cuda.Sequences.Select(s => string.Join(' ', s.TokenIds)).ToArray();

@@ -94,7 +94,7 @@ internal static class FusedCrossEntropyChild
         // autograd.grad rather than backward(): the gradients are returned and freed here, not accumulated in .grad,
         // so every iteration starts from the same memory state.
         var gradients = torch.autograd.grad([result.Loss], [hidden, weight]);
-        _ = gradients[1].sum().item<float>();
-        return result.Loss.item<float>();
+        _ = gradients[1].sum().to_type(ScalarType.Float32).item<float>();
+        return result.Loss.to_type(ScalarType.Float32).item<float>();
     }
 }
