@@ -32,7 +32,9 @@ torchdir="$($py -c 'import torch,os;print(os.path.dirname(torch.__file__))')"
 torchlib="$torchdir/lib"
 $py -c 'import torch;print("python torch", torch.__version__, "cuda", torch.version.cuda, "cxx11abi", torch._C._GLIBCXX_USE_CXX11_ABI)'
 nvlibs="$($py -c 'import nvidia,os,glob;[print(d) for p in nvidia.__path__ for d in sorted(glob.glob(os.path.join(p,"*","lib")))]' 2>/dev/null | tr '\n' ':')"
-export LD_LIBRARY_PATH="$torchlib:${nvlibs}${LD_LIBRARY_PATH:-}"
+cudalib=""; [ -d /usr/local/cuda/lib64 ] && cudalib=":/usr/local/cuda/lib64"   # last: torch's own CUDA libraries win
+LD_LIBRARY_PATH="$(echo "$torchlib:$nvlibs:${LD_LIBRARY_PATH:-}$cudalib" | tr -s ':' | sed 's/^://; s/:$//')"
+export LD_LIBRARY_PATH
 export DOTNET_gcServer=0 DOTNET_CLI_TELEMETRY_OPTOUT=1
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 
@@ -46,7 +48,8 @@ ls "$app" | grep -E '\.so' | tr '\n' ' '; echo
 
 step "symbol check: undefined libtorch symbols of the prebuilt libLibTorchSharp.so (built for libtorch 2.10) missing from this torch"
 nm -D --defined-only "$torchlib"/libtorch*.so "$torchlib"/libc10*.so 2>/dev/null | awk 'NF>=3{print $3}' | sed 's/@.*//' | sort -u > "$work/defined.txt"
-nm -D --undefined-only "$app/libLibTorchSharp.so" | awk '{print $2}' | sed 's/@.*//' | grep -E '^_Z.*(2at|3c10|5torch|6caffe2)' | sort -u > "$work/needed.txt"
+# Only strong undefined symbols ("U"); weak ones such as TLS init functions ("w") may legitimately stay unresolved.
+nm -D --undefined-only "$app/libLibTorchSharp.so" | awk '$1=="U"{print $2}' | sed 's/@.*//' | grep -E '^_Z.*(2at|3c10|5torch|6caffe2)' | sort -u > "$work/needed.txt"
 comm -23 "$work/needed.txt" "$work/defined.txt" > "$work/missing.txt"
 echo "libtorch symbols needed: $(wc -l < "$work/needed.txt"); missing from this torch: $(wc -l < "$work/missing.txt")"
 head -n 25 "$work/missing.txt" | c++filt | cut -c1-200
@@ -62,7 +65,7 @@ build_native() {
     sed -i -E "s/-std=c\+\+[0-9]+/-std=c++$std/; s/CXX_STANDARD [0-9]+/CXX_STANDARD $std/" "$src/src/Native/LibTorchSharp/CMakeLists.txt"
     rm -rf "$src/build"
     if timeout "$(( $(left) > 60 ? $(left) - 30 : 30 ))" bash -c "cmake -S '$src/src/Native' -B '$src/build' -G Ninja -DCMAKE_BUILD_TYPE=Release \
-         -DCMAKE_PREFIX_PATH='$($py -c 'import torch;print(torch.utils.cmake_prefix_path)')' -DCMAKE_CUDA_COMPILER=\$(command -v nvcc) > '$src/cmake.log' 2>&1 \
+         -DCMAKE_PREFIX_PATH='$($py -c 'import torch;print(torch.utils.cmake_prefix_path)')' -DTorch_DIR='$($py -c 'import torch;print(torch.utils.cmake_prefix_path)')/Torch' -DCMAKE_CUDA_COMPILER=\$(command -v nvcc) > '$src/cmake.log' 2>&1 \
          && ninja -C '$src/build' -j16 LibTorchSharp > '$src/ninja.log' 2>&1"; then
       cp "$(find "$src/build" -name libLibTorchSharp.so | head -1)" "$app/libLibTorchSharp.so" && echo "rebuilt libLibTorchSharp.so with c++$std" && return 0
     fi
@@ -86,9 +89,10 @@ abi="$($py -c 'import torch;print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')"
 incs="-I$torchdir/include -I$torchdir/include/torch/csrc/api/include"
 for d in /usr/local/cuda/include $($py -c 'import nvidia,os,glob;[print(d) for p in nvidia.__path__ for d in glob.glob(os.path.join(p,"*","include"))]' 2>/dev/null); do [ -d "$d" ] && incs="$incs -I$d"; done
 shim="$work/libsrt_cuda_alloc_stats.so"
+shimsrc="$repo/tests/Srt.Benchmarks/Losses/cuda_alloc_stats.cpp"; [ -f "$shimsrc" ] || shimsrc="$dev/cuda_alloc_stats.cpp"
 for variant in "" "-DSRT_STATS_VIA_GET"; do
   for std in 17 20; do
-    if timeout 90 g++ -O1 -shared -fPIC -std=c++$std -D_GLIBCXX_USE_CXX11_ABI=$abi $variant $incs "$repo/tests/Srt.Benchmarks/Losses/cuda_alloc_stats.cpp" \
+    if timeout 90 g++ -O1 -shared -fPIC -std=c++$std -D_GLIBCXX_USE_CXX11_ABI=$abi $variant $incs "$shimsrc" \
          -L"$torchlib" -lc10_cuda -lc10 -Wl,-rpath,"$torchlib" -o "$shim" > "$work/shim.log" 2>&1; then
       echo "shim built (c++$std $variant)"; break 2
     fi
@@ -121,7 +125,7 @@ if [ $rc -eq 0 ]; then
   for dtype in float32 bfloat16; do
     l=$(left); [ "$l" -gt 30 ] || { echo "out of time before fused-ce $dtype"; continue; }
     step "fused-ce --device cuda --dtype $dtype (${l}s left)"
-    timeout $(( l - 10 )) "$bench" fused-ce --device cuda --dtype $dtype --vocab 32000,128256 --hidden 2048 --tokens 1024,4096,16384 --repeats 3 \
+    timeout $(( l - 10 )) "$bench" fused-ce --device cuda --dtype $dtype --vocab 32000,128256 --hidden 2048 --tokens 1024,4096,16384 --repeats 3 --threads 16 \
       | tee -a "$out/fused-ce-cuda.jsonl"
     echo "fused-ce $dtype rc=$?"
   done
