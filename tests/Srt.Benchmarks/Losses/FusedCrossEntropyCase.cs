@@ -2,8 +2,8 @@ using System.Globalization;
 
 namespace Srt.Benchmarks.Losses;
 
-/// <summary>One measured configuration of the <c>fused-ce</c> benchmark; travels to the child process as one argument.</summary>
-internal sealed record FusedCrossEntropyCase(string Implementation, long Vocabulary, long Hidden, long Tokens, string DataType, int Threads, int Warmup, int Repeats)
+/// <summary>One measured configuration of the <c>fused-ce</c> benchmark (device <c>cpu</c> or <c>cuda</c>); travels to the child process as one argument.</summary>
+internal sealed record FusedCrossEntropyCase(string Implementation, long Vocabulary, long Hidden, long Tokens, string DataType, int Threads, int Warmup, int Repeats, string Device = "cpu")
 {
     /// <summary>Gets the floating-point operations of one forward and backward pass (three matmuls of N·V·H).</summary>
     public double Flops => 6.0 * Tokens * Vocabulary * Hidden;
@@ -37,7 +37,8 @@ internal sealed record FusedCrossEntropyCase(string Implementation, long Vocabul
         $"dtype={DataType}",
         $"threads={Threads}",
         $"warmup={Warmup}",
-        $"repeats={Repeats}");
+        $"repeats={Repeats}",
+        $"device={Device}");
 
     /// <summary>Parses what <see cref="ToArgument"/> wrote.</summary>
     public static FusedCrossEntropyCase Parse(string argument)
@@ -46,6 +47,7 @@ internal sealed record FusedCrossEntropyCase(string Implementation, long Vocabul
         string Field(string name) => fields.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--case is missing '{name}=': {argument}");
         long Long(string name) => long.Parse(Field(name), CultureInfo.InvariantCulture);
         return new FusedCrossEntropyCase(
-            Field("impl"), Long("vocab"), Long("hidden"), Long("tokens"), Field("dtype"), (int)Long("threads"), (int)Long("warmup"), (int)Long("repeats"));
+            Field("impl"), Long("vocab"), Long("hidden"), Long("tokens"), Field("dtype"), (int)Long("threads"), (int)Long("warmup"), (int)Long("repeats"),
+            fields.TryGetValue("device", out var device) ? device : "cpu");
     }
 }

@@ -14,17 +14,14 @@ internal static class FusedCrossEntropyChild
 {
     public static int Run(FusedCrossEntropyCase benchmarkCase, TextWriter output)
     {
+        if (benchmarkCase.Device == "cuda")
+        {
+            return FusedCrossEntropyCudaChild.Run(benchmarkCase, output);
+        }
+
         torch.set_num_threads(benchmarkCase.Threads);
-        var dtype = benchmarkCase.DataType switch
-        {
-            "float32" => ScalarType.Float32,
-            "bfloat16" => ScalarType.BFloat16,
-            _ => throw new ArgumentException($"dtype must be float32 or bfloat16, not '{benchmarkCase.DataType}'."),
-        };
-        var options = new LanguageModelLossOptions
-        {
-            Implementation = benchmarkCase.Implementation == "plain" ? LossImplementation.Plain : LossImplementation.Fused,
-        };
+        var dtype = DataType(benchmarkCase);
+        var options = LossOptions(benchmarkCase);
 
         // Start libtorch's thread pools before the baseline so that neither path is charged for them.
         using (var a = torch.randn(256, 256, dtype: dtype))
@@ -76,8 +73,20 @@ internal static class FusedCrossEntropyChild
         return 0;
     }
 
+    internal static ScalarType DataType(FusedCrossEntropyCase benchmarkCase) => benchmarkCase.DataType switch
+    {
+        "float32" => ScalarType.Float32,
+        "bfloat16" => ScalarType.BFloat16,
+        _ => throw new ArgumentException($"dtype must be float32 or bfloat16, not '{benchmarkCase.DataType}'."),
+    };
+
+    internal static LanguageModelLossOptions LossOptions(FusedCrossEntropyCase benchmarkCase) => new()
+    {
+        Implementation = benchmarkCase.Implementation == "plain" ? LossImplementation.Plain : LossImplementation.Fused,
+    };
+
     /// <summary>One forward and backward pass with respect to both hidden states and weight; returns the loss.</summary>
-    private static float Step(Tensor hidden, Tensor weight, Tensor targets, LanguageModelLossOptions options)
+    internal static float Step(Tensor hidden, Tensor weight, Tensor targets, LanguageModelLossOptions options)
     {
         using var scope = torch.NewDisposeScope();
         var result = LanguageModelLoss.CrossEntropy(hidden, weight, targets, lossMask: null, options);
@@ -85,7 +94,7 @@ internal static class FusedCrossEntropyChild
         // autograd.grad rather than backward(): the gradients are returned and freed here, not accumulated in .grad,
         // so every iteration starts from the same memory state.
         var gradients = torch.autograd.grad([result.Loss], [hidden, weight]);
-        _ = gradients[1].sum().item<float>();
-        return result.Loss.item<float>();
+        _ = gradients[1].sum().to_type(ScalarType.Float32).item<float>();
+        return result.Loss.to_type(ScalarType.Float32).item<float>();
     }
 }
