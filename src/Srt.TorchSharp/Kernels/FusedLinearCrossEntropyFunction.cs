@@ -31,7 +31,9 @@ internal sealed class FusedLinearCrossEntropyFunction : torch.autograd.MultiTens
     /// <inheritdoc/>
     public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs)
     {
-        // Runs on the thread that called backward(); a scope keeps the unpacked wrappers from piling up there.
+        // On the CPU this runs on the thread that called backward(); on CUDA on libtorch's device thread (no scope
+        // there: BackwardOutputs frees what we return). A scope keeps the unpacked wrappers from piling up.
+        bool callerScoped = BackwardOutputs.BeginBackward();
         using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
         Tensor? gradHidden = saved[0];
@@ -46,6 +48,8 @@ internal sealed class FusedLinearCrossEntropyFunction : torch.autograd.MultiTens
             gradWeight = gradWeight?.mul(upstream.to(gradWeight.dtype));
         }
 
-        return [gradHidden?.MoveToOuterDisposeScope()!, gradWeight?.MoveToOuterDisposeScope()!, null!, null!];
+        return BackwardOutputs.HandOver(
+            callerScoped,
+            [gradHidden?.MoveToOuterDisposeScope()!, gradWeight?.MoveToOuterDisposeScope()!, null!, null!], grad_outputs);
     }
 }

@@ -35,6 +35,7 @@ internal sealed class FusedTokenLogProbsFunction : torch.autograd.MultiTensorFun
     /// <inheritdoc/>
     public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs)
     {
+        bool callerScoped = BackwardOutputs.BeginBackward();
         using var scope = torch.NewDisposeScope();
 
         // The recomputation is not itself differentiated (no double backward): keep autograd out of it.
@@ -45,6 +46,8 @@ internal sealed class FusedTokenLogProbsFunction : torch.autograd.MultiTensorFun
         // d logp / d logits = onehot − softmax = −(softmax − onehot): scale −1, rows weighted by the upstream gradient.
         var outputs = LinearCrossEntropyChunks.Run(
             saved[0], saved[1], saved[2], settings.ChunkRows, scale: -1.0, rowWeights: grad_outputs[0], settings.HiddenGradient, settings.WeightGradient);
-        return [outputs.GradHidden?.MoveToOuterDisposeScope()!, outputs.GradWeight?.MoveToOuterDisposeScope()!, null!, null!];
+        return BackwardOutputs.HandOver(
+            callerScoped,
+            [outputs.GradHidden?.MoveToOuterDisposeScope()!, outputs.GradWeight?.MoveToOuterDisposeScope()!, null!, null!], grad_outputs);
     }
 }

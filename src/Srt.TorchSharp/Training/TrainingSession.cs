@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Srt.TorchSharp.Kernels;
 using Srt.TorchSharp.Loading;
 using Srt.TorchSharp.Modeling;
 using static TorchSharp.torch;
@@ -126,6 +127,7 @@ internal sealed class TrainingSession(
             double gradientScale = options.MaxGradNorm > 0 && gradNorm > options.MaxGradNorm ? options.MaxGradNorm / (gradNorm + 1e-6) : 1.0;
             double learningRate = options.LearningRate * schedule.Factor(step);
             optimizer.Step(learningRate, gradientScale);
+            ReleaseBackwardOutputs();
             double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             double loss = lossSum / normalizer;
             var record = new TrainingProgress(step + 1, totalSteps, loss, learningRate)
@@ -144,6 +146,22 @@ internal sealed class TrainingSession(
             throw;
         }
     }
+
+    /// <summary>
+    /// On CUDA, frees the gradient wrappers the last custom backward left on libtorch's device thread (the lm_head
+    /// gradient of the fused loss is as large as the weight); see <see cref="BackwardOutputs"/>. A one-element backward.
+    /// </summary>
+    private void ReleaseBackwardOutputs()
+    {
+        var device = model.Parameters().FirstOrDefault()?.device;
+        if (ReleaseBackwardOutputsOnCuda && device is not null && device.type == global::TorchSharp.DeviceType.CUDA)
+        {
+            BackwardOutputs.Release(device);
+        }
+    }
+
+    /// <summary>Gets or sets whether steps on CUDA end with <see cref="BackwardOutputs.Release"/> (benchmarks switch it off to compare).</summary>
+    internal static bool ReleaseBackwardOutputsOnCuda { get; set; } = true;
 
     private TrainerState? Resume(ITrainingObjective objective, int totalSteps, MixedPrecisionAdamW optimizer)
     {

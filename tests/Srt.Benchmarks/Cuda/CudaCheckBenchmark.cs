@@ -16,7 +16,7 @@ namespace Srt.Benchmarks.Cuda;
 /// </summary>
 /// <remarks>
 /// Options: <c>--probe</c> (only load CUDA, multiply two matrices and exit 0 when that worked, 3 otherwise),
-/// <c>--only name,...</c> (run only these checks: llama, fused-ce, trainer, generation), <c>--device cpu</c> (run the
+/// <c>--only name,...</c> (run only these checks: llama, fused-ce, trainer, memory-steady, generation), <c>--device cpu</c> (run the
 /// checks on the CPU instead, to test the checks themselves on a machine without a GPU; the kernel check then fails
 /// because no kernel runs).
 /// </remarks>
@@ -106,6 +106,7 @@ internal sealed class CudaCheckBenchmark : IBenchmark
         }
 
         yield return ("trainer-sft", CudaRunChecks.SupervisedTrainingLossFalls);
+        yield return ("memory-steady", CudaMemorySteadyCheck.Run);
         yield return ("generation-greedy-vs-cpu", CudaRunChecks.GreedyGenerationMatchesCpu);
     }
 

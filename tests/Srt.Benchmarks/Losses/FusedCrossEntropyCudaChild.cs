@@ -48,6 +48,9 @@ internal static class FusedCrossEntropyCudaChild
             loss = FusedCrossEntropyChild.Step(hidden, weight, targets, options);
             torch.cuda.synchronize();
             watch.Stop();
+
+            // Frees the gradients the fused backward handed to libtorch's CUDA thread (see BackwardOutputs); untimed.
+            Srt.TorchSharp.Kernels.BackwardOutputs.Release(CUDA);
             Console.Error.WriteLine($"  {benchmarkCase.ToArgument()} iteration {i}: {watch.Elapsed.TotalMilliseconds:F1} ms, loss {loss:F4}");
             if (i >= benchmarkCase.Warmup)
             {

@@ -142,4 +142,14 @@ public static class FusedOps
             Logger.Log(level, "Fused CUDA kernels not used ({Reason}); running composed TorchSharp ops instead.", reason);
         }
     }
+
+    /// <summary>
+    /// Frees the gradient tensors that Srt's custom autograd functions (fused loss, RMSNorm, SwiGLU, rotary) handed to
+    /// libtorch from the last backward that ran on <paramref name="device"/>'s autograd thread. Earlier ones are freed
+    /// by the next backward there; call this after an optimizer step in a training loop of your own on CUDA to free the
+    /// last one (for the fused loss it is as large as the lm_head weight). <c>TorchSharpTrainer</c> calls it itself.
+    /// Runs a one-element backward on that device; safe while other threads train.
+    /// </summary>
+    /// <param name="device">The device the model trains on; on the CPU it only drains the calling thread.</param>
+    public static void ReleaseBackwardOutputs(Device device) => BackwardOutputs.Release(device);
 }

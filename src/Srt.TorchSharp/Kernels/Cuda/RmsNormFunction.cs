@@ -23,9 +23,12 @@ internal sealed class RmsNormFunction : autograd.SingleTensorFunction<RmsNormFun
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
+        // A scope frees the unpacked saved wrappers and the kernels' temporaries on whichever thread this runs.
+        bool callerScoped = BackwardOutputs.BeginBackward();
+        using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
         var kernels = (IFusedOpKernels)ctx.get_data(KernelsKey);
         var (inputGrad, weightGrad) = kernels.RmsNormBackward(grad_output, saved[0], saved[1], saved[2]);
-        return new List<Tensor> { inputGrad, weightGrad, null!, null! };
+        return BackwardOutputs.HandOver(callerScoped, [inputGrad.MoveToOuterDisposeScope(), weightGrad.MoveToOuterDisposeScope(), null!, null!], [grad_output]);
     }
 }

@@ -26,8 +26,11 @@ internal sealed class RotaryFunction : autograd.SingleTensorFunction<RotaryFunct
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
+        // A scope frees the unpacked saved wrappers and the kernels' temporaries on whichever thread this runs.
+        bool callerScoped = BackwardOutputs.BeginBackward();
+        using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
         var kernels = (IFusedOpKernels)ctx.get_data(KernelsKey);
-        return new List<Tensor> { kernels.Rotary(grad_output, saved[0], saved[1], inverse: true), null!, null!, null! };
+        return BackwardOutputs.HandOver(callerScoped, [kernels.Rotary(grad_output, saved[0], saved[1], inverse: true).MoveToOuterDisposeScope(), null!, null!, null!], [grad_output]);
     }
 }

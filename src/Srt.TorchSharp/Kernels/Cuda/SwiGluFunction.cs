@@ -22,9 +22,12 @@ internal sealed class SwiGluFunction : autograd.SingleTensorFunction<SwiGluFunct
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
+        // A scope frees the unpacked saved wrappers and the kernels' temporaries on whichever thread this runs.
+        bool callerScoped = BackwardOutputs.BeginBackward();
+        using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
         var kernels = (IFusedOpKernels)ctx.get_data(KernelsKey);
         var (gateGrad, upGrad) = kernels.SwiGluBackward(grad_output, saved[0], saved[1]);
-        return new List<Tensor> { gateGrad, upGrad, null! };
+        return BackwardOutputs.HandOver(callerScoped, [gateGrad.MoveToOuterDisposeScope(), upGrad.MoveToOuterDisposeScope(), null!], [grad_output]);
     }
 }
