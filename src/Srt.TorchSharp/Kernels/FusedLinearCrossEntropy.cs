@@ -94,7 +94,7 @@ public static class FusedLinearCrossEntropy
     {
         bool gradients = torch.is_grad_enabled();
         return new FusedLossSettings(
-            options.ResolveChunkRows(weight.shape[0], rows),
+            options.ResolveChunkRows(weight.shape[0], rows, weight.device_type),
             scale,
             HiddenGradient: gradients && rowHidden.requires_grad,
             WeightGradient: gradients && weight.requires_grad);

@@ -17,17 +17,27 @@ public sealed class LanguageModelLossOptions
 
     /// <summary>
     /// Gets or sets the number of token rows the fused path projects at once, or <see langword="null"/> to derive it
-    /// from <see cref="MaxChunkLogitsBytes"/>.
+    /// from <see cref="MaxChunkLogitsBytes"/> (CPU) or <see cref="CudaMaxChunkLogitsBytes"/> (CUDA).
     /// </summary>
     /// <value>The default is <see langword="null"/>.</value>
     public int? ChunkRows { get; set; }
 
     /// <summary>
     /// Gets or sets the size, in bytes, that one chunk's float32 logits (rows × vocabulary × 4) may take when
-    /// <see cref="ChunkRows"/> is not set. The fused path's transient memory is a small multiple of this.
+    /// <see cref="ChunkRows"/> is not set and the weight is not on a CUDA device. The fused path's transient memory is
+    /// a small multiple of this.
     /// </summary>
     /// <value>The default is 64 MiB (512 rows at a 32,000 vocabulary, 130 rows at 128,256).</value>
     public long MaxChunkLogitsBytes { get; set; } = 64L << 20;
+
+    /// <summary>
+    /// Gets or sets the chunk budget of <see cref="MaxChunkLogitsBytes"/> for a weight on a CUDA device. Larger than on
+    /// the CPU because every chunk reads and writes the whole V × H float32 weight-gradient accumulator: with small
+    /// chunks (130 rows at V = 128,256) that traffic, not the matmuls, sets the GPU time. The plain path needs about
+    /// 3 × tokens × V × 4 bytes, so this budget still leaves the fused path far below it for long batches.
+    /// </summary>
+    /// <value>The default is 1 GiB (8,388 rows at a 32,000 vocabulary, 2,092 rows at 128,256).</value>
+    public long CudaMaxChunkLogitsBytes { get; set; } = 1L << 30;
 
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
@@ -57,12 +67,21 @@ public sealed class LanguageModelLossOptions
         {
             throw new ArgumentOutOfRangeException(nameof(MaxChunkLogitsBytes), MaxChunkLogitsBytes, "The chunk byte budget must be positive.");
         }
+
+        if (CudaMaxChunkLogitsBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CudaMaxChunkLogitsBytes), CudaMaxChunkLogitsBytes, "The CUDA chunk byte budget must be positive.");
+        }
     }
 
-    /// <summary>Gets the number of rows per chunk for a vocabulary of <paramref name="vocabularySize"/> and <paramref name="rows"/> rows in all.</summary>
-    internal long ResolveChunkRows(long vocabularySize, long rows)
+    /// <summary>
+    /// Gets the number of rows per chunk for a vocabulary of <paramref name="vocabularySize"/>, <paramref name="rows"/>
+    /// rows in all and a weight on a device of type <paramref name="device"/>.
+    /// </summary>
+    internal long ResolveChunkRows(long vocabularySize, long rows, global::TorchSharp.DeviceType device = global::TorchSharp.DeviceType.CPU)
     {
-        long chunk = ChunkRows ?? Math.Max(1, MaxChunkLogitsBytes / (Math.Max(1, vocabularySize) * sizeof(float)));
+        long budget = device == global::TorchSharp.DeviceType.CUDA ? CudaMaxChunkLogitsBytes : MaxChunkLogitsBytes;
+        long chunk = ChunkRows ?? Math.Max(1, budget / (Math.Max(1, vocabularySize) * sizeof(float)));
         return Math.Clamp(chunk, 1, Math.Max(1, rows));
     }
 }
