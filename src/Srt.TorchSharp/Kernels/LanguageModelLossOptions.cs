@@ -27,17 +27,20 @@ public sealed class LanguageModelLossOptions
     /// <see cref="ChunkRows"/> is not set and the weight is not on a CUDA device. The fused path's transient memory is
     /// a small multiple of this.
     /// </summary>
-    /// <value>The default is 64 MiB (512 rows at a 32,000 vocabulary, 130 rows at 128,256).</value>
+    /// <value>The default is 64 MiB (524 rows at a 32,000 vocabulary, 130 rows at 128,256).</value>
     public long MaxChunkLogitsBytes { get; set; } = 64L << 20;
 
     /// <summary>
     /// Gets or sets the chunk budget of <see cref="MaxChunkLogitsBytes"/> for a weight on a CUDA device. Larger than on
     /// the CPU because every chunk reads and writes the whole V × H float32 weight-gradient accumulator: with small
     /// chunks (130 rows at V = 128,256) that traffic, not the matmuls, sets the GPU time. The plain path needs about
-    /// 3 × tokens × V × 4 bytes, so this budget still leaves the fused path far below it for long batches.
+    /// 3 × tokens × V × 4 bytes, so this budget still leaves the fused path far below it for long batches. Rows derived
+    /// from it are rounded down to a multiple of 128 (the GPU matmul tile), e.g. 130 rows would cost two tiles.
     /// </summary>
-    /// <value>The default is 1 GiB (8,388 rows at a 32,000 vocabulary, 2,092 rows at 128,256).</value>
-    public long CudaMaxChunkLogitsBytes { get; set; } = 1L << 30;
+    /// <value>The default is 512 MiB (4,096 rows at a 32,000 vocabulary, 1,024 rows at 128,256).</value>
+    public long CudaMaxChunkLogitsBytes { get; set; } = 512L << 20;
+
+    private const long MatmulTileRows = 128;
 
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
@@ -80,8 +83,14 @@ public sealed class LanguageModelLossOptions
     /// </summary>
     internal long ResolveChunkRows(long vocabularySize, long rows, global::TorchSharp.DeviceType device = global::TorchSharp.DeviceType.CPU)
     {
-        long budget = device == global::TorchSharp.DeviceType.CUDA ? CudaMaxChunkLogitsBytes : MaxChunkLogitsBytes;
+        bool cuda = device == global::TorchSharp.DeviceType.CUDA;
+        long budget = cuda ? CudaMaxChunkLogitsBytes : MaxChunkLogitsBytes;
         long chunk = ChunkRows ?? Math.Max(1, budget / (Math.Max(1, vocabularySize) * sizeof(float)));
+        if (ChunkRows is null && cuda && chunk > MatmulTileRows)
+        {
+            chunk -= chunk % MatmulTileRows;
+        }
+
         return Math.Clamp(chunk, 1, Math.Max(1, rows));
     }
 }

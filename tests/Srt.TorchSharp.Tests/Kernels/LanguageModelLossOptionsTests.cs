@@ -6,13 +6,17 @@ namespace Srt.TorchSharp.Tests.Kernels;
 public sealed class LanguageModelLossOptionsTests
 {
     [Fact]
-    public void ResolveChunkRows_DefaultBudgets_CpuKeeps64MiBAndCudaUses1GiB()
+    public void ResolveChunkRows_DefaultBudgets_CpuKeeps64MiBAndCudaUses512MiBInWholeTiles()
     {
         var options = new LanguageModelLossOptions();
         Assert.Equal(130, options.ResolveChunkRows(128256, 16384, DeviceType.CPU));
-        Assert.Equal(512, options.ResolveChunkRows(32000, 16384, DeviceType.CPU));
-        Assert.Equal(2092, options.ResolveChunkRows(128256, 16384, DeviceType.CUDA));
-        Assert.Equal(4096, options.ResolveChunkRows(32000, 4096, DeviceType.CUDA));
+        Assert.Equal(524, options.ResolveChunkRows(32000, 16384, DeviceType.CPU));
+        Assert.Equal(1024, options.ResolveChunkRows(128256, 16384, DeviceType.CUDA));
+        Assert.Equal(4096, options.ResolveChunkRows(32000, 16384, DeviceType.CUDA));
+        Assert.Equal(1000, options.ResolveChunkRows(32000, 1000, DeviceType.CUDA));
+
+        // Below one tile nothing is rounded: a 2M vocabulary gets 67 rows.
+        Assert.Equal(67, options.ResolveChunkRows(2_000_000, 16384, DeviceType.CUDA));
     }
 
     [Fact]
