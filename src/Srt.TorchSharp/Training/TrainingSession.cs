@@ -153,15 +153,11 @@ internal sealed class TrainingSession(
     /// </summary>
     private void ReleaseBackwardOutputs()
     {
-        var device = model.Parameters().FirstOrDefault()?.device;
-        if (ReleaseBackwardOutputsOnCuda && device is not null && device.type == global::TorchSharp.DeviceType.CUDA)
+        if (model.Device.type == global::TorchSharp.DeviceType.CUDA)
         {
-            BackwardOutputs.Release(device);
+            BackwardOutputs.Release(model.Device);
         }
     }
-
-    /// <summary>Gets or sets whether steps on CUDA end with <see cref="BackwardOutputs.Release"/> (benchmarks switch it off to compare).</summary>
-    internal static bool ReleaseBackwardOutputsOnCuda { get; set; } = true;
 
     private TrainerState? Resume(ITrainingObjective objective, int totalSteps, MixedPrecisionAdamW optimizer)
     {
