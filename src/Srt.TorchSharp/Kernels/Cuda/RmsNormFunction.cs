@@ -29,6 +29,7 @@ internal sealed class RmsNormFunction : autograd.SingleTensorFunction<RmsNormFun
         var saved = ctx.get_saved_variables();
         var kernels = (IFusedOpKernels)ctx.get_data(KernelsKey);
         var (inputGrad, weightGrad) = kernels.RmsNormBackward(grad_output, saved[0], saved[1], saved[2]);
-        return BackwardOutputs.HandOver(callerScoped, [inputGrad.MoveToOuterDisposeScope(), weightGrad.MoveToOuterDisposeScope(), null!, null!], [grad_output]);
+        return BackwardOutputs.HandOver(
+            callerScoped, [inputGrad.MoveToOuterDisposeScope(), weightGrad.MoveToOuterDisposeScope(), null!, null!], [grad_output]);
     }
 }

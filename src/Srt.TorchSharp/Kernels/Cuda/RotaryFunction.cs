@@ -31,6 +31,7 @@ internal sealed class RotaryFunction : autograd.SingleTensorFunction<RotaryFunct
         using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
         var kernels = (IFusedOpKernels)ctx.get_data(KernelsKey);
-        return BackwardOutputs.HandOver(callerScoped, [kernels.Rotary(grad_output, saved[0], saved[1], inverse: true).MoveToOuterDisposeScope(), null!, null!, null!], [grad_output]);
+        var inputGrad = kernels.Rotary(grad_output, saved[0], saved[1], inverse: true).MoveToOuterDisposeScope();
+        return BackwardOutputs.HandOver(callerScoped, [inputGrad, null!, null!, null!], [grad_output]);
     }
 }

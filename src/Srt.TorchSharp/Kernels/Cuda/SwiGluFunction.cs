@@ -28,6 +28,7 @@ internal sealed class SwiGluFunction : autograd.SingleTensorFunction<SwiGluFunct
         var saved = ctx.get_saved_variables();
         var kernels = (IFusedOpKernels)ctx.get_data(KernelsKey);
         var (gateGrad, upGrad) = kernels.SwiGluBackward(grad_output, saved[0], saved[1]);
-        return BackwardOutputs.HandOver(callerScoped, [gateGrad.MoveToOuterDisposeScope(), upGrad.MoveToOuterDisposeScope(), null!], [grad_output]);
+        return BackwardOutputs.HandOver(
+            callerScoped, [gateGrad.MoveToOuterDisposeScope(), upGrad.MoveToOuterDisposeScope(), null!], [grad_output]);
     }
 }
