@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.AI;
 
 namespace Srt.Samples.Quickstart;
@@ -68,21 +69,27 @@ internal sealed class QuickstartData
     }
 
     /// <summary>
-    /// The base model's demonstrations, a stand-in for what a pretrained LLM already knows: every third a two-number
-    /// sum answered with its equation (<c>Add 12+9</c> → <c>12+9=21</c>); the others alternate between a longer sum
-    /// answered in one shot (<c>Add 7+5+9+3</c> → <c>24</c>) and, when asked for it, a step-by-step check
-    /// (<c>Check 7+5+9+3</c> → <c>7+5+9+3: 7+5=12, 12+9=21, 21+3=24, so the sum is 24</c>). So the base can check a sum
-    /// step by step, but answers in one shot, and often wrongly; the critic's feedback opens with the same check and
-    /// says where the answer went wrong.
+    /// The base model's demonstrations, a stand-in for what a pretrained LLM already knows. Of every six: two are
+    /// two-number sums answered with their equation (<c>Add 12+9</c> → <c>12+9=21</c>), three ask for a step-by-step
+    /// check (<c>Check 7+5+9+3</c> → <c>7+5+9+3: 7+5=12, 12+9=21, 21+3=24, so the sum is 24</c>) and one is a longer sum
+    /// answered in one shot (<c>Add 7+5+9+3</c> → <c>24</c>). So the base can check a sum step by step when asked, but
+    /// answers an instruction in one shot, and mostly wrongly; the critic's feedback opens with the same check.
     /// </summary>
     public IReadOnlyList<SupervisedExample> PretrainingExamples() =>
         Pretraining.Select((problem, i) =>
         {
-            bool check = problem.Terms.Count > 2 && i % 3 == 2;
-            string instruction = check ? "Check " + string.Join('+', problem.Terms) : problem.Instruction;
-            string answer = problem.Terms.Count == 2 ? problem.RunningTotals
-                : check ? problem.Check
-                : problem.Sum.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string instruction = problem.Instruction;
+            string answer = problem.Sum.ToString(CultureInfo.InvariantCulture);
+            if (problem.Terms.Count == 2)
+            {
+                answer = problem.RunningTotals;
+            }
+            else if (i % 6 != 4)
+            {
+                instruction = "Check " + string.Join('+', problem.Terms);
+                answer = problem.Check + ", so the sum is " + answer;
+            }
+
             return new SupervisedExample(
                 $"demo-{i:D5}",
                 [new ChatMessage(ChatRole.User, instruction)],

@@ -44,7 +44,7 @@ internal sealed record QuickstartSettings
     public static QuickstartSettings Default { get; } = new()
     {
         Name = "default", HiddenSize = 128, Layers = 4, Heads = 4, PretrainingExamples = 6000, PretrainingEpochs = 3,
-        StageOneItems = 1600, StageTwoItems = 400, HeldOutItems = 200,
+        StageOneItems = 1600, StageTwoItems = 400, HeldOutItems = 500,
     };
 
     public static QuickstartSettings Quick { get; } = new()
@@ -74,11 +74,18 @@ internal sealed record QuickstartSettings
     /// <summary>Stage 1: SFT on response → feedback → refinement (the paper's recipe, scaled to a tiny model).</summary>
     public TorchSharpTrainerOptions StageOne(int seed) => Common(seed, learningRate: 2e-3, epochs: StageOneEpochs, batch: 16);
 
-    /// <summary>Stage 2: DPO on the model's own pairs.</summary>
+    /// <summary>
+    /// Stage 2: DPO on the model's own pairs (chosen = its refinement, rejected = its first answer), with an NLL term on
+    /// the chosen answer (<see cref="TorchSharpTrainerOptions.DpoNllWeight"/>) and the answers scored as prefixes
+    /// (<see cref="TorchSharpTrainerOptions.DpoScoresEndOfTurn"/> off): the stage-1 policy writes feedback after its
+    /// first answer, so an end of turn right after it is not what either answer ends with.
+    /// </summary>
     public TorchSharpTrainerOptions StageTwo(int seed)
     {
-        TorchSharpTrainerOptions options = Common(seed, learningRate: 1e-5, epochs: StageTwoEpochs, batch: 16);
+        TorchSharpTrainerOptions options = Common(seed, learningRate: 1e-4, epochs: StageTwoEpochs, batch: 16);
         options.DpoBeta = 0.1;
+        options.DpoNllWeight = 1;
+        options.DpoScoresEndOfTurn = false;
         return options;
     }
 

@@ -38,7 +38,7 @@ internal sealed class SumCritic : ICritic, IRefiner
         text.Append("Weaknesses:\n- ");
         // The problem restated, then the running totals, then the verdict: a model that learns to write this feedback
         // copies the numbers next to where it adds them, and computes before it judges.
-        text.Append(problem.Check);
+        text.Append(problem.Check).Append(", so the sum is ").Append(problem.Sum.ToString(CultureInfo.InvariantCulture));
         text.Append(answer == problem.Sum ? ", as given." : answer is int wrong ? $", not {wrong}." : "; no number was given.");
         text.Append("\nSuggestions:\n- ");
         text.Append(answer == problem.Sum ? "Keep the answer." : "Add one number at a time.");

@@ -34,11 +34,11 @@ internal sealed partial record SumProblem(IReadOnlyList<int> Terms)
     }
 
     /// <summary>
-    /// Gets the step-by-step check: the problem restated, its running totals and the sum
-    /// (<c>7+5+9+3: 7+5=12, 12+9=21, 21+3=24, so the sum is 24</c>). The base model learns to write it when asked;
-    /// the critic's feedback opens with it.
+    /// Gets the step-by-step check: the problem restated, then its running totals
+    /// (<c>7+5+9+3: 7+5=12, 12+9=21, 21+3=24</c>). The base model learns to write it when asked; the critic's
+    /// feedback opens with it.
     /// </summary>
-    public string Check => string.Create(CultureInfo.InvariantCulture, $"{string.Join('+', Terms)}: {RunningTotals}, so the sum is {Sum}");
+    public string Check => string.Create(CultureInfo.InvariantCulture, $"{string.Join('+', Terms)}: {RunningTotals}");
 
     /// <summary>Reads the problem back from its instruction.</summary>
     public static SumProblem Parse(string instruction)
