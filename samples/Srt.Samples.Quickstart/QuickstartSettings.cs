@@ -14,7 +14,7 @@ internal sealed record QuickstartSettings
 
     public required int Heads { get; init; }
 
-    /// <summary>Demonstrations the base model is pretrained on (direct answers only, no feedback).</summary>
+    /// <summary>Gets the demonstrations the base model is pretrained on (equations, checks and one-shot sums; no feedback).</summary>
     public required int PretrainingExamples { get; init; }
 
     public required int PretrainingEpochs { get; init; }
@@ -31,7 +31,7 @@ internal sealed record QuickstartSettings
     /// <summary>Gets the most numbers in a sum of the task.</summary>
     public int MaxTerms { get; init; } = 6;
 
-    public int StageOneEpochs { get; init; } = 4;
+    public int StageOneEpochs { get; init; } = 5;
 
     public int StageTwoEpochs { get; init; } = 2;
 
