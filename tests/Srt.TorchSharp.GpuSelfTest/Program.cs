@@ -87,22 +87,6 @@ foreach (var type in new[] { KernelElementType.Float32, KernelElementType.BFloat
         RmsNormCheck.Run(context, type, 5, 4097, 0, false, rowsPerStep: 2);
         RmsNormCheck.Run(context, type, 7, 4096, 0, false, rowsPerStep: 1);
         RmsNormCheck.Run(context, type, 7, 4096, 0, false, rowsPerStep: 2);
-
-        // Both backward variants (atomic dw, partial rows) on every path: vector and scalar, rows in registers and in
-        // shared memory, one and two rows per step, fewer rows than blocks, a misaligned pointer.
-        foreach (var atomic in new[] { true, false })
-        {
-            RmsNormCheck.Run(context, type, 3, 4097, 0, false, rowsPerStep: 1, atomicDw: atomic);
-            RmsNormCheck.Run(context, type, 5, 4097, 0, false, rowsPerStep: 2, atomicDw: atomic);
-            RmsNormCheck.Run(context, type, 7, 4096, 0, false, rowsPerStep: 1, atomicDw: atomic);
-            RmsNormCheck.Run(context, type, 7, 4096, 0, false, rowsPerStep: 2, atomicDw: atomic);
-            RmsNormCheck.Run(context, type, 300, 1000, 0, false, rowsPerStep: 2, atomicDw: atomic);
-            RmsNormCheck.Run(context, type, 1000, 768, 0, false, rowsPerStep: 1, atomicDw: atomic);
-            RmsNormCheck.Run(context, type, 4, 4096, 1, false, atomicDw: atomic);
-            RmsNormCheck.Run(context, type, 3, 20001, 0, false, atomicDw: atomic);
-            RmsNormCheck.Run(context, type, 5, 16384, 0, false, rowsPerStep: 2, atomicDw: atomic);
-            RmsNormCheck.Run(context, type, 1, 8, 0, false, atomicDw: atomic);
-        }
         RotaryCheck.Run(context, type, 1, 3, 5, 128, false, 0, false);
         RotaryCheck.Run(context, type, 2, 4, 37, 64, true, 0, false);
         RotaryCheck.Run(context, type, 1, 2, 7, 6, false, 0, false);
@@ -117,15 +101,9 @@ foreach (var type in new[] { KernelElementType.Float32, KernelElementType.BFloat
     if (!quick)
     {
         // Llama-7B sizes, 8192 tokens: hidden 4096, intermediate 11008, 32 heads x 128; checked and timed.
-        // The launcher's default, then every backward variant for comparison: atomic dw (rmsnorm_bwd_atomic.cu) and
-        // partial rows (rmsnorm.cu), each with the default rows per step and the other one.
-        var defaultRows = type == KernelElementType.BFloat16 ? 2 : 1;
+        // The launcher's default, then the other backward variant for comparison (rows per step, rmsnorm.cu).
         RmsNormCheck.Run(context, type, 8192, 4096, 0, true);
-        foreach (var atomic in new[] { true, false })
-        {
-            RmsNormCheck.Run(context, type, 8192, 4096, 0, true, rowsPerStep: defaultRows, atomicDw: atomic);
-            RmsNormCheck.Run(context, type, 8192, 4096, 0, true, rowsPerStep: 3 - defaultRows, atomicDw: atomic);
-        }
+        RmsNormCheck.Run(context, type, 8192, 4096, 0, true, rowsPerStep: type == KernelElementType.BFloat16 ? 1 : 2);
         RotaryCheck.Run(context, type, 1, 32, 8192, 128, false, 0, true);
         SwiGluCheck.Run(context, type, 8192, 11008, 0, true);
     }
@@ -153,8 +131,7 @@ static int CompileOnly(int architecture)
         try
         {
             var watch = Stopwatch.StartNew();
-            var cubin = nvrtc.CompileToCubin(program, CudaKernelSources.Read(program), CudaKernelSources.ReadHeaders(), architecture, out var log,
-                CudaKernelSources.CompileOptions(program).Append("--ptxas-options=-v").ToArray());
+            var cubin = nvrtc.CompileToCubin(program, CudaKernelSources.Read(program), CudaKernelSources.ReadHeaders(), architecture, out var log, "--ptxas-options=-v");
             Console.WriteLine($"{program}: sm_{architecture} cubin {cubin.Length} bytes in {watch.ElapsedMilliseconds} ms{(log.Length > 0 ? Environment.NewLine + log : string.Empty)}");
         }
         catch (CudaException exception)

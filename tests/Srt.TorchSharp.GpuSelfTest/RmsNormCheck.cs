@@ -7,14 +7,10 @@ internal static class RmsNormCheck
 {
     private const float Epsilon = 1e-5f;
 
-    /// <param name="atomicDw">The backward variant (FusedKernelLauncher.RmsNormBackwardAtomicDw), or null for the launcher's default.</param>
-    public static void Run(SelfTestContext context, KernelElementType type, int rows, int cols, int offset, bool time,
-        int? rowsPerStep = null, bool? atomicDw = null)
+    public static void Run(SelfTestContext context, KernelElementType type, int rows, int cols, int offset, bool time, int? rowsPerStep = null)
     {
         context.Launcher.RmsNormBackwardRowsPerStep = rowsPerStep;
-        context.Launcher.RmsNormBackwardAtomicDw = atomicDw ?? FusedKernelLauncher.RmsNormBackwardAtomicDwByDefault;
-        var shape = $"{rows}x{cols}" + (offset != 0 ? $" +{offset}" : string.Empty) + (rowsPerStep is { } r ? $" r{r}" : string.Empty)
-            + (atomicDw is { } atomic ? (atomic ? " atomic" : " parts") : string.Empty);
+        var shape = $"{rows}x{cols}" + (offset != 0 ? $" +{offset}" : string.Empty) + (rowsPerStep is { } r ? $" r{r}" : string.Empty);
         var bf16 = type == KernelElementType.BFloat16;
         var driver = context.Driver;
         var launcher = context.Launcher;
@@ -31,7 +27,7 @@ internal static class RmsNormCheck
         using var dRstd = new DeviceBuffer(driver, KernelElementType.Float32, rows);
         using var dDx = new DeviceBuffer(driver, type, (long)rows * cols, offset);
         using var dDw = new DeviceBuffer(driver, type, cols, offset);
-        using var workspace = new DeviceBuffer(driver, KernelElementType.Float32, launcher.RmsNormBackwardWorkspaceFloats(type, rows, cols));
+        using var workspace = new DeviceBuffer(driver, KernelElementType.Float32, (long)launcher.RmsNormBackwardParts(type, rows, cols) * cols);
 
         void LaunchForward() => launcher.RmsNormForward(type, dx.Address, dW.Address, dY.Address, dRstd.Address, rows, cols, Epsilon);
         void LaunchBackward() => launcher.RmsNormBackward(type, dDy.Address, dx.Address, dW.Address, dRstd.Address,

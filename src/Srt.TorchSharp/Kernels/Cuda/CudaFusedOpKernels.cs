@@ -75,7 +75,7 @@ internal sealed class CudaFusedOpKernels : IFusedOpKernels
         var type = ElementType(x);
         var inputGrad = empty_like(x);
         var weightGrad = empty_like(w);
-        using var workspace = empty(_launcher.RmsNormBackwardWorkspaceFloats(type, rows, cols), ScalarType.Float32, x.device);
+        using var workspace = empty((long)_launcher.RmsNormBackwardParts(type, rows, cols) * cols, ScalarType.Float32, x.device);
         _launcher.RmsNormBackward(type, TensorMemory.Address(dy), TensorMemory.Address(x), TensorMemory.Address(w),
             TensorMemory.Address(inverseRms), TensorMemory.Address(inputGrad), TensorMemory.Address(weightGrad),
             TensorMemory.Address(workspace), rows, cols);

@@ -42,7 +42,6 @@ internal sealed unsafe class CudaDriver
     private readonly delegate* unmanaged<ulong, ulong, nuint, int> _cuMemcpyDtoD;
     private readonly delegate* unmanaged<ulong, ushort, nuint, int> _cuMemsetD16;
     private readonly delegate* unmanaged<ulong, uint, nuint, int> _cuMemsetD32;
-    private readonly delegate* unmanaged<ulong, uint, nuint, IntPtr, int> _cuMemsetD32Async;
     private readonly delegate* unmanaged<IntPtr*, uint, int> _cuEventCreate;
     private readonly delegate* unmanaged<IntPtr, IntPtr, int> _cuEventRecord;
     private readonly delegate* unmanaged<IntPtr, int> _cuEventSynchronize;
@@ -77,7 +76,6 @@ internal sealed unsafe class CudaDriver
         _cuMemcpyDtoD = (delegate* unmanaged<ulong, ulong, nuint, int>)F("cuMemcpyDtoD_v2");
         _cuMemsetD16 = (delegate* unmanaged<ulong, ushort, nuint, int>)F("cuMemsetD16_v2");
         _cuMemsetD32 = (delegate* unmanaged<ulong, uint, nuint, int>)F("cuMemsetD32_v2");
-        _cuMemsetD32Async = (delegate* unmanaged<ulong, uint, nuint, IntPtr, int>)F("cuMemsetD32Async");
         _cuEventCreate = (delegate* unmanaged<IntPtr*, uint, int>)F("cuEventCreate");
         _cuEventRecord = (delegate* unmanaged<IntPtr, IntPtr, int>)F("cuEventRecord");
         _cuEventSynchronize = (delegate* unmanaged<IntPtr, int>)F("cuEventSynchronize");
@@ -222,10 +220,6 @@ internal sealed unsafe class CudaDriver
 
     public void Fill32(ulong destination, uint value, long count) =>
         Check(_cuMemsetD32(destination, value, (nuint)count), "cuMemsetD32");
-
-    /// <summary>Queues a fill of <paramref name="count"/> 32-bit words on stream 0, the legacy default stream the kernels use.</summary>
-    public void Fill32OnDefaultStream(ulong destination, uint value, long count) =>
-        Check(_cuMemsetD32Async(destination, value, (nuint)count, IntPtr.Zero), "cuMemsetD32Async");
 
     public IntPtr CreateEvent()
     {

@@ -40,5 +40,5 @@ internal static class CudaKernelCompiler
 
     private static byte[] Compile(string program, int architecture) =>
         Nvrtc.Require().CompileToCubin(program, CudaKernelSources.Read(program), CudaKernelSources.ReadHeaders(),
-            architecture, out _, CudaKernelSources.CompileOptions(program));
+            architecture, out _);
 }

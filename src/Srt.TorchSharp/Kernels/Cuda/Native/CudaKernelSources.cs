@@ -9,7 +9,6 @@ namespace Srt.TorchSharp.Kernels.Cuda;
 internal static class CudaKernelSources
 {
     public const string RmsNorm = "rmsnorm.cu";
-    public const string RmsNormBackwardAtomic = "rmsnorm_bwd_atomic.cu";
     public const string Rotary = "rotary.cu";
     public const string SwiGlu = "swiglu.cu";
 
@@ -17,18 +16,9 @@ internal static class CudaKernelSources
     public static readonly IReadOnlyList<string> Headers = new[] { "srt_common.cuh" };
 
     /// <summary>All compilable programs.</summary>
-    public static readonly IReadOnlyList<string> Programs = new[] { RmsNorm, RmsNormBackwardAtomic, Rotary, SwiGlu };
+    public static readonly IReadOnlyList<string> Programs = new[] { RmsNorm, Rotary, SwiGlu };
 
     private const string Prefix = "Srt.Kernels.Cuda.";
-
-    /// <summary>
-    /// Gets the NVRTC options one program needs beyond the usual ones. The atomic-dw RMSNorm backward caps its
-    /// registers at 168, the most that lets 3 blocks of 128 threads share a multiprocessor: its bfloat16 two-rows
-    /// kernel would otherwise take 170 and fit only 2. (ptxas then gives some of its other kernels a few more
-    /// registers than by default, without changing how many of their blocks fit.)
-    /// </summary>
-    public static string[] CompileOptions(string program) =>
-        program == RmsNormBackwardAtomic ? new[] { "--maxrregcount=168" } : Array.Empty<string>();
 
     /// <summary>Reads one embedded source file.</summary>
     public static string Read(string fileName)

@@ -15,14 +15,6 @@ internal sealed unsafe class FusedKernelLauncher
     // Vectors per thread that RMSNorm keeps in registers (SRT_ROW_CACHE in rmsnorm.cu).
     private const int RowCache = 4;
 
-    /// <summary>
-    /// Whether RMSNorm's backward uses the atomic-dw variant (rmsnorm_bwd_atomic.cu: one kernel that also sums dw,
-    /// after a 16-byte-per-column memset) rather than the partial-rows variant (rmsnorm.cu: a row kernel writing one
-    /// partial dw row per block, then a reduction kernel). Off: on an H200 the atomic variant was no faster (bf16 68.3 µs
-    /// against 68.2 µs, float32 107.0 against 102.2 µs; docs/kernels.md) and its dw depends on scheduling.
-    /// </summary>
-    public const bool RmsNormBackwardAtomicDwByDefault = false;
-
     public FusedKernelLauncher(CudaDevice device) => Device = device;
 
     public CudaDevice Device { get; }
@@ -32,14 +24,6 @@ internal sealed unsafe class FusedKernelLauncher
     /// choose by element type: 2 for bfloat16 and 1 for float32, the faster of each on an H200 (docs/kernels.md).
     /// </summary>
     public int? RmsNormBackwardRowsPerStep { get; set; }
-
-    /// <summary>
-    /// Gets or sets whether RMSNorm's backward sums dw with atomic adds inside the row kernel (see
-    /// <see cref="RmsNormBackwardAtomicDwByDefault"/>); false takes the two-kernel partial-rows variant, whose dw
-    /// does not depend on scheduling.
-    /// </summary>
-    /// <value>The default is <see cref="RmsNormBackwardAtomicDwByDefault"/>.</value>
-    public bool RmsNormBackwardAtomicDw { get; set; } = RmsNormBackwardAtomicDwByDefault;
 
     /// <summary>Gets the launcher for a device ordinal.</summary>
     public static FusedKernelLauncher For(int ordinal) => new(CudaDevice.Get(ordinal));
@@ -68,12 +52,7 @@ internal sealed unsafe class FusedKernelLauncher
         Launch(function, name, (uint)rows, 1, (uint)block, 1, 0, args);
     }
 
-    /// <summary>Gets how many float32 words the workspace of <see cref="RmsNormBackward"/> must hold.</summary>
-    /// <remarks>Atomic-dw variant: cols for dw plus 4 (a counter and padding); partial-rows variant: one row per part.</remarks>
-    public long RmsNormBackwardWorkspaceFloats(KernelElementType type, int rows, int cols) =>
-        RmsNormBackwardAtomicDw ? (long)cols + 4 : (long)RmsNormBackwardParts(type, rows, cols) * cols;
-
-    /// <summary>Gets how many partial dw rows the partial-rows variant of <see cref="RmsNormBackward"/> writes.</summary>
+    /// <summary>Gets how many partial dw rows <see cref="RmsNormBackward"/> writes: its workspace holds that many times cols floats.</summary>
     /// <remarks>As many blocks as fit on the device at once (at most 8 per multiprocessor), never more than rows.</remarks>
     public int RmsNormBackwardParts(KernelElementType type, int rows, int cols)
     {
@@ -93,10 +72,9 @@ internal sealed unsafe class FusedKernelLauncher
     }
 
     /// <summary>Gets whether a row of <paramref name="cols"/> float32 dw accumulators fits one block's shared memory.</summary>
-    /// <remarks>512 bytes are left for the kernels' static shared memory (at most 264 bytes).</remarks>
-    public bool SupportsRmsNormBackward(int cols) => (long)cols * 4 + 512 <= Device.MaxSharedMemoryPerBlockOptin;
+    public bool SupportsRmsNormBackward(int cols) => (long)cols * 4 + 256 <= Device.MaxSharedMemoryPerBlockOptin;
 
-    /// <summary>dx and dw of RMSNorm; <paramref name="workspace"/> holds <see cref="RmsNormBackwardWorkspaceFloats"/> float32.</summary>
+    /// <summary>dx and dw of RMSNorm; <paramref name="workspace"/> holds <see cref="RmsNormBackwardParts"/> × cols float32.</summary>
     public void RmsNormBackward(KernelElementType type, ulong dy, ulong x, ulong weight, ulong rstd, ulong dx, ulong dw,
         ulong workspace, int rows, int cols)
     {
@@ -105,12 +83,6 @@ internal sealed unsafe class FusedKernelLauncher
         {
             throw new NotSupportedException($"RMSNorm backward keeps {cols} float32 accumulators in shared memory; " +
                 $"{Device.Name} allows {Device.MaxSharedMemoryPerBlockOptin} bytes per block.");
-        }
-
-        if (RmsNormBackwardAtomicDw)
-        {
-            RmsNormBackwardAtomic(type, dy, x, weight, rstd, dx, dw, workspace, rows, cols);
-            return;
         }
 
         var parts = RmsNormBackwardParts(type, rows, cols);
@@ -151,43 +123,6 @@ internal sealed unsafe class FusedKernelLauncher
         reduceArgs[2] = &parts;
         reduceArgs[3] = &cols;
         Launch(reduce, reduceName, (uint)((cols + 31) / 32), 1, 32, 32, 0, reduceArgs);
-    }
-
-    // One memset (dw sums and the finished-block counter start at zero) and one kernel; see rmsnorm_bwd_atomic.cu.
-    private void RmsNormBackwardAtomic(KernelElementType type, ulong dy, ulong x, ulong weight, ulong rstd, ulong dx,
-        ulong dw, ulong workspace, int rows, int cols)
-    {
-        var width = RowVectorWidth(type, cols, dy, x, weight, dx);
-        var rowsPerStep = RowsPerStep(type);
-        var name = $"srt_rmsnorm_bwd_atomic_{type.Suffix()}_v{width}_r{rowsPerStep}";
-        var function = Device.GetFunction(CudaKernelSources.RmsNormBackwardAtomic, name);
-        var block = RowBlockSize(function, cols / width);
-
-        // Rows in registers stage one slot of block x width floats; longer rows keep cols floats of dw in shared memory.
-        var sharedBytes = cols / width <= RowCache * block ? block * width * 4 : cols * 4;
-        if (sharedBytes > DefaultSharedMemoryLimit)
-        {
-            Device.Driver.SetFunctionAttribute(function, CudaDriver.FunctionAttributeMaxDynamicSharedSizeBytes, sharedBytes);
-        }
-
-        // As many blocks as fit on the device at once (at most 8 per multiprocessor), never more than steps of rows:
-        // every block then adds its dw share once.
-        var perMultiprocessor = Device.Driver.MaxActiveBlocksPerMultiprocessor(function, block, sharedBytes);
-        var steps = (rows + rowsPerStep - 1) / rowsPerStep;
-        var grid = Math.Max(1, Math.Min(steps, Device.MultiprocessorCount * Math.Clamp(perMultiprocessor, 1, 8)));
-        Device.MakeCurrent();
-        Device.Driver.Fill32OnDefaultStream(workspace, 0, (long)cols + 4);
-        var args = stackalloc void*[9];
-        args[0] = &dy;
-        args[1] = &x;
-        args[2] = &weight;
-        args[3] = &rstd;
-        args[4] = &dx;
-        args[5] = &dw;
-        args[6] = &workspace;
-        args[7] = &rows;
-        args[8] = &cols;
-        Launch(function, name, (uint)grid, 1, (uint)block, 1, (uint)sharedBytes, args);
     }
 
     /// <summary>

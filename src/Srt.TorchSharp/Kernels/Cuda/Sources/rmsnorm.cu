@@ -74,6 +74,25 @@ __device__ __forceinline__ void rmsnorm_forward(const T* __restrict__ x, const T
     }
 }
 
+// Sums R values over the block at once (one pair of barriers for all); scratch holds 32 * R floats.
+template <int R>
+__device__ __forceinline__ void srt_block_sum_n(float (&v)[R], float* scratch)
+{
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+#pragma unroll
+    for (int q = 0; q < R; ++q) v[q] = srt_warp_sum(v[q]);
+    __syncthreads();
+    if (lane == 0) {
+#pragma unroll
+        for (int q = 0; q < R; ++q) scratch[q * 32 + warp] = v[q];
+    }
+    __syncthreads();
+    const int warps = (blockDim.x + 31) >> 5;
+#pragma unroll
+    for (int q = 0; q < R; ++q) v[q] = srt_warp_sum(lane < warps ? scratch[q * 32 + lane] : 0.0f);
+}
+
 // R rows per step: their loads are issued together and their dot products reduced together, so each block has
 // R rows in flight and pays one reduction per R rows.
 template <typename T, int N, int R>

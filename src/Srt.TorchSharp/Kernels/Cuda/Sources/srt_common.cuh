@@ -49,22 +49,3 @@ __device__ __forceinline__ float srt_block_sum(float v, float* scratch)
     v = lane < warps ? scratch[lane] : 0.0f;
     return srt_warp_sum(v);
 }
-
-// Sums R values over the block at once (one pair of barriers for all); scratch holds 32 * R floats.
-template <int R>
-__device__ __forceinline__ void srt_block_sum_n(float (&v)[R], float* scratch)
-{
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-#pragma unroll
-    for (int q = 0; q < R; ++q) v[q] = srt_warp_sum(v[q]);
-    __syncthreads();
-    if (lane == 0) {
-#pragma unroll
-        for (int q = 0; q < R; ++q) scratch[q * 32 + warp] = v[q];
-    }
-    __syncthreads();
-    const int warps = (blockDim.x + 31) >> 5;
-#pragma unroll
-    for (int q = 0; q < R; ++q) v[q] = srt_warp_sum(lane < warps ? scratch[q * 32 + lane] : 0.0f);
-}
