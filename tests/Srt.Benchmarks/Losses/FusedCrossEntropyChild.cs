@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Srt.TorchSharp.Kernels;
 using TorchSharp;
@@ -36,23 +35,8 @@ internal static class FusedCrossEntropyChild
 
         long baseline = ProcessMemory.ResidentBytes();
         bool peakReset = ProcessMemory.ResetPeak();
-        var times = new List<double>();
-        float loss = 0;
-        for (int i = 0; i < benchmarkCase.Warmup + benchmarkCase.Repeats; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            loss = Step(hidden, weight, targets, options);
-            watch.Stop();
-            Console.Error.WriteLine($"  {benchmarkCase.ToArgument()} iteration {i}: {watch.Elapsed.TotalMilliseconds:F0} ms, loss {loss:F4}");
-            if (i >= benchmarkCase.Warmup)
-            {
-                times.Add(watch.Elapsed.TotalMilliseconds);
-            }
-        }
-
+        var (median, repeats, loss) = FusedCrossEntropyPasses.Run(benchmarkCase, () => Step(hidden, weight, targets, options));
         long peak = ProcessMemory.PeakResidentBytes();
-        times.Sort();
-        double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[(times.Count / 2) - 1] + times[times.Count / 2]) / 2;
         output.WriteLine(JsonSerializer.Serialize(new
         {
             bench = "fused-ce",
@@ -65,7 +49,7 @@ internal static class FusedCrossEntropyChild
             baseline_rss_mb = Math.Round(baseline / 1048576.0, 1),
             increment_mb = Math.Round((peak - baseline) / 1048576.0, 1),
             time_ms_median = Math.Round(median, 1),
-            repeats = times.Count,
+            repeats,
             threads = benchmarkCase.Threads,
             peak_reset = peakReset,
             loss = Math.Round(loss, 5),

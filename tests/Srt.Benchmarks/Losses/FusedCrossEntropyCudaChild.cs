@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -39,28 +38,19 @@ internal static class FusedCrossEntropyCudaChild
 
         long baseline = memory.Current();
         bool peakReset = memory.ResetPeak();
-        var times = new List<double>();
-        float loss = 0;
-        for (int i = 0; i < benchmarkCase.Warmup + benchmarkCase.Repeats; i++)
-        {
-            torch.cuda.synchronize();
-            var watch = Stopwatch.StartNew();
-            loss = FusedCrossEntropyChild.Step(hidden, weight, targets, options);
-            torch.cuda.synchronize();
-            watch.Stop();
-
-            // Frees the gradients the fused backward handed to libtorch's CUDA thread (see BackwardOutputs); untimed.
-            Srt.TorchSharp.Kernels.BackwardOutputs.Release(CUDA);
-            Console.Error.WriteLine($"  {benchmarkCase.ToArgument()} iteration {i}: {watch.Elapsed.TotalMilliseconds:F1} ms, loss {loss:F4}");
-            if (i >= benchmarkCase.Warmup)
+        // Each pass is bracketed by synchronizations; afterwards the gradients the fused backward handed to libtorch's
+        // CUDA thread are freed (see BackwardOutputs), untimed.
+        var (median, repeats, loss) = FusedCrossEntropyPasses.Run(
+            benchmarkCase,
+            () =>
             {
-                times.Add(watch.Elapsed.TotalMilliseconds);
-            }
-        }
-
+                torch.cuda.synchronize();
+                float value = FusedCrossEntropyChild.Step(hidden, weight, targets, options);
+                torch.cuda.synchronize();
+                return value;
+            },
+            () => Srt.TorchSharp.Kernels.BackwardOutputs.Release(CUDA));
         long peak = memory.Peak();
-        times.Sort();
-        double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[(times.Count / 2) - 1] + times[times.Count / 2]) / 2;
         output.WriteLine(JsonSerializer.Serialize(new
         {
             bench = "fused-ce",
@@ -76,7 +66,7 @@ internal static class FusedCrossEntropyCudaChild
             increment_mb = Math.Round((peak - baseline) / 1048576.0, 1),
             peak_cuda_reserved_mb = Math.Round(memory.PeakReserved() / 1048576.0, 1),
             time_ms_median = Math.Round(median, 2),
-            repeats = times.Count,
+            repeats,
             peak_reset = peakReset,
             loss = Math.Round(loss, 5),
         }));

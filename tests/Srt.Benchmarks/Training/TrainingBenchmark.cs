@@ -121,7 +121,7 @@ internal sealed class TrainingBenchmark : IBenchmark
             }
         });
         trainer.TrainSupervisedAsync(new SupervisedTrainingRequest(examples), progress).GetAwaiter().GetResult();
-        return Median(rates);
+        return Statistics.Median(rates);
     }
 
     private static JsonObject? PeerResult(string python, TrainingBenchmarkModel model, string dtype, int threads, int steps, int warmup)
@@ -162,12 +162,6 @@ internal sealed class TrainingBenchmark : IBenchmark
             best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         return 2.0 * size * size * size / best / 1e9;
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values.Count == 0 ? double.NaN : values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
     }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
