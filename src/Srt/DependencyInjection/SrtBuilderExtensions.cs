@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -70,27 +71,15 @@ public static class SrtBuilderExtensions
     /// <param name="builder">The Srt builder.</param>
     /// <param name="policyFactory">Creates the policy model.</param>
     /// <returns>The builder, for chaining.</returns>
-    public static ISrtBuilder WithPolicy(this ISrtBuilder builder, Func<IServiceProvider, IPolicyModel> policyFactory)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(policyFactory);
-        builder.Services.RemoveAll<IPolicyModel>();
-        builder.Services.AddSingleton(policyFactory);
-        return builder;
-    }
+    public static ISrtBuilder WithPolicy(this ISrtBuilder builder, Func<IServiceProvider, IPolicyModel> policyFactory) =>
+        ReplaceSingleton(builder, policyFactory);
 
     /// <summary>Registers the trainer as a singleton.</summary>
     /// <param name="builder">The Srt builder.</param>
     /// <param name="trainerFactory">Creates the trainer.</param>
     /// <returns>The builder, for chaining.</returns>
-    public static ISrtBuilder WithTrainer(this ISrtBuilder builder, Func<IServiceProvider, ITrainer> trainerFactory)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(trainerFactory);
-        builder.Services.RemoveAll<ITrainer>();
-        builder.Services.AddSingleton(trainerFactory);
-        return builder;
-    }
+    public static ISrtBuilder WithTrainer(this ISrtBuilder builder, Func<IServiceProvider, ITrainer> trainerFactory) =>
+        ReplaceSingleton(builder, trainerFactory);
 
     /// <summary>
     /// Registers the refiner the loop asks when a critique holds no improved response. Without one, the loop uses
@@ -99,12 +88,20 @@ public static class SrtBuilderExtensions
     /// <param name="builder">The Srt builder.</param>
     /// <param name="refinerFactory">Creates the refiner.</param>
     /// <returns>The builder, for chaining.</returns>
-    public static ISrtBuilder WithRefiner(this ISrtBuilder builder, Func<IServiceProvider, IRefiner> refinerFactory)
+    public static ISrtBuilder WithRefiner(this ISrtBuilder builder, Func<IServiceProvider, IRefiner> refinerFactory) =>
+        ReplaceSingleton(builder, refinerFactory);
+
+    // One registration of TService, replacing any earlier one.
+    private static ISrtBuilder ReplaceSingleton<TService>(
+        ISrtBuilder builder,
+        Func<IServiceProvider, TService> factory,
+        [CallerArgumentExpression(nameof(factory))] string? factoryName = null)
+        where TService : class
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(refinerFactory);
-        builder.Services.RemoveAll<IRefiner>();
-        builder.Services.AddSingleton(refinerFactory);
+        ArgumentNullException.ThrowIfNull(factory, factoryName);
+        builder.Services.RemoveAll<TService>();
+        builder.Services.AddSingleton(factory);
         return builder;
     }
 }
