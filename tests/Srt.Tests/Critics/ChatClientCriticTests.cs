@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Srt.Testing;
 using Srt.Tests.Resilience;
 
 namespace Srt.Tests.Critics;

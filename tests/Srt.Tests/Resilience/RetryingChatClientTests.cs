@@ -3,6 +3,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using Srt.Testing;
 using Srt.Tests.Critics;
 
 namespace Srt.Tests.Resilience;
