@@ -5,13 +5,13 @@ namespace Srt.TorchSharp.Kernels;
 
 /// <summary>
 /// The chunked arithmetic behind the fused losses: for a block of rows at a time it projects hidden states to logits,
-/// takes the log-sum-exp, and (when asked) turns the logits into their gradient in place and multiplies it back
+/// takes their log-softmax, and (when asked) turns it into the logits' gradient in place and multiplies it back
 /// through the weight. Only one chunk's logits exist at any moment.
 /// </summary>
 /// <remarks>
 /// Precision: the projections run in the inputs' dtype (bf16 matmuls accumulate in float32 inside the kernel and
-/// round their output to bf16); the logits are then upcast, so log-sum-exp, softmax and the weight-gradient
-/// accumulator are float32 (float64 for float64 inputs). This is the same rounding the plain path has when it
+/// round their output to bf16); the log-softmax reads them and writes float32, so log-probabilities, softmax and the
+/// weight-gradient accumulator are float32 (float64 for float64 inputs). This is the same rounding the plain path has when it
 /// upcasts bf16 logits before <c>cross_entropy</c>, and keeps bf16 matmul speed.
 /// </remarks>
 internal static class LinearCrossEntropyChunks
@@ -62,27 +62,22 @@ internal static class LinearCrossEntropyChunks
             var hiddenChunk = hidden.narrow(0, start, length);
             var targetChunk = targets.narrow(0, start, length).unsqueeze(1);
 
-            Tensor logits;
-            if (lowPrecision)
+            // One pass turns the chunk's logits (bf16 ones upcast inside the same kernel) into float32 log-probabilities;
+            // the matmul output is freed at once, so at most two chunk-sized tensors ever exist.
+            Tensor logProbs;
+            using (var projected = hiddenChunk.mm(weightT))
             {
-                using var projected = hiddenChunk.mm(weightT);
-                logits = projected.to(accumulate);
-            }
-            else
-            {
-                logits = hiddenChunk.mm(weightT);
+                logProbs = torch.special.log_softmax(projected, 1, accumulate);
             }
 
-            var logSumExp = logits.logsumexp(1);
-            var targetLogit = logits.gather(1, targetChunk).squeeze(1);
-            nll.narrow(0, start, length).copy_(logSumExp - targetLogit);
+            nll.narrow(0, start, length).copy_(logProbs.gather(1, targetChunk).squeeze(1).neg_());
             if (!anyGradient)
             {
                 continue;
             }
 
-            // d nll / d logits = softmax − onehot, built in the logits' own memory.
-            var gradLogits = logits.sub_(logSumExp.unsqueeze(1)).exp_();
+            // d nll / d logits = softmax − onehot, built in the log-probabilities' own memory.
+            var gradLogits = logProbs.exp_();
             gradLogits.scatter_add_(1, targetChunk, torch.full(length, 1, -1.0, dtype: accumulate, device: hidden.device));
 
             // A scalar scale is applied to the small products (C × H, and through addmm's alpha) rather than to the
