@@ -15,7 +15,8 @@ namespace Srt.Benchmarks.Losses;
 /// 2 TFLOP run once without warm-up), <c>--memory-fraction 0.75</c> (skip a case whose estimated peak exceeds this
 /// share of the memory available when it starts), <c>--device cpu|cuda</c> (on CUDA: inputs on the GPU, times with
 /// synchronization, every case 1 warm-up and <c>--repeats</c> timed runs, peak from the CUDA allocator's statistics
-/// (see <see cref="CudaMemory"/>), no memory-based skipping). <c>--case ...</c> is the child-process entry.
+/// (see <see cref="CudaMemory"/>), no memory-based skipping), <c>--chunk-rows auto,256,512</c> (the fused path's rows per
+/// chunk, each value a separate fused case; <c>auto</c> is the library's default). <c>--case ...</c> is the child-process entry.
 /// </remarks>
 internal sealed class FusedCrossEntropyBenchmark : IBenchmark
 {
@@ -49,10 +50,10 @@ internal sealed class FusedCrossEntropyBenchmark : IBenchmark
             {
                 foreach (var tokens in List(options, "tokens", "1024,4096,16384").Select(long.Parse))
                 {
-                    foreach (var impl in List(options, "impl", "plain,fused"))
+                    foreach (var (impl, chunkRows) in Implementations(options))
                     {
                         var hidden = long.Parse(Option(options, "hidden", "2048"), CultureInfo.InvariantCulture);
-                        var probe = new FusedCrossEntropyCase(impl, vocab, hidden, tokens, dtype, threads, 1, repeats, device);
+                        var probe = new FusedCrossEntropyCase(impl, vocab, hidden, tokens, dtype, threads, 1, repeats, device, chunkRows);
                         var benchmarkCase = probe.Flops > LargeCaseFlops && device == "cpu" ? probe with { Warmup = 0, Repeats = 1 } : probe;
                         var result = RunCase(benchmarkCase, memoryFraction, output);
                         if (result is not null)
@@ -66,6 +67,24 @@ internal sealed class FusedCrossEntropyBenchmark : IBenchmark
 
         WriteRatios(results, output);
         return 0;
+    }
+
+    /// <summary>Gets the implementations to measure: plain once, fused once per <c>--chunk-rows</c> value (0 = automatic).</summary>
+    private static IEnumerable<(string Implementation, long ChunkRows)> Implementations(Dictionary<string, string> options)
+    {
+        foreach (var impl in List(options, "impl", "plain,fused"))
+        {
+            if (impl != "fused")
+            {
+                yield return (impl, 0);
+                continue;
+            }
+
+            foreach (var rows in List(options, "chunk-rows", "auto"))
+            {
+                yield return (impl, rows == "auto" ? 0 : long.Parse(rows, CultureInfo.InvariantCulture));
+            }
+        }
     }
 
     private static JsonObject? RunCase(FusedCrossEntropyCase benchmarkCase, double memoryFraction, TextWriter output)
@@ -116,24 +135,28 @@ internal sealed class FusedCrossEntropyBenchmark : IBenchmark
         foreach (var group in results.GroupBy(r => ((string)r["dtype"]!, (long)r["vocab"]!, (long)r["tokens"]!)))
         {
             var plain = group.FirstOrDefault(r => (string)r["impl"]! == "plain");
-            string peakKey = plain?.ContainsKey("peak_rss_mb") == true ? "peak_rss_mb" : "peak_cuda_allocated_mb";
-            var fused = group.FirstOrDefault(r => (string)r["impl"]! == "fused");
-            if (plain is null || fused is null)
+            if (plain is null)
             {
                 continue;
             }
 
-            output.WriteLine(JsonSerializer.Serialize(new
+            string peakKey = plain.ContainsKey("peak_rss_mb") ? "peak_rss_mb" : "peak_cuda_allocated_mb";
+
+            foreach (var fused in group.Where(r => (string)r["impl"]! == "fused"))
             {
-                bench = "fused-ce",
-                ratio = "fused/plain",
-                vocab = group.Key.Item2,
-                tokens = group.Key.Item3,
-                dtype = group.Key.Item1,
-                peak_ratio = Math.Round((double)fused[peakKey]! / (double)plain[peakKey]!, 3),
-                increment_ratio = Math.Round((double)fused["increment_mb"]! / (double)plain["increment_mb"]!, 3),
-                time_ratio = Math.Round((double)fused["time_ms_median"]! / (double)plain["time_ms_median"]!, 3),
-            }));
+                output.WriteLine(JsonSerializer.Serialize(new
+                {
+                    bench = "fused-ce",
+                    ratio = "fused/plain",
+                    vocab = group.Key.Item2,
+                    tokens = group.Key.Item3,
+                    dtype = group.Key.Item1,
+                    chunk_rows = (long?)fused["chunk_rows"],
+                    peak_ratio = Math.Round((double)fused[peakKey]! / (double)plain[peakKey]!, 3),
+                    increment_ratio = Math.Round((double)fused["increment_mb"]! / (double)plain["increment_mb"]!, 3),
+                    time_ratio = Math.Round((double)fused["time_ms_median"]! / (double)plain["time_ms_median"]!, 3),
+                }));
+            }
         }
     }
 

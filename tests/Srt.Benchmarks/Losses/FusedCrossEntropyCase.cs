@@ -2,8 +2,11 @@ using System.Globalization;
 
 namespace Srt.Benchmarks.Losses;
 
-/// <summary>One measured configuration of the <c>fused-ce</c> benchmark (device <c>cpu</c> or <c>cuda</c>); travels to the child process as one argument.</summary>
-internal sealed record FusedCrossEntropyCase(string Implementation, long Vocabulary, long Hidden, long Tokens, string DataType, int Threads, int Warmup, int Repeats, string Device = "cpu")
+/// <summary>
+/// One measured configuration of the <c>fused-ce</c> benchmark (device <c>cpu</c> or <c>cuda</c>); travels to the child
+/// process as one argument. <see cref="ChunkRows"/> is the fused path's rows per chunk, 0 for the library's automatic choice.
+/// </summary>
+internal sealed record FusedCrossEntropyCase(string Implementation, long Vocabulary, long Hidden, long Tokens, string DataType, int Threads, int Warmup, int Repeats, string Device = "cpu", long ChunkRows = 0)
 {
     /// <summary>Gets the floating-point operations of one forward and backward pass (three matmuls of N·V·H).</summary>
     public double Flops => 6.0 * Tokens * Vocabulary * Hidden;
@@ -38,7 +41,8 @@ internal sealed record FusedCrossEntropyCase(string Implementation, long Vocabul
         $"threads={Threads}",
         $"warmup={Warmup}",
         $"repeats={Repeats}",
-        $"device={Device}");
+        $"device={Device}",
+        $"chunk_rows={ChunkRows}");
 
     /// <summary>Parses what <see cref="ToArgument"/> wrote.</summary>
     public static FusedCrossEntropyCase Parse(string argument)
@@ -48,6 +52,7 @@ internal sealed record FusedCrossEntropyCase(string Implementation, long Vocabul
         long Long(string name) => long.Parse(Field(name), CultureInfo.InvariantCulture);
         return new FusedCrossEntropyCase(
             Field("impl"), Long("vocab"), Long("hidden"), Long("tokens"), Field("dtype"), (int)Long("threads"), (int)Long("warmup"), (int)Long("repeats"),
-            fields.TryGetValue("device", out var device) ? device : "cpu");
+            fields.TryGetValue("device", out var device) ? device : "cpu",
+            fields.ContainsKey("chunk_rows") ? Long("chunk_rows") : 0);
     }
 }

@@ -45,6 +45,7 @@ internal static class FusedCrossEntropyChild
             hidden = benchmarkCase.Hidden,
             tokens = benchmarkCase.Tokens,
             dtype = benchmarkCase.DataType,
+            chunk_rows = ResolvedChunkRows(benchmarkCase, options),
             peak_rss_mb = Math.Round(peak / 1048576.0, 1),
             baseline_rss_mb = Math.Round(baseline / 1048576.0, 1),
             increment_mb = Math.Round((peak - baseline) / 1048576.0, 1),
@@ -67,7 +68,14 @@ internal static class FusedCrossEntropyChild
     internal static LanguageModelLossOptions LossOptions(FusedCrossEntropyCase benchmarkCase) => new()
     {
         Implementation = benchmarkCase.Implementation == "plain" ? LossImplementation.Plain : LossImplementation.Fused,
+        ChunkRows = benchmarkCase.ChunkRows > 0 ? (int)benchmarkCase.ChunkRows : null,
     };
+
+    /// <summary>Gets the rows per chunk the fused path uses in this case, or null for the plain path.</summary>
+    internal static long? ResolvedChunkRows(FusedCrossEntropyCase benchmarkCase, LanguageModelLossOptions options) =>
+        options.Implementation == LossImplementation.Fused
+            ? options.ResolveChunkRows(benchmarkCase.Vocabulary, benchmarkCase.Tokens, benchmarkCase.Device == "cuda" ? DeviceType.CUDA : DeviceType.CPU)
+            : null;
 
     /// <summary>One forward and backward pass with respect to both hidden states and weight; returns the loss.</summary>
     internal static float Step(Tensor hidden, Tensor weight, Tensor targets, LanguageModelLossOptions options)

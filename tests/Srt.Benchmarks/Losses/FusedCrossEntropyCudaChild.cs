@@ -60,6 +60,7 @@ internal static class FusedCrossEntropyCudaChild
             hidden = benchmarkCase.Hidden,
             tokens = benchmarkCase.Tokens,
             dtype = benchmarkCase.DataType,
+            chunk_rows = FusedCrossEntropyChild.ResolvedChunkRows(benchmarkCase, options),
             memory_source = memory.Source,
             peak_cuda_allocated_mb = Math.Round(peak / 1048576.0, 1),
             baseline_cuda_allocated_mb = Math.Round(baseline / 1048576.0, 1),
