@@ -31,16 +31,27 @@ public sealed class LanguageModelLossOptions
     public long MaxChunkLogitsBytes { get; set; } = 64L << 20;
 
     /// <summary>
-    /// Gets or sets the chunk budget of <see cref="MaxChunkLogitsBytes"/> for a weight on a CUDA device. Larger than on
-    /// the CPU because every chunk reads and writes the whole V × H float32 weight-gradient accumulator: with small
-    /// chunks (130 rows at V = 128,256) that traffic, not the matmuls, sets the GPU time. The plain path needs about
-    /// 3 × tokens × V × 4 bytes, so this budget still leaves the fused path far below it for long batches. Rows derived
-    /// from it are rounded down to a multiple of 128 (the GPU matmul tile), e.g. 130 rows would cost two tiles.
+    /// Gets or sets the most, in bytes, that one chunk's float32 logits may take when <see cref="ChunkRows"/> is not set
+    /// and the weight is on a CUDA device. Within it the automatic size is an eighth of the rows (so the fused path's
+    /// transient memory stays a fixed, small share of the plain path's, which needs about 3 × rows × V × 4 bytes), but
+    /// never fewer than 512 rows or 64 MiB of logits: every chunk reads and writes the whole V × H float32
+    /// weight-gradient accumulator, and with small chunks (130 rows at V = 128,256) that traffic, not the matmuls, sets
+    /// the GPU time. Rows are rounded down to a multiple of 128 (the GPU matmul tile): 130 rows would cost two tiles.
     /// </summary>
-    /// <value>The default is 512 MiB (4,096 rows at a 32,000 vocabulary, 1,024 rows at 128,256).</value>
+    /// <value>
+    /// The default is 512 MiB (at most 4,096 rows at a 32,000 vocabulary, 1,024 rows at 128,256; 4,096 supervised
+    /// tokens make chunks of 512 rows at either).
+    /// </value>
     public long CudaMaxChunkLogitsBytes { get; set; } = 512L << 20;
 
     private const long MatmulTileRows = 128;
+
+    /// <summary>The automatic CUDA chunk is at most this share of the rows (1/8), within the bounds below.</summary>
+    private const long CudaChunksPerBatch = 8;
+
+    private const long CudaMinChunkRows = 512;
+
+    private const long CudaMinChunkLogitsBytes = 64L << 20;
 
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
@@ -83,12 +94,25 @@ public sealed class LanguageModelLossOptions
     /// </summary>
     internal long ResolveChunkRows(long vocabularySize, long rows, global::TorchSharp.DeviceType device = global::TorchSharp.DeviceType.CPU)
     {
-        bool cuda = device == global::TorchSharp.DeviceType.CUDA;
-        long budget = cuda ? CudaMaxChunkLogitsBytes : MaxChunkLogitsBytes;
-        long chunk = ChunkRows ?? Math.Max(1, budget / (Math.Max(1, vocabularySize) * sizeof(float)));
-        if (ChunkRows is null && cuda && chunk > MatmulTileRows)
+        long rowBytes = Math.Max(1, vocabularySize) * sizeof(float);
+        long chunk;
+        if (ChunkRows is int explicitRows)
         {
-            chunk -= chunk % MatmulTileRows;
+            chunk = explicitRows;
+        }
+        else if (device == global::TorchSharp.DeviceType.CUDA)
+        {
+            long most = Math.Max(1, CudaMaxChunkLogitsBytes / rowBytes);
+            long least = Math.Max(CudaMinChunkRows, CudaMinChunkLogitsBytes / rowBytes);
+            chunk = Math.Min(most, Math.Max(least, (rows + CudaChunksPerBatch - 1) / CudaChunksPerBatch));
+            if (chunk > MatmulTileRows)
+            {
+                chunk -= chunk % MatmulTileRows;
+            }
+        }
+        else
+        {
+            chunk = Math.Max(1, MaxChunkLogitsBytes / rowBytes);
         }
 
         return Math.Clamp(chunk, 1, Math.Max(1, rows));
