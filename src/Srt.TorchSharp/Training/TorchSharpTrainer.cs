@@ -21,6 +21,7 @@ public sealed class TorchSharpTrainer : ITrainer
     private readonly ModelTokenizer _tokenizer;
     private readonly IChatTemplate _chatTemplate;
     private readonly ILogger _logger;
+    private bool _warnedLowPrecisionCpu;
     private readonly CausalLanguageModel? _bundle;
     private string? _adaptersRun;
     private int _running;
@@ -137,6 +138,7 @@ public sealed class TorchSharpTrainer : ITrainer
         var options = SupervisedOptions;
         options.Validate();
         global::TorchSharp.torch.set_num_threads(options.Threads);
+        WarnIfLowPrecisionOnSlowCpu();
         var encoder = new TrainingSequenceEncoder(_tokenizer, _chatTemplate, options.MaxSequenceLength);
         var sequences = new List<TrainingSequence>();
         int truncated = 0, dropped = 0;
@@ -163,6 +165,7 @@ public sealed class TorchSharpTrainer : ITrainer
         var options = PreferenceOptions;
         options.Validate();
         global::TorchSharp.torch.set_num_threads(options.Threads);
+        WarnIfLowPrecisionOnSlowCpu();
         var duplicate = request.Pairs.GroupBy(p => p.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
@@ -189,6 +192,22 @@ public sealed class TorchSharpTrainer : ITrainer
         using var objective = new PreferenceObjective(Model, pairs, reference, options);
         return new TrainingSession(Model, adapters, options, request.Name, request.OutputDirectory, BaseModelNameOrPath, _logger, progress)
             .Run(objective, truncated, cancellationToken);
+    }
+
+    private void WarnIfLowPrecisionOnSlowCpu()
+    {
+        if (_warnedLowPrecisionCpu
+            || Model.Device.type != global::TorchSharp.DeviceType.CPU
+            || Model.DType is not (global::TorchSharp.torch.ScalarType.BFloat16 or global::TorchSharp.torch.ScalarType.Float16)
+            || CpuLowPrecisionSupport.IsNative != false)
+        {
+            return;
+        }
+
+        _warnedLowPrecisionCpu = true;
+        _logger.LogWarning(
+            "The model is {DType} on a CPU without native low-precision matmuls (no AVX-512 BF16, AMX or Arm BF16): libtorch runs them through a reference loop, hundreds of times slower than float32 in the backward pass. Load the model as float32 (ModelLoadOptions.DType) to train on this CPU.",
+            Model.DType);
     }
 
     private void ReportTruncation(int total, int truncated, int dropped, int maxLength)

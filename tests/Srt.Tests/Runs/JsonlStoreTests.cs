@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Srt.Testing;
 using Srt.Tests.TestDoubles;
 
 namespace Srt.Tests.Runs;

@@ -1,3 +1,5 @@
+using Srt.Testing;
+
 namespace Srt.Tests.TestDoubles;
 
 /// <summary>A loop wired to scripted doubles over a temporary run directory.</summary>

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Srt.Tests.TestDoubles;
+namespace Srt.Testing;
 
 /// <summary>An <see cref="ILogger"/> and <see cref="ILoggerProvider"/> that keep every message.</summary>
 internal sealed class RecordingLogger : ILogger, ILoggerProvider
