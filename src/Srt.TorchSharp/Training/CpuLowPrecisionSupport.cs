@@ -1,17 +1,17 @@
 namespace Srt.TorchSharp.Training;
 
 /// <summary>
-/// Whether this CPU runs bfloat16/float16 matmuls natively. libtorch's CPU build sends them to oneDNN only on CPUs
-/// with AVX-512 BF16 or AMX (x86) or the BF16 extension (Arm); elsewhere a reference loop runs them, measured on a
-/// 2-core AVX2 EPYC at 0.27 GFLOP/s for the input-gradient layout against 128 GFLOP/s in float32
-/// (<c>Srt.Benchmarks matmul</c>, docs/benchmarks.md), so training such a model there is unusably slow.
+/// Whether this CPU runs bfloat16 matmuls natively. libtorch's CPU build sends them to oneDNN only on CPUs with
+/// AVX-512 BF16 or AMX (x86) or the BF16 extension (Arm); elsewhere a reference loop runs them, measured on a 2-core
+/// AVX2 EPYC at 0.27 GFLOP/s for the input-gradient layout against 128 GFLOP/s in float32 (float16: 0.18 GFLOP/s;
+/// <c>Srt.Benchmarks matmul</c>, docs/benchmarks.md), so training such a model there is unusably slow.
 /// </summary>
 internal static class CpuLowPrecisionSupport
 {
     private static readonly Lazy<bool?> Detected = new(() => Detect("/proc/cpuinfo"));
 
     /// <summary>Gets whether this CPU has native bf16 matmuls: <see langword="null"/> when it cannot be told (not Linux).</summary>
-    public static bool? IsNative => Override is { } answer ? answer() : Detected.Value;
+    public static bool? HasNativeBFloat16 => Override is { } answer ? answer() : Detected.Value;
 
     /// <summary>Gets or sets an answer that replaces detection, for tests.</summary>
     internal static Func<bool?>? Override { get; set; }

@@ -194,19 +194,24 @@ public sealed class TorchSharpTrainer : ITrainer
             .Run(objective, truncated, cancellationToken);
     }
 
+    // libtorch's CPU matmuls in bf16 need AVX-512 BF16, AMX or Arm BF16; in float16 a reference loop runs them on
+    // every CPU measured so far. Either way the backward pass is hundreds of times slower than in float32.
     private void WarnIfLowPrecisionOnSlowCpu()
     {
-        if (_warnedLowPrecisionCpu
-            || Model.Device.type != global::TorchSharp.DeviceType.CPU
-            || Model.DType is not (global::TorchSharp.torch.ScalarType.BFloat16 or global::TorchSharp.torch.ScalarType.Float16)
-            || CpuLowPrecisionSupport.IsNative != false)
+        bool slow = Model.Device.type == global::TorchSharp.DeviceType.CPU && Model.DType switch
+        {
+            global::TorchSharp.torch.ScalarType.BFloat16 => CpuLowPrecisionSupport.HasNativeBFloat16 == false,
+            global::TorchSharp.torch.ScalarType.Float16 => true,
+            _ => false,
+        };
+        if (!slow || _warnedLowPrecisionCpu)
         {
             return;
         }
 
         _warnedLowPrecisionCpu = true;
         _logger.LogWarning(
-            "The model is {DType} on a CPU without native low-precision matmuls (no AVX-512 BF16, AMX or Arm BF16): libtorch runs them through a reference loop, hundreds of times slower than float32 in the backward pass. Load the model as float32 (ModelLoadOptions.DType) to train on this CPU.",
+            "The model is {DType} on a CPU without native matmuls in that dtype (bf16 needs AVX-512 BF16, AMX or Arm BF16): libtorch runs them through a reference loop, hundreds of times slower than float32 in the backward pass. Load the model as float32 (ModelLoadOptions.DType) to train on this CPU.",
             Model.DType);
     }
 
