@@ -97,6 +97,27 @@ public sealed class FusedLinearCrossEntropyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Compute_LogitsFarBeyondExpRange_StaysFiniteAndMatchesFloat64Plain()
+    {
+        // Logits of several hundred (exp overflows float32 beyond 88) and targets far below the row maximum, so the
+        // loss is hundreds of nats and most softmax entries underflow to zero.
+        var (hidden, weight, targets) = Make([10], 16, 37, seed: 6);
+        using (torch.no_grad())
+        {
+            weight.mul_(60);
+        }
+
+        var fused = FusedLinearCrossEntropy.Compute(hidden, weight, targets, null, SmallChunks);
+        fused.Loss.backward();
+
+        var (refHidden, refWeight, refLoss) = Float64Reference(hidden, weight, targets, null, LossReduction.Mean);
+        Assert.True(refLoss.item<double>() > 100, $"the reference loss {refLoss.item<double>():F1} should be far beyond exp's range");
+        AssertClose(fused.Loss, refLoss, Float32Bound, "loss");
+        AssertClose(hidden.grad!, refHidden.grad!, Float32Bound, "grad hidden");
+        AssertClose(weight.grad!, refWeight.grad!, Float32Bound, "grad weight");
+    }
+
+    [Fact]
     public void Compute_AllTokensMasked_ReturnsZeroLossAndZeroGradients()
     {
         var (hidden, weight, targets) = Make([2, 3], 8, 19, seed: 6);
