@@ -34,7 +34,7 @@ public sealed class LanguageModelLossOptions
     /// Gets or sets the most, in bytes, that one chunk's float32 logits may take when <see cref="ChunkRows"/> is not set
     /// and the weight is on a CUDA device. Within it the automatic size is an eighth of the rows (so the fused path's
     /// transient memory stays a fixed, small share of the plain path's, which needs about 3 × rows × V × 4 bytes), but
-    /// never fewer than 512 rows or 64 MiB of logits: every chunk reads and writes the whole V × H float32
+    /// never fewer than 512 rows nor under 64 MiB of logits: every chunk reads and writes the whole V × H float32
     /// weight-gradient accumulator, and with small chunks (130 rows at V = 128,256) that traffic, not the matmuls, sets
     /// the GPU time. Rows are rounded down to a multiple of 128 (the GPU matmul tile): 130 rows would cost two tiles.
     /// </summary>
