@@ -17,10 +17,11 @@ namespace Srt.TorchSharp.Kernels;
 internal static class LinearCrossEntropyChunks
 {
     /// <summary>
-    /// Vocabulary rows per slice when a low-precision weight gradient is added into its float32 accumulator:
-    /// the bf16 product is materialized one slice at a time (8,192 × H), never as a full V × H temporary.
+    /// The fewest vocabulary rows per slice when a low-precision weight gradient is added into its float32 accumulator:
+    /// the bf16 product is materialized one slice at a time, as large as fits in the float32 chunk freed just before
+    /// (so the peak does not grow) but never smaller than 8,192 × H.
     /// </summary>
-    private const long WeightGradientSliceRows = 8192;
+    private const long MinWeightGradientSliceRows = 8192;
 
     /// <summary>
     /// Computes the negative log-likelihood of each row's target and, optionally, the gradients of
@@ -89,7 +90,17 @@ internal static class LinearCrossEntropyChunks
                 productScale = 1.0;
             }
 
-            var gradLogitsInput = lowPrecision ? gradLogits.to(hidden.dtype) : gradLogits;
+            var gradLogitsInput = gradLogits;
+            long sliceRows = vocabulary;
+            if (lowPrecision)
+            {
+                // The matmuls take the bf16 copy; the float32 chunk is freed now, and the weight-gradient product may
+                // use as much memory as it held.
+                gradLogitsInput = gradLogits.to(hidden.dtype);
+                gradLogits.Dispose();
+                sliceRows = Math.Max(MinWeightGradientSliceRows, length * vocabulary * sizeof(float) / (hidden.shape[1] * hidden.ElementSize));
+            }
+
             if (gradHidden is not null)
             {
                 var product = gradLogitsInput.mm(weight);
@@ -98,7 +109,7 @@ internal static class LinearCrossEntropyChunks
 
             if (gradWeightAccumulator is not null)
             {
-                AccumulateWeightGradient(gradWeightAccumulator, gradLogitsInput, hiddenChunk, productScale, lowPrecision, vocabulary);
+                AccumulateWeightGradient(gradWeightAccumulator, gradLogitsInput, hiddenChunk, productScale, lowPrecision, sliceRows);
             }
         }
 
@@ -116,7 +127,7 @@ internal static class LinearCrossEntropyChunks
     public static ScalarType AccumulationType(ScalarType inputType) =>
         inputType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
-    private static void AccumulateWeightGradient(Tensor accumulator, Tensor gradLogits, Tensor hiddenChunk, double scale, bool lowPrecision, long vocabulary)
+    private static void AccumulateWeightGradient(Tensor accumulator, Tensor gradLogits, Tensor hiddenChunk, double scale, bool lowPrecision, long sliceRows)
     {
         if (!lowPrecision)
         {
@@ -124,10 +135,11 @@ internal static class LinearCrossEntropyChunks
             return;
         }
 
-        for (long start = 0; start < vocabulary; start += WeightGradientSliceRows)
+        long vocabulary = accumulator.shape[0];
+        for (long start = 0; start < vocabulary; start += sliceRows)
         {
             using var sliceScope = torch.NewDisposeScope();
-            long length = Math.Min(WeightGradientSliceRows, vocabulary - start);
+            long length = Math.Min(sliceRows, vocabulary - start);
             accumulator.narrow(0, start, length).add_(gradLogits.narrow(1, start, length).t().mm(hiddenChunk), alpha: scale);
         }
     }
