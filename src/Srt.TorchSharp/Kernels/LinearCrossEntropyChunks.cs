@@ -11,8 +11,8 @@ namespace Srt.TorchSharp.Kernels;
 /// <remarks>
 /// Precision: the projections run in the inputs' dtype (bf16 matmuls accumulate in float32 inside the kernel and
 /// round their output to bf16); the log-softmax reads them and writes float32, so log-probabilities, softmax and the
-/// weight-gradient accumulator are float32 (float64 for float64 inputs). This is the same rounding the plain path has when it
-/// upcasts bf16 logits before <c>cross_entropy</c>, and keeps bf16 matmul speed.
+/// weight-gradient accumulator are float32 (float64 for float64 inputs). This is the same rounding the plain path has
+/// when it upcasts bf16 logits before <c>cross_entropy</c>, and keeps bf16 matmul speed.
 /// </remarks>
 internal static class LinearCrossEntropyChunks
 {
