@@ -97,6 +97,7 @@ public static class FusedLinearCrossEntropy
             options.ResolveChunkRows(weight.shape[0], rows, weight.device_type),
             scale,
             HiddenGradient: gradients && rowHidden.requires_grad,
-            WeightGradient: gradients && weight.requires_grad);
+            WeightGradient: gradients && weight.requires_grad,
+            CudaRowKernel: options.CudaCrossEntropyKernel);
     }
 }

@@ -22,7 +22,8 @@ internal sealed class FusedLinearCrossEntropyFunction : torch.autograd.MultiTens
         var settings = (FusedLossSettings)vars[3];
 
         var outputs = LinearCrossEntropyChunks.Run(
-            hidden, weight, targets, settings.ChunkRows, settings.Scale, rowWeights: null, settings.HiddenGradient, settings.WeightGradient);
+            hidden, weight, targets, settings.ChunkRows, settings.Scale, rowWeights: null, settings.HiddenGradient, settings.WeightGradient,
+            settings.CudaRowKernel);
         var loss = outputs.Nll.sum().mul_(settings.Scale);
         ctx.save_for_backward([outputs.GradHidden!, outputs.GradWeight!]);
         return [loss];

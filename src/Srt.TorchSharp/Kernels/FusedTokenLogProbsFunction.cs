@@ -26,7 +26,8 @@ internal sealed class FusedTokenLogProbsFunction : torch.autograd.MultiTensorFun
         var settings = (FusedLossSettings)vars[3];
 
         var outputs = LinearCrossEntropyChunks.Run(
-            hidden, weight, targets, settings.ChunkRows, scale: 1.0, rowWeights: null, computeHiddenGradient: false, computeWeightGradient: false);
+            hidden, weight, targets, settings.ChunkRows, scale: 1.0, rowWeights: null, computeHiddenGradient: false, computeWeightGradient: false,
+            settings.CudaRowKernel);
         ctx.save_for_backward([hidden, weight, targets]);
         ctx.save_data(SettingsKey, settings);
         return [outputs.Nll.neg_()];
@@ -45,7 +46,8 @@ internal sealed class FusedTokenLogProbsFunction : torch.autograd.MultiTensorFun
 
         // d logp / d logits = onehot − softmax = −(softmax − onehot): scale −1, rows weighted by the upstream gradient.
         var outputs = LinearCrossEntropyChunks.Run(
-            saved[0], saved[1], saved[2], settings.ChunkRows, scale: -1.0, rowWeights: grad_outputs[0], settings.HiddenGradient, settings.WeightGradient);
+            saved[0], saved[1], saved[2], settings.ChunkRows, scale: -1.0, rowWeights: grad_outputs[0], settings.HiddenGradient, settings.WeightGradient,
+            settings.CudaRowKernel);
         return BackwardOutputs.HandOver(
             callerScoped,
             [outputs.GradHidden?.MoveToOuterDisposeScope()!, outputs.GradWeight?.MoveToOuterDisposeScope()!, null!, null!], grad_outputs);

@@ -44,6 +44,13 @@ public sealed class LanguageModelLossOptions
     /// </value>
     public long CudaMaxChunkLogitsBytes { get; set; } = 512L << 20;
 
+    /// <summary>
+    /// Gets or sets whether fused chunks on a CUDA device run as one kernel (<c>cross_entropy.cu</c>: loss and the
+    /// logits' gradient in place, in the logits' dtype) instead of composed ops. Internal and off until the kernel has
+    /// run on a GPU (the GPU self-test and <c>cuda-check</c> check it; docs/kernels.md).
+    /// </summary>
+    internal bool CudaCrossEntropyKernel { get; set; }
+
     private const long MatmulTileRows = 128;
 
     /// <summary>The automatic CUDA chunk is at most this share of the rows (1/8), within the bounds below.</summary>

@@ -1,3 +1,4 @@
+using Srt.TorchSharp.Kernels.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,6 +36,10 @@ internal static class LinearCrossEntropyChunks
     /// <param name="rowWeights">Optional per-row factors [M] on the gradient (the upstream gradient).</param>
     /// <param name="computeHiddenGradient">Whether to compute the gradient for <paramref name="hidden"/>.</param>
     /// <param name="computeWeightGradient">Whether to compute the gradient for <paramref name="weight"/>.</param>
+    /// <param name="cudaRowKernel">
+    /// Whether a chunk on a CUDA device may use <c>cross_entropy.cu</c>, which turns the logits into their gradient in
+    /// place in one kernel, instead of the composed ops. Off by default: not yet run on a GPU (docs/kernels.md).
+    /// </param>
     public static ChunkedLossOutputs Run(
         Tensor hidden,
         Tensor weight,
@@ -43,7 +48,8 @@ internal static class LinearCrossEntropyChunks
         double scale,
         Tensor? rowWeights,
         bool computeHiddenGradient,
-        bool computeWeightGradient)
+        bool computeWeightGradient,
+        bool cudaRowKernel = false)
     {
         long rows = hidden.shape[0];
         long vocabulary = weight.shape[0];
@@ -61,44 +67,26 @@ internal static class LinearCrossEntropyChunks
             using var chunkScope = torch.NewDisposeScope();
             long length = Math.Min(chunkRows, rows - start);
             var hiddenChunk = hidden.narrow(0, start, length);
-            var targetChunk = targets.narrow(0, start, length).unsqueeze(1);
+            var targetChunk = targets.narrow(0, start, length);
+            var rowWeightChunk = rowWeights?.narrow(0, start, length);
+            var nllChunk = nll.narrow(0, start, length);
+            var projected = hiddenChunk.mm(weightT);
 
-            // One pass turns the chunk's logits (bf16 ones upcast inside the same kernel) into float32 log-probabilities;
-            // the matmul output is freed at once, so at most two chunk-sized tensors ever exist.
-            Tensor logProbs;
-            using (var projected = hiddenChunk.mm(weightT))
+            // The gradient of the logits in the inputs' dtype, and the factor still to apply to the products.
+            Tensor? gradLogitsInput;
+            double productScale;
+            if (cudaRowKernel && CudaCrossEntropyRows.TryRun(projected, targetChunk, rowWeightChunk, scale, nllChunk, anyGradient))
             {
-                logProbs = torch.special.log_softmax(projected, 1, accumulate);
+                (gradLogitsInput, productScale) = (anyGradient ? projected : null, 1.0);
+            }
+            else
+            {
+                (gradLogitsInput, productScale) = ComposedChunk(projected, targetChunk, rowWeightChunk, scale, nllChunk, accumulate, anyGradient);
             }
 
-            nll.narrow(0, start, length).copy_(logProbs.gather(1, targetChunk).squeeze(1).neg_());
-            if (!anyGradient)
+            if (gradLogitsInput is null)
             {
                 continue;
-            }
-
-            // d nll / d logits = softmax − onehot, built in the log-probabilities' own memory.
-            var gradLogits = logProbs.exp_();
-            gradLogits.scatter_add_(1, targetChunk, torch.full(length, 1, -1.0, dtype: accumulate, device: hidden.device));
-
-            // A scalar scale is applied to the small products (C × H, and through addmm's alpha) rather than to the
-            // C × V gradient: one pass over the chunk fewer.
-            double productScale = scale;
-            if (rowWeights is not null)
-            {
-                gradLogits.mul_(rowWeights.narrow(0, start, length).to(accumulate).mul(scale).unsqueeze(1));
-                productScale = 1.0;
-            }
-
-            var gradLogitsInput = gradLogits;
-            long sliceRows = vocabulary;
-            if (lowPrecision)
-            {
-                // The matmuls take the bf16 copy; the float32 chunk is freed now, and the weight-gradient product may
-                // use as much memory as it held.
-                gradLogitsInput = gradLogits.to(hidden.dtype);
-                gradLogits.Dispose();
-                sliceRows = Math.Max(MinWeightGradientSliceRows, length * vocabulary * sizeof(float) / (hidden.shape[1] * hidden.ElementSize));
             }
 
             if (gradHidden is not null)
@@ -109,6 +97,10 @@ internal static class LinearCrossEntropyChunks
 
             if (gradWeightAccumulator is not null)
             {
+                // A bf16 product is added in vocabulary slices whose temporary is at most a float32 chunk's size.
+                long sliceRows = lowPrecision
+                    ? Math.Max(MinWeightGradientSliceRows, length * vocabulary * sizeof(float) / (hidden.shape[1] * hidden.ElementSize))
+                    : vocabulary;
                 AccumulateWeightGradient(gradWeightAccumulator, gradLogitsInput, hiddenChunk, productScale, lowPrecision, sliceRows);
             }
         }
@@ -121,6 +113,49 @@ internal static class LinearCrossEntropyChunks
         }
 
         return new ChunkedLossOutputs(nll, gradHidden, gradWeight);
+    }
+
+    /// <summary>
+    /// The chunk's loss and logits gradient with composed TorchSharp ops: writes <paramref name="nll"/> and returns the
+    /// gradient in the inputs' dtype (null when no gradient is wanted) with the factor still to apply to its products.
+    /// </summary>
+    private static (Tensor? GradLogits, double ProductScale) ComposedChunk(
+        Tensor projected, Tensor targets, Tensor? rowWeights, double scale, Tensor nll, ScalarType accumulate, bool gradient)
+    {
+        // One pass turns the chunk's logits (bf16 ones upcast inside the same kernel) into float32 log-probabilities;
+        // the matmul output is freed at once, so at most two chunk-sized tensors ever exist.
+        var (inputType, device) = (projected.dtype, projected.device);
+        var targetColumn = targets.unsqueeze(1);
+        var logProbs = torch.special.log_softmax(projected, 1, accumulate);
+        projected.Dispose();
+        nll.copy_(logProbs.gather(1, targetColumn).squeeze(1).neg_());
+        if (!gradient)
+        {
+            return (null, 1.0);
+        }
+
+        // d nll / d logits = softmax − onehot, built in the log-probabilities' own memory.
+        var gradLogits = logProbs.exp_();
+        gradLogits.scatter_add_(1, targetColumn, torch.full(targets.shape[0], 1, -1.0, dtype: accumulate, device: device));
+
+        // A scalar scale is applied to the small products (C × H, and through addmm's alpha) rather than to the
+        // C × V gradient: one pass over the chunk fewer.
+        double productScale = scale;
+        if (rowWeights is not null)
+        {
+            gradLogits.mul_(rowWeights.to(accumulate).mul(scale).unsqueeze(1));
+            productScale = 1.0;
+        }
+
+        if (inputType == accumulate)
+        {
+            return (gradLogits, productScale);
+        }
+
+        // The matmuls take a copy in the inputs' dtype; the float32 chunk is freed now.
+        var lowPrecision = gradLogits.to(inputType);
+        gradLogits.Dispose();
+        return (lowPrecision, productScale);
     }
 
     /// <summary>Gets the dtype that softmax and the weight-gradient accumulator use for inputs of <paramref name="inputType"/>.</summary>

@@ -118,6 +118,24 @@ public sealed class FusedLinearCrossEntropyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Compute_CudaKernelSwitchOnCpuTensors_RunsTheComposedOpsWithTheSameResult()
+    {
+        var (hidden, weight, targets) = Make([9], 16, 37, seed: 15);
+        var composed = FusedLinearCrossEntropy.Compute(hidden, weight, targets, null, SmallChunks);
+        composed.Loss.backward();
+        var (hiddenGrad, weightGrad) = (hidden.grad!.clone(), weight.grad!.clone());
+        hidden.grad!.zero_();
+        weight.grad!.zero_();
+
+        var switched = FusedLinearCrossEntropy.Compute(hidden, weight, targets, null, new() { ChunkRows = 3, CudaCrossEntropyKernel = true });
+        switched.Loss.backward();
+
+        Assert.Equal(composed.Loss.item<float>(), switched.Loss.item<float>());
+        Assert.True(hidden.grad!.eq(hiddenGrad).all().item<bool>());
+        Assert.True(weight.grad!.eq(weightGrad).all().item<bool>());
+    }
+
+    [Fact]
     public void Compute_AllTokensMasked_ReturnsZeroLossAndZeroGradients()
     {
         var (hidden, weight, targets) = Make([2, 3], 8, 19, seed: 6);

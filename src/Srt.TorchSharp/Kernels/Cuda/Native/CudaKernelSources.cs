@@ -11,12 +11,13 @@ internal static class CudaKernelSources
     public const string RmsNorm = "rmsnorm.cu";
     public const string Rotary = "rotary.cu";
     public const string SwiGlu = "swiglu.cu";
+    public const string CrossEntropy = "cross_entropy.cu";
 
     /// <summary>Headers every program may include.</summary>
     public static readonly IReadOnlyList<string> Headers = new[] { "srt_common.cuh" };
 
     /// <summary>All compilable programs.</summary>
-    public static readonly IReadOnlyList<string> Programs = new[] { RmsNorm, Rotary, SwiGlu };
+    public static readonly IReadOnlyList<string> Programs = new[] { RmsNorm, Rotary, SwiGlu, CrossEntropy };
 
     private const string Prefix = "Srt.Kernels.Cuda.";
 

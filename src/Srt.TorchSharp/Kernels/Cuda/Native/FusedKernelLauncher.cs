@@ -15,6 +15,9 @@ internal sealed unsafe class FusedKernelLauncher
     // Vectors per thread that RMSNorm keeps in registers (SRT_ROW_CACHE in rmsnorm.cu).
     private const int RowCache = 4;
 
+    // Threads per cross-entropy row block: a 128,256-entry bf16 row is 16,032 vectors, 16 per thread.
+    private const int CrossEntropyMaxBlock = 1024;
+
     public FusedKernelLauncher(CudaDevice device) => Device = device;
 
     public CudaDevice Device { get; }
@@ -216,6 +219,39 @@ internal sealed unsafe class FusedKernelLauncher
         args[4] = &dup;
         args[5] = &count;
         Launch(function, name, ElementwiseGrid(count, width), 1, 256, 1, 0, args);
+    }
+
+    /// <summary>
+    /// Cross-entropy of each row of <paramref name="logits"/> [rows, vocab] against int64 <paramref name="targets"/>
+    /// [rows]: writes nll[rows] (float32) and, when <paramref name="gradient"/>, replaces the logits in place with
+    /// (softmax − onehot) × <paramref name="scale"/> × rowScale[r] (<paramref name="rowScale"/> float32 [rows], or 0 for 1).
+    /// </summary>
+    public void CrossEntropyRows(KernelElementType type, ulong logits, ulong targets, ulong rowScale, float scale, ulong nll,
+        int rows, int vocab, bool gradient)
+    {
+        RequirePositive(vocab, nameof(vocab));
+        if (rows == 0)
+        {
+            return;
+        }
+
+        var width = RowVectorWidth(type, vocab, logits);
+        var name = $"srt_ce_rows_{type.Suffix()}_v{width}";
+        var function = Device.GetFunction(CudaKernelSources.CrossEntropy, name);
+        var limit = Device.Driver.GetFunctionAttribute(function, CudaDriver.FunctionAttributeMaxThreadsPerBlock) / 32 * 32;
+        var block = Math.Clamp(((vocab / width) + 31) / 32 * 32, 32, Math.Clamp(limit, 32, CrossEntropyMaxBlock));
+        var grid = (uint)Math.Min(rows, Device.MultiprocessorCount * 8);
+        var gradientFlag = gradient ? 1 : 0;
+        var args = stackalloc void*[8];
+        args[0] = &logits;
+        args[1] = &targets;
+        args[2] = &rowScale;
+        args[3] = &scale;
+        args[4] = &nll;
+        args[5] = &rows;
+        args[6] = &vocab;
+        args[7] = &gradientFlag;
+        Launch(function, name, grid, 1, (uint)block, 1, 0, args);
     }
 
     private uint ElementwiseGrid(long count, int width)
