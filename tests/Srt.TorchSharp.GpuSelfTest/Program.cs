@@ -96,6 +96,12 @@ foreach (var type in new[] { KernelElementType.Float32, KernelElementType.BFloat
         SwiGluCheck.Run(context, type, 3, 4097, 0, false);
         SwiGluCheck.Run(context, type, 1, 7, 0, false);
         SwiGluCheck.Run(context, type, 3, 4097, 1, false);
+        CrossEntropyCheck.Run(context, type, 3, 37, false, 0, false);
+        CrossEntropyCheck.Run(context, type, 5, 32000, true, 0, false);
+        CrossEntropyCheck.Run(context, type, 4, 1000, false, 1, false);
+        CrossEntropyCheck.Run(context, type, 2, 128256, true, 0, false);
+        CrossEntropyCheck.Run(context, type, 1, 8, true, 0, false);
+        CrossEntropyCheck.Run(context, type, 70, 4099, false, 0, false);
     }
 
     if (!quick)
@@ -106,6 +112,10 @@ foreach (var type in new[] { KernelElementType.Float32, KernelElementType.BFloat
         RmsNormCheck.Run(context, type, 8192, 4096, 0, true, rowsPerStep: type == KernelElementType.BFloat16 ? 1 : 2);
         RotaryCheck.Run(context, type, 1, 32, 8192, 128, false, 0, true);
         SwiGluCheck.Run(context, type, 8192, 11008, 0, true);
+
+        // The fused cross-entropy's chunks at the CUDA default (512 rows at 4,096 tokens) and its 1,024-row cap at 128K.
+        CrossEntropyCheck.Run(context, type, 512, 32000, false, 0, true);
+        CrossEntropyCheck.Run(context, type, 1024, 128256, false, 0, true);
     }
 }
 

@@ -16,7 +16,7 @@ namespace Srt.Benchmarks.Cuda;
 /// </summary>
 /// <remarks>
 /// Options: <c>--probe</c> (only load CUDA, multiply two matrices and exit 0 when that worked, 3 otherwise),
-/// <c>--only name,...</c> (run only these checks: llama, fused-ce, trainer, memory-steady, generation), <c>--device cpu</c> (run the
+/// <c>--only name,...</c> (run only the checks whose names start so: llama, fused-ce, fused-logprobs, trainer, memory-steady, generation), <c>--device cpu</c> (run the
 /// checks on the CPU instead, to test the checks themselves on a machine without a GPU; the kernel check then fails
 /// because no kernel runs).
 /// </remarks>
@@ -103,6 +103,8 @@ internal sealed class CudaCheckBenchmark : IBenchmark
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {
             yield return ($"fused-ce-{Dtype(dtype)}", () => CudaModelChecks.FusedVersusPlainCrossEntropy(dtype));
+            yield return ($"fused-ce-kernel-{Dtype(dtype)}", () => CudaModelChecks.FusedVersusPlainCrossEntropy(dtype, cudaKernel: true));
+            yield return ($"fused-logprobs-kernel-{Dtype(dtype)}", () => CudaModelChecks.FusedKernelVersusPlainSequenceLogProbs(dtype));
         }
 
         yield return ("trainer-sft", CudaRunChecks.SupervisedTrainingLossFalls);

@@ -86,15 +86,18 @@ internal static class CudaModelChecks
         }
     }
 
-    /// <summary>Fused against plain linear cross-entropy on CUDA: 4096 tokens, hidden 2048, vocabulary 32000.</summary>
-    public static Dictionary<string, object?> FusedVersusPlainCrossEntropy(ScalarType dtype)
+    /// <summary>
+    /// Fused against plain linear cross-entropy on CUDA: 4096 tokens, hidden 2048, vocabulary 32000; with
+    /// <paramref name="cudaKernel"/> the fused chunks run as one kernel each (cross_entropy.cu).
+    /// </summary>
+    public static Dictionary<string, object?> FusedVersusPlainCrossEntropy(ScalarType dtype, bool cudaKernel = false)
     {
         var generator = new Generator(5);
         using var hidden = torch.randn([4096, 2048], dtype: dtype, generator: generator).to(CudaCheckBenchmark.Target).requires_grad_(true);
         using var weight = torch.randn([32000, 2048], dtype: dtype, generator: generator).mul_(0.02).to(CudaCheckBenchmark.Target).requires_grad_(true);
         using var targets = torch.randint(0, 32000, [4096], generator: generator, dtype: ScalarType.Int64).to(CudaCheckBenchmark.Target);
-        using var fused = LossAndGradients(hidden, weight, targets, LossImplementation.Fused);
-        using var plain = LossAndGradients(hidden, weight, targets, LossImplementation.Plain);
+        using var fused = LossAndGradients(hidden, weight, targets, new() { CudaCrossEntropyKernel = cudaKernel });
+        using var plain = LossAndGradients(hidden, weight, targets, new() { Implementation = LossImplementation.Plain });
         double hiddenRel = MaxRel(fused.Gradients[0], plain.Gradients[0]);
         double weightRel = MaxRel(fused.Gradients[1], plain.Gradients[1]);
         double lossRel = Math.Abs(fused.Loss - plain.Loss) / Math.Abs(plain.Loss);
@@ -104,6 +107,7 @@ internal static class CudaModelChecks
             ["ok"] = lossRel < limit && hiddenRel < 10 * limit && weightRel < 10 * limit,
             ["dtype"] = CudaCheckBenchmark.Dtype(dtype),
             ["shape"] = "tokens 4096, hidden 2048, vocab 32000",
+            ["cuda_kernel"] = cudaKernel,
             ["loss_fused"] = Round(fused.Loss),
             ["loss_plain"] = Round(plain.Loss),
             ["loss_rel_diff"] = Round(lossRel),
@@ -111,6 +115,57 @@ internal static class CudaModelChecks
             ["grad_weight_max_rel_diff"] = Round(weightRel),
             ["limits"] = new { loss_rel = limit, grad_rel = 10 * limit },
         };
+    }
+
+    /// <summary>
+    /// DPO's per-sequence log-probabilities with the fused chunks as one kernel each, against the plain path on CUDA:
+    /// 8 sequences of 512 tokens (a quarter masked), hidden 2048, vocabulary 32000, with per-sequence upstream weights
+    /// of both signs (what DPO's loss sends back), so the kernel's row factors are exercised.
+    /// </summary>
+    public static Dictionary<string, object?> FusedKernelVersusPlainSequenceLogProbs(ScalarType dtype)
+    {
+        var generator = new Generator(6);
+        using var hidden = torch.randn([8, 512, 2048], dtype: dtype, generator: generator).to(CudaCheckBenchmark.Target).requires_grad_(true);
+        using var weight = torch.randn([32000, 2048], dtype: dtype, generator: generator).mul_(0.02).to(CudaCheckBenchmark.Target).requires_grad_(true);
+        using var targets = torch.randint(0, 32000, [8, 512], generator: generator, dtype: ScalarType.Int64).to(CudaCheckBenchmark.Target);
+        using var mask = torch.rand([8, 512], generator: generator).gt(0.25).to(CudaCheckBenchmark.Target);
+        using var upstream = torch.randn([8], generator: generator).to(CudaCheckBenchmark.Target);
+
+        (float[] Values, Tensor[] Gradients) Run(LanguageModelLossOptions options)
+        {
+            using var scope = torch.NewDisposeScope();
+            var logps = LanguageModelLoss.SequenceLogProbs(hidden, weight, targets, mask, options);
+            var gradients = torch.autograd.grad([logps], [hidden, weight], [upstream]);
+            return (logps.to_type(ScalarType.Float32).cpu().data<float>().ToArray(), gradients.Select(g => g.MoveToOuterDisposeScope()).ToArray());
+        }
+
+        var fused = Run(new() { CudaCrossEntropyKernel = true });
+        var plain = Run(new() { Implementation = LossImplementation.Plain });
+        try
+        {
+            double valueRel = fused.Values.Zip(plain.Values, (f, p) => Math.Abs(f - p) / Math.Max(1e-6, Math.Abs(p))).Max();
+            double hiddenRel = MaxRel(fused.Gradients[0], plain.Gradients[0]);
+            double weightRel = MaxRel(fused.Gradients[1], plain.Gradients[1]);
+            double limit = dtype == ScalarType.Float32 ? 1e-4 : 2e-2;
+            return new Dictionary<string, object?>
+            {
+                ["ok"] = valueRel < limit && hiddenRel < 10 * limit && weightRel < 10 * limit,
+                ["dtype"] = CudaCheckBenchmark.Dtype(dtype),
+                ["shape"] = "8 x 512 tokens (25% masked), hidden 2048, vocab 32000, upstream weights of both signs",
+                ["cuda_kernel"] = true,
+                ["logps_max_rel_diff"] = Round(valueRel),
+                ["grad_hidden_max_rel_diff"] = Round(hiddenRel),
+                ["grad_weight_max_rel_diff"] = Round(weightRel),
+                ["limits"] = new { logps_rel = limit, grad_rel = 10 * limit },
+            };
+        }
+        finally
+        {
+            foreach (var gradient in fused.Gradients.Concat(plain.Gradients))
+            {
+                gradient.Dispose();
+            }
+        }
     }
 
     private static StepResult Step(LlamaForCausalLM model, Tensor ids)
@@ -157,10 +212,10 @@ internal static class CudaModelChecks
         return times[times.Count / 2];
     }
 
-    private static StepResult LossAndGradients(Tensor hidden, Tensor weight, Tensor targets, LossImplementation implementation)
+    private static StepResult LossAndGradients(Tensor hidden, Tensor weight, Tensor targets, LanguageModelLossOptions options)
     {
         using var scope = torch.NewDisposeScope();
-        var result = LanguageModelLoss.CrossEntropy(hidden, weight, targets, lossMask: null, new LanguageModelLossOptions { Implementation = implementation });
+        var result = LanguageModelLoss.CrossEntropy(hidden, weight, targets, lossMask: null, options);
         var gradients = torch.autograd.grad([result.Loss], [hidden, weight]);
         return new StepResult(
             torch.zeros(1).MoveToOuterDisposeScope(),
