@@ -7,7 +7,8 @@
 # (TorchSharp's src/Native at the matching version, used only if the prebuilt libLibTorchSharp.so fails) and
 # gpuselftest/ (the published GPU self-test). Writes OUT_DIR/run.log (everything, in order), cuda-check.jsonl,
 # fused-ce-cuda.jsonl and OUT_DIR/selftest/ (the self-test's files).
-# SRT_GPU_BUDGET_S (default 420) bounds the whole run; SRT_FUSED_CE_CHUNK_ROWS (default auto) is fused-ce's --chunk-rows.
+# SRT_GPU_BUDGET_S (default 420) bounds the whole run; SRT_FUSED_CE_CHUNK_ROWS (default auto) and SRT_FUSED_CE_IMPL
+# (default plain,fused) are fused-ce's --chunk-rows and --impl.
 #
 # How TorchSharp 0.107 finds libtorch (src/TorchSharp/Torch.cs, LoadNativeBackend): for the CPU backend it loads
 # "torch_cpu" then "LibTorchSharp" by name relative to TorchSharp.dll (NativeLibrary.TryLoad: the app folder, then
@@ -24,6 +25,7 @@ exec > >(tee -a "$out/run.log") 2>&1
 t0=$(date +%s)
 budget="${SRT_GPU_BUDGET_S:-420}"   # stop starting new steps after this many seconds
 chunk_rows="${SRT_FUSED_CE_CHUNK_ROWS:-auto}"   # fused-ce --chunk-rows: e.g. auto,512,1024,2048 sweeps the chunk size
+impls="${SRT_FUSED_CE_IMPL:-plain,fused}"       # fused-ce --impl: add fused-kernel to time cross_entropy.cu
 step() { echo; echo "=== [$(( $(date +%s) - t0 ))s] $*"; }
 left() { echo $(( budget - ($(date +%s) - t0) )); }
 
@@ -120,7 +122,7 @@ if [ $rc -eq 0 ]; then
     l=$(left); [ "$l" -gt 40 ] || { echo "out of time before fused-ce $dtype"; continue; }
     cap=$(( l - 30 )); [ $cap -gt 210 ] && cap=210
     step "fused-ce --device cuda --dtype $dtype (${l}s left, this step at most ${cap}s)"
-    timeout $cap "$bench" fused-ce --device cuda --dtype $dtype --vocab 32000,128256 --hidden 2048 --tokens 1024,4096,16384 --repeats 3 --threads 16 --chunk-rows "$chunk_rows" \
+    timeout $cap "$bench" fused-ce --device cuda --dtype $dtype --vocab 32000,128256 --hidden 2048 --tokens 1024,4096,16384 --repeats 3 --threads 16 --chunk-rows "$chunk_rows" --impl "$impls" \
       | tee -a "$out/fused-ce-cuda.jsonl"
     echo "fused-ce $dtype rc=$?"
   done

@@ -68,6 +68,7 @@ internal static class FusedCrossEntropyChild
     internal static LanguageModelLossOptions LossOptions(FusedCrossEntropyCase benchmarkCase) => new()
     {
         Implementation = benchmarkCase.Implementation == "plain" ? LossImplementation.Plain : LossImplementation.Fused,
+        CudaCrossEntropyKernel = benchmarkCase.Implementation == "fused-kernel",
         ChunkRows = benchmarkCase.ChunkRows > 0 ? (int)benchmarkCase.ChunkRows : null,
     };
 
