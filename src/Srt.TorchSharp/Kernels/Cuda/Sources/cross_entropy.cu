@@ -26,7 +26,7 @@ __device__ __forceinline__ void srt_max_sum_add(srt_max_sum& acc, float v)
     if (v > acc.m) {
         acc.s = acc.s * expf(acc.m - v) + 1.0f;
         acc.m = v;
-    } else {
+    } else if (v > SRT_NEG_INF) {  // a -inf logit adds nothing (and -inf - -inf would be NaN)
         acc.s += expf(v - acc.m);
     }
 }
