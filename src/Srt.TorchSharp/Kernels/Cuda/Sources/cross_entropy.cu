@@ -31,12 +31,9 @@ __device__ __forceinline__ void srt_max_sum_add(srt_max_sum& acc, float v)
     }
 }
 
-// Combines the pairs of the whole block (blockDim.x a multiple of 32); every thread gets the total.
-// scratch holds 64 floats (maxima, then sums).
-__device__ __forceinline__ srt_max_sum srt_block_max_sum(srt_max_sum v, float* scratch)
+// Combines the pairs of a warp; every lane gets the warp's total.
+__device__ __forceinline__ srt_max_sum srt_warp_max_sum(srt_max_sum v)
 {
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
 #pragma unroll
     for (int offset = 16; offset > 0; offset >>= 1) {
         srt_max_sum other;
@@ -44,6 +41,16 @@ __device__ __forceinline__ srt_max_sum srt_block_max_sum(srt_max_sum v, float* s
         other.s = __shfl_xor_sync(0xffffffffu, v.s, offset);
         v = srt_max_sum_combine(v, other);
     }
+    return v;
+}
+
+// Combines the pairs of the whole block (blockDim.x a multiple of 32); every thread gets the total.
+// scratch holds 64 floats (maxima, then sums).
+__device__ __forceinline__ srt_max_sum srt_block_max_sum(srt_max_sum v, float* scratch)
+{
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    v = srt_warp_max_sum(v);
     __syncthreads();  // a previous row may still be reading scratch
     if (lane == 0) {
         scratch[warp] = v.m;
@@ -54,14 +61,7 @@ __device__ __forceinline__ srt_max_sum srt_block_max_sum(srt_max_sum v, float* s
     srt_max_sum total;
     total.m = lane < warps ? scratch[lane] : SRT_NEG_INF;
     total.s = lane < warps ? scratch[32 + lane] : 0.0f;
-#pragma unroll
-    for (int offset = 16; offset > 0; offset >>= 1) {
-        srt_max_sum other;
-        other.m = __shfl_xor_sync(0xffffffffu, total.m, offset);
-        other.s = __shfl_xor_sync(0xffffffffu, total.s, offset);
-        total = srt_max_sum_combine(total, other);
-    }
-    return total;
+    return srt_warp_max_sum(total);
 }
 
 template <typename T, int N>
