@@ -29,17 +29,7 @@ internal static class CudaMemorySteadyCheck
         }
 
         using var memory = new CudaMemory();
-        var config = new LlamaConfig
-        {
-            VocabSize = 32000,
-            HiddenSize = 2048,
-            IntermediateSize = 8192,
-            NumHiddenLayers = 2,
-            NumAttentionHeads = 32,
-            NumKeyValueHeads = 8,
-            RmsNormEps = 1e-5,
-            MaxPositionEmbeddings = 256,
-        };
+        var config = CudaModelChecks.LayerShapedConfig();
         using var model = LlamaForCausalLM.Create(config, new ModelLoadOptions { Device = device.ToString() }, seed: 13);
         model.Train();
         using var ids = torch.randint(0, config.VocabSize, [2, 256], generator: new Generator(17), dtype: ScalarType.Int64).to(device);

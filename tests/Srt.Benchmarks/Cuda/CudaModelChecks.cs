@@ -15,22 +15,28 @@ internal static class CudaModelChecks
     private const int Sequence = 256;
 
     /// <summary>
+    /// Two layers with the shapes of a 1B-class model's (hidden 2048, 32 heads, 8 KV heads, intermediate 8192,
+    /// vocabulary 32000), for sequences of up to 256 tokens: what the CUDA checks train and compare.
+    /// </summary>
+    public static LlamaConfig LayerShapedConfig() => new()
+    {
+        VocabSize = 32000,
+        HiddenSize = 2048,
+        IntermediateSize = 8192,
+        NumHiddenLayers = 2,
+        NumAttentionHeads = 32,
+        NumKeyValueHeads = 8,
+        RmsNormEps = 1e-5,
+        MaxPositionEmbeddings = Sequence,
+    };
+
+    /// <summary>
     /// A 2-layer Llama with the shapes of a 1B-class model's layer (hidden 2048, 32 heads, 8 KV heads, intermediate 8192,
     /// vocabulary 32000): forward and backward with <see cref="FusedOps.CudaKernelsEnabled"/> on and off, same weights.
     /// </summary>
     public static Dictionary<string, object?> LlamaKernelsOnVersusOff(ScalarType dtype)
     {
-        var config = new LlamaConfig
-        {
-            VocabSize = 32000,
-            HiddenSize = 2048,
-            IntermediateSize = 8192,
-            NumHiddenLayers = 2,
-            NumAttentionHeads = 32,
-            NumKeyValueHeads = 8,
-            RmsNormEps = 1e-5,
-            MaxPositionEmbeddings = Sequence,
-        };
+        var config = LayerShapedConfig();
         using var model = LlamaForCausalLM.Create(config, new ModelLoadOptions { DType = dtype, Device = CudaCheckBenchmark.Target.ToString() }, seed: 7);
         model.Train();
         var generator = new Generator(11);
