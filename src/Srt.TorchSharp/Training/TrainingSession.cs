@@ -127,7 +127,7 @@ internal sealed class TrainingSession(
             double gradientScale = options.MaxGradNorm > 0 && gradNorm > options.MaxGradNorm ? options.MaxGradNorm / (gradNorm + 1e-6) : 1.0;
             double learningRate = options.LearningRate * schedule.Factor(step);
             optimizer.Step(learningRate, gradientScale);
-            ReleaseBackwardOutputs();
+            BackwardOutputs.Release(model.Device); // on CUDA: the last custom backward's outputs, lm_head gradient included
             double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             double loss = lossSum / normalizer;
             var record = new TrainingProgress(step + 1, totalSteps, loss, learningRate)
@@ -144,18 +144,6 @@ internal sealed class TrainingSession(
             optimizer.ZeroGradients();
             logger.LogError("Training stopped at step {Step}: non-finite loss or gradient; the last checkpoint is {Checkpoint}.", step + 1, _lastCheckpoint ?? "(none)");
             throw;
-        }
-    }
-
-    /// <summary>
-    /// On CUDA, frees the gradient wrappers the last custom backward left on libtorch's device thread (the lm_head
-    /// gradient of the fused loss is as large as the weight); see <see cref="BackwardOutputs"/>. A one-element backward.
-    /// </summary>
-    private void ReleaseBackwardOutputs()
-    {
-        if (model.Device.type == global::TorchSharp.DeviceType.CUDA)
-        {
-            BackwardOutputs.Release(model.Device);
         }
     }
 
