@@ -8,4 +8,10 @@ public enum CompletionFinishReason
 
     /// <summary>The completion reached the largest number of new tokens allowed.</summary>
     Length,
+
+    /// <summary>
+    /// No completion was written for this prompt (for example, the prompt does not fit the model's context);
+    /// <see cref="PolicyCompletion.Error"/> says why. The other prompts of the same call are unaffected.
+    /// </summary>
+    Failed,
 }

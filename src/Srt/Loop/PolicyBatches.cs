@@ -1,12 +1,15 @@
 namespace Srt;
 
-/// <summary>Sends instructions to the policy in batches and hands back each completion or the batch's failure.</summary>
+/// <summary>
+/// Sends instructions to the policy in batches and hands back each completion, or each item's failure: a prompt the
+/// policy reports as <see cref="CompletionFinishReason.Failed"/> fails alone, a call that throws fails its batch.
+/// </summary>
 internal sealed class PolicyBatches(IPolicyModel policy, SelfRefinementOptions options, int stage)
 {
     /// <summary>Generates one completion per item, batch by batch, in order.</summary>
     /// <param name="items">The items to answer.</param>
     /// <param name="onCompleted">Called for each completion, in item order, before the next batch starts.</param>
-    /// <param name="onFailed">Called for each item of a batch whose generation call threw (not by cancellation).</param>
+    /// <param name="onFailed">Called for each item the policy could not answer, and for each item of a batch whose generation call threw (not by cancellation).</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     public async Task GenerateAsync(
         IReadOnlyList<InstructionItem> items,
@@ -37,7 +40,14 @@ internal sealed class PolicyBatches(IPolicyModel policy, SelfRefinementOptions o
 
             for (int index = 0; index < batch.Length; index++)
             {
-                await onCompleted(batch[index], completions[index]).ConfigureAwait(false);
+                PolicyCompletion completion = completions[index];
+                if (completion.FinishReason == CompletionFinishReason.Failed)
+                {
+                    onFailed(batch[index], new PolicyCompletionFailedException(completion.Error ?? "The policy wrote no completion."));
+                    continue;
+                }
+
+                await onCompleted(batch[index], completion).ConfigureAwait(false);
             }
         }
     }
