@@ -21,7 +21,9 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, int> _authorizations = [];
     private readonly Queue<(int Status, string? RetryAfter)> _faults = new();
+    private int _unauthorized;
     private int _faultsAnswered;
+    private int _truncateNext;
 
     public LoopbackOpenAIServer()
     {
@@ -55,6 +57,30 @@ internal sealed class LoopbackOpenAIServer : IDisposable
         lock (_gate)
         {
             _faults.Enqueue((status, retryAfter));
+        }
+    }
+
+    /// <summary>Gets or sets the API key the server accepts; any other Authorization header gets OpenAI's 401 answer. <see langword="null"/> accepts any.</summary>
+    public string? RequiredKey { get; set; }
+
+    /// <summary>Gets or sets how long the server waits before answering each canned reply, so calls are in flight for a while.</summary>
+    public TimeSpan ReplyDelay { get; set; }
+
+    /// <summary>Gets the requests rejected for a wrong key.</summary>
+    public int Unauthorized { get { lock (_gate) { return _unauthorized; } } }
+
+    /// <summary>Gets when each canned reply was fully written (kind, the first line of the critic prompt's instruction, UTC time), in finishing order.</summary>
+    public List<(string Kind, string Instruction, DateTimeOffset At)> Finished { get; } = [];
+
+    /// <summary>Called after each canned reply is fully written, with its kind and the first line of the critic prompt's instruction.</summary>
+    public Action<string, string>? OnFinished { get; set; }
+
+    /// <summary>Answers the next <paramref name="count"/> canned replies with a 200 whose JSON body is cut in half (Content-Length matches the cut body).</summary>
+    public void TruncateNext(int count = 1)
+    {
+        lock (_gate)
+        {
+            _truncateNext += count;
         }
     }
 
@@ -114,6 +140,22 @@ internal sealed class LoopbackOpenAIServer : IDisposable
             return;
         }
 
+        if (RequiredKey is string key && context.Request.Headers["Authorization"] != "Bearer " + key)
+        {
+            lock (_gate)
+            {
+                _unauthorized++;
+            }
+
+            // OpenAI's answer to a wrong key.
+            context.Response.StatusCode = 401;
+            byte[] denied = Encoding.UTF8.GetBytes("""{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""");
+            context.Response.ContentType = "application/json";
+            context.Response.OutputStream.Write(denied);
+            context.Response.Close();
+            return;
+        }
+
         string prompt = string.Concat(request.RootElement.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
         (string kind, string text) = prompt switch
         {
@@ -142,10 +184,40 @@ internal sealed class LoopbackOpenAIServer : IDisposable
             usage = new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens },
         };
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(body);
+        if (ReplyDelay > TimeSpan.Zero)
+        {
+            Thread.Sleep(ReplyDelay);
+        }
+
+        lock (_gate)
+        {
+            if (_truncateNext > 0)
+            {
+                _truncateNext--;
+                bytes = bytes[..(bytes.Length / 2)];
+            }
+        }
+
         context.Response.ContentType = "application/json";
         context.Response.ContentLength64 = bytes.Length;
         context.Response.OutputStream.Write(bytes);
         context.Response.Close();
+        string instruction = InstructionOf(prompt);
+        lock (_gate)
+        {
+            Finished.Add((kind, instruction, DateTimeOffset.UtcNow));
+        }
+
+        OnFinished?.Invoke(kind, instruction);
+    }
+
+    /// <summary>The first line under the critic prompt's <c>### Instruction</c> heading, or empty (judge prompts).</summary>
+    private static string InstructionOf(string prompt)
+    {
+        int heading = prompt.IndexOf("### Instruction", StringComparison.Ordinal);
+        return heading < 0
+            ? string.Empty
+            : prompt[(heading + "### Instruction".Length)..].Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? string.Empty;
     }
 
     private (int Status, string? RetryAfter)? NextFault()

@@ -10,6 +10,7 @@ internal sealed class JudgeSession(int total, IProgress<int>? progress)
     private int _settled;
     private long _inputTokens;
     private long _outputTokens;
+    private UnrecoverableCallException? _stop;
 
     public int Calls => Volatile.Read(ref _calls);
 
@@ -20,6 +21,12 @@ internal sealed class JudgeSession(int total, IProgress<int>? progress)
     public long OutputTokens => Interlocked.Read(ref _outputTokens);
 
     public int Total => total;
+
+    /// <summary>Gets the failure that stopped the run, if one did.</summary>
+    public UnrecoverableCallException? Stop => Volatile.Read(ref _stop);
+
+    /// <summary>Keeps the first failure that stops the run.</summary>
+    public void SetStop(UnrecoverableCallException stop) => Interlocked.CompareExchange(ref _stop, stop, null);
 
     public void AddCall() => Interlocked.Increment(ref _calls);
 

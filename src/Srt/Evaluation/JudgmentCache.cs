@@ -40,8 +40,9 @@ internal sealed class JudgmentCache : IDisposable
 
     public void Add(JudgmentRecord record)
     {
-        _stored[(record.Id, record.Key, record.Order)] = record;
+        // On disk first: a paid answer is written before anything uses it.
         _judgments?.Append(record);
+        _stored[(record.Id, record.Key, record.Order)] = record;
     }
 
     public void AddFailure(JudgeFailureRecord failure) => _failures?.Append(failure);

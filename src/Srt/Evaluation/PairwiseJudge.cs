@@ -15,9 +15,13 @@ namespace Srt.Evaluation;
 /// <remarks>
 /// Each judge call's answer is appended to <c>judgments.jsonl</c> in <see cref="PairwiseJudgeOptions.CacheDirectory"/>,
 /// keyed by item id, a hash of the instruction, both answers and the model id, and the order; a rerun pays only for
-/// calls not on disk. A call that throws after the retries is recorded in <c>judge-failures.jsonl</c> and the run
-/// goes on; an answer without a verdict is recorded with the reason. Either way the item counts as failed and is
-/// left out of the rates.
+/// calls not on disk. Transient failures (429, 5xx, dropped connections, bodies cut short) are retried by
+/// <see cref="PairwiseJudgeOptions.Retry"/>. A call that fails in a way no retry can fix (wrong key, unknown model,
+/// invalid request) stops the run with <see cref="UnrecoverableCallException"/>: calls in flight are cancelled,
+/// judgments already answered stay in the cache, and nothing is recorded as failed. Any other call that throws after
+/// the retries is recorded in <c>judge-failures.jsonl</c> and logged in one line, and the run goes on; an answer
+/// without a verdict is recorded with the reason. Either way the item counts as failed and is left out of the rates.
+/// Two identical answers are a tie by definition: no call is made.
 /// </remarks>
 public sealed partial class PairwiseJudge
 {
@@ -55,20 +59,36 @@ public sealed partial class PairwiseJudge
         using var cache = new JudgmentCache(_options.CacheDirectory, _logger);
         var session = new JudgeSession(list.Count, progress);
         using var gate = new SemaphoreSlim(_options.MaxConcurrency);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var judgments = new PairwiseJudgment[list.Count];
         LogStarting(list.Count, _options.CacheDirectory ?? "(no cache)");
 
         // Both orders of all items go through one gate, so concurrency stays bounded across items.
         var tasks = list.Select(async (item, index) =>
         {
+            if (string.Equals(item.Candidate, item.Reference, StringComparison.Ordinal))
+            {
+                judgments[index] = Identical(item);
+                session.ItemSettled();
+                return;
+            }
+
             string key = Key(item);
-            var first = JudgeOrderAsync(item, key, JudgeOrder.CandidateFirst, cache, session, gate, cancellationToken);
-            var second = JudgeOrderAsync(item, key, JudgeOrder.ReferenceFirst, cache, session, gate, cancellationToken);
+            var first = JudgeOrderAsync(item, key, JudgeOrder.CandidateFirst, cache, session, gate, stop);
+            var second = JudgeOrderAsync(item, key, JudgeOrder.ReferenceFirst, cache, session, gate, stop);
             var outcomes = await Task.WhenAll(first, second).ConfigureAwait(false);
             judgments[index] = Combine(item, outcomes[0], outcomes[1]);
             session.ItemSettled();
-        });
-        await Task.WhenAll(tasks).ConfigureAwait(false);
+        }).ToList();
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested && session.Stop is { } stopped)
+        {
+            // The calls cancelled by the stop fail too; the stop is what to report.
+            throw stopped;
+        }
 
         var report = Summarize(judgments, session);
         LogFinished(report.Judged, report.Failed, report.WinRate ?? double.NaN, report.JudgeCalls, report.CachedJudgments);
@@ -103,8 +123,9 @@ public sealed partial class PairwiseJudge
     }
 
     private async Task<OrderOutcome> JudgeOrderAsync(
-        PairwiseItem item, string key, JudgeOrder order, JudgmentCache cache, JudgeSession session, SemaphoreSlim gate, CancellationToken cancellationToken)
+        PairwiseItem item, string key, JudgeOrder order, JudgmentCache cache, JudgeSession session, SemaphoreSlim gate, CancellationTokenSource stop)
     {
+        CancellationToken cancellationToken = stop.Token;
         if (cache.TryGet(item.Id, key, order, out var stored))
         {
             session.AddCached();
@@ -129,7 +150,15 @@ public sealed partial class PairwiseJudge
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
             {
-                LogCallFailed(exception, item.Id, order);
+                if (UnrecoverableFailure.ToStop(exception, "judging") is { } unrecoverable)
+                {
+                    // Every other call would fail the same way: stop them, record nothing against the item.
+                    session.SetStop(unrecoverable);
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    throw unrecoverable;
+                }
+
+                LogCallFailed(item.Id, order, exception.GetType().Name, exception.Message);
                 cache.AddFailure(new JudgeFailureRecord(item.Id, key, order, exception.Message, exception.GetType().FullName, DateTimeOffset.UtcNow));
                 return new OrderOutcome(null, $"{order}: the judge call failed: {exception.GetType().Name}: {exception.Message}");
             }
@@ -146,6 +175,14 @@ public sealed partial class PairwiseJudge
             gate.Release();
         }
     }
+
+    private PairwiseJudgment Identical(PairwiseItem item) =>
+        new(item.Id, PairwisePreference.Tie, null, null, item.Candidate.Length, item.Reference.Length)
+        {
+            CandidateTokens = _options.CountTokens?.Invoke(item.Candidate),
+            ReferenceTokens = _options.CountTokens?.Invoke(item.Reference),
+            IdenticalAnswers = true,
+        };
 
     private PairwiseJudgment Combine(PairwiseItem item, OrderOutcome candidateFirst, OrderOutcome referenceFirst)
     {
@@ -216,8 +253,9 @@ public sealed partial class PairwiseJudge
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Judging {Count} items in both orders (cache: {CacheDirectory}).")]
     private partial void LogStarting(int count, string cacheDirectory);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "The judge call for item {Id} ({Order}) failed; the item is recorded as failed and the run goes on.")]
-    private partial void LogCallFailed(Exception exception, string id, JudgeOrder order);
+    // One line, no stack trace: the failure is recorded in judge-failures.jsonl and the item is retried on the next run.
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "The judge call for item {Id} ({Order}) failed with {ExceptionType}: {Reason}; the item is recorded as failed and the run goes on.")]
+    private partial void LogCallFailed(string id, JudgeOrder order, string exceptionType, string reason);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Judged {Judged} items ({Failed} failed): win rate {WinRate:F4}; {Calls} judge calls, {Cached} judgments from the cache.")]
     private partial void LogFinished(int judged, int failed, double winRate, int calls, int cached);

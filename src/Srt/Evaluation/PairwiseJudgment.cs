@@ -3,8 +3,8 @@ namespace Srt.Evaluation;
 /// <summary>The judge's decision on one item, from both orders.</summary>
 /// <param name="Id">The item id.</param>
 /// <param name="Preference">The combined preference; <see cref="PairwisePreference.Tie"/> when the orders disagree.</param>
-/// <param name="CandidateFirstVerdict">The verdict ('A' or 'B') when the candidate was output A, or <see langword="null"/> when that call failed.</param>
-/// <param name="ReferenceFirstVerdict">The verdict ('A' or 'B') when the reference was output A, or <see langword="null"/> when that call failed.</param>
+/// <param name="CandidateFirstVerdict">The verdict ('A' or 'B') when the candidate was output A, or <see langword="null"/> when that call failed or the answers were identical.</param>
+/// <param name="ReferenceFirstVerdict">The verdict ('A' or 'B') when the reference was output A, or <see langword="null"/> when that call failed or the answers were identical.</param>
 /// <param name="CandidateLength">The candidate's length in characters.</param>
 /// <param name="ReferenceLength">The reference's length in characters.</param>
 /// <param name="FailureReason">Why the item failed, or <see langword="null"/>.</param>
@@ -17,6 +17,9 @@ public sealed record PairwiseJudgment(
     int ReferenceLength,
     string? FailureReason = null)
 {
+    /// <summary>Gets a value indicating whether both answers were the same text: a tie by definition, judged without a call (both verdicts are <see langword="null"/>).</summary>
+    public bool IdenticalAnswers { get; init; }
+
     /// <summary>Gets the candidate's length in tokens, when <see cref="PairwiseJudgeOptions.CountTokens"/> is set.</summary>
     public int? CandidateTokens { get; init; }
 

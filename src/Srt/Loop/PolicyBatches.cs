@@ -2,7 +2,9 @@ namespace Srt;
 
 /// <summary>
 /// Sends instructions to the policy in batches and hands back each completion, or each item's failure: a prompt the
-/// policy reports as <see cref="CompletionFinishReason.Failed"/> fails alone, a call that throws fails its batch.
+/// policy reports as <see cref="CompletionFinishReason.Failed"/> fails alone, a call that throws fails its batch, and a
+/// call that fails in a way no retry can fix (wrong key, unknown model) stops the run with
+/// <see cref="UnrecoverableCallException"/>.
 /// </summary>
 internal sealed class PolicyBatches(IPolicyModel policy, SelfRefinementOptions options, int stage)
 {
@@ -30,6 +32,11 @@ internal sealed class PolicyBatches(IPolicyModel policy, SelfRefinementOptions o
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
             {
+                if (UnrecoverableFailure.ToStop(exception, "policy generation") is { } stop)
+                {
+                    throw stop;
+                }
+
                 foreach (InstructionItem item in batch)
                 {
                     onFailed(item, exception);

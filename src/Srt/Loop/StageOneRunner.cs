@@ -123,7 +123,7 @@ internal sealed class StageOneRunner : IDisposable
         }
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task producer = GenerateAsync(toGenerate, channel.Writer, ledger, linked.Token);
+        Task producer = GenerateAsync(toGenerate, channel.Writer, ledger, linked);
         Exception? consumerError = null;
         try
         {
@@ -139,24 +139,30 @@ internal sealed class StageOneRunner : IDisposable
             await linked.CancelAsync().ConfigureAwait(false);
         }
 
+        Exception? producerError = null;
         try
         {
             await producer.ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (consumerError is not null)
+        catch (Exception exception)
         {
-            // The producer stopped because the consumer did; the consumer's error is the one to report.
+            producerError = exception;
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        if (consumerError is not null)
+
+        // The error that stopped the other side is the one to report: a failed generation cancels the critique calls,
+        // a stopped critique cancels generation.
+        Exception? error = producerError is not null and not OperationCanceledException ? producerError : consumerError ?? producerError;
+        if (error is not null)
         {
-            ExceptionDispatchInfo.Throw(consumerError);
+            ExceptionDispatchInfo.Throw(error);
         }
     }
 
-    private async Task GenerateAsync(List<InstructionItem> items, ChannelWriter<InstructionItem> writer, StageLedger ledger, CancellationToken cancellationToken)
+    private async Task GenerateAsync(List<InstructionItem> items, ChannelWriter<InstructionItem> writer, StageLedger ledger, CancellationTokenSource stop)
     {
+        CancellationToken cancellationToken = stop.Token;
         try
         {
             var batches = new PolicyBatches(_policy, _options, Stage);
@@ -178,6 +184,12 @@ internal sealed class StageOneRunner : IDisposable
                 },
                 (item, exception) => ledger.RecordFailure(item.Id, StagePhase.Generating, exception),
                 cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Generation stopped the run (an unrecoverable policy failure): critique calls in flight stop too.
+            await stop.CancelAsync().ConfigureAwait(false);
+            throw;
         }
         finally
         {

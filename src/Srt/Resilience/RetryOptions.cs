@@ -3,9 +3,11 @@ namespace Srt;
 /// <summary>How <see cref="RetryingChatClient"/> retries failed chat calls.</summary>
 /// <remarks>
 /// Retried: HTTP 408, 409, 429 and 5xx (except 501 and 505), connection failures and dropped streams
-/// (<see cref="IOException"/>, <see cref="HttpRequestException"/> without a status), timeouts, and responses that
-/// arrive without a finish reason (a stream cut short). Never retried: the caller's cancellation and other 4xx
-/// errors. The delay before retry k (k = 1, 2, …) is the server's <c>Retry-After</c> when it sends one, otherwise
+/// (<see cref="IOException"/>, <see cref="HttpRequestException"/> without a status), timeouts, bodies that do not
+/// parse (a <see cref="System.Text.Json.JsonException"/> anywhere in the chain: a body cut short), and responses that
+/// arrive without a finish reason (a stream cut short). A server's <c>x-should-retry: true|false</c> header overrides
+/// the status, as OpenAI's own clients do. Never retried: the caller's cancellation and other 4xx errors (see
+/// <see cref="UnrecoverableCallException"/> for those that stop a run). The delay before retry k (k = 1, 2, …) is the server's <c>Retry-After</c> when it sends one, otherwise
 /// a full-jitter exponential backoff: a uniform draw from [0, min(<see cref="MaxDelay"/>,
 /// <see cref="BaseDelay"/> × 2^(k−1))].
 /// </remarks>

@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 
 namespace Srt;
 
@@ -27,10 +28,14 @@ internal static class TransientFailure
             case TimeoutException:
             case IncompleteChatResponseException:
                 return true;
+            case JsonException:
+                // A 200 whose body is cut short or garbled: the OpenAI SDK fails to parse it. Asking again usually works.
+                return true;
             case ClientResultException clientResult:
                 status = clientResult.Status == 0 ? null : clientResult.Status;
                 retryAfter = ReadRetryAfter(clientResult, now);
-                return status is not int code || IsTransientStatus(code);
+                // The server's own word wins, as in OpenAI's clients: x-should-retry: true or false.
+                return ReadShouldRetry(clientResult) ?? (status is not int code || IsTransientStatus(code));
             case HttpRequestException http:
                 status = http.StatusCode is HttpStatusCode code2 ? (int)code2 : null;
                 return status is not int code3 || IsTransientStatus(code3);
@@ -76,6 +81,18 @@ internal static class TransientFailure
         }
 
         return null;
+    }
+
+    private static bool? ReadShouldRetry(ClientResultException exception)
+    {
+        string? value = null;
+        exception.GetRawResponse()?.Headers.TryGetValue("x-should-retry", out value);
+        return value?.Trim().ToUpperInvariant() switch
+        {
+            "TRUE" => true,
+            "FALSE" => false,
+            _ => null,
+        };
     }
 
     private static TimeSpan? ReadRetryAfter(ClientResultException exception, DateTimeOffset now)
