@@ -140,6 +140,8 @@ public sealed partial class PairwiseJudge
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // A stop can land while this call waited for its turn.
+            cancellationToken.ThrowIfCancellationRequested();
             (string a, string b) = order == JudgeOrder.CandidateFirst ? (item.Candidate, item.Reference) : (item.Reference, item.Candidate);
             var chatOptions = new ChatOptions { Temperature = _options.Temperature, MaxOutputTokens = _options.MaxOutputTokens, ModelId = _options.ModelId };
             session.AddCall();
