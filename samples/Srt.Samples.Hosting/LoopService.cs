@@ -27,11 +27,14 @@ internal sealed partial class LoopService(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            // A host stopped by Ctrl+C or SIGTERM exits 0, as service managers expect; the run resumes on the next start.
             LogStopped(loop.RunDirectory);
         }
         catch (Exception exception)
         {
-            LogFailed(exception);
+            // One line with the cause; the stack trace only when Debug logging is on.
+            LogFailed(exception.Message, loop.RunDirectory);
+            LogFailureDetails(exception);
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }
@@ -56,8 +59,11 @@ internal sealed partial class LoopService(
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Stopped before the end; finished work is in {RunDirectory}. Start again to resume.")]
     private partial void LogStopped(string runDirectory);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "The self-refinement loop failed.")]
-    private partial void LogFailed(Exception exception);
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "The self-refinement loop failed: {Reason} Finished work is in {RunDirectory}; start again to resume.")]
+    private partial void LogFailed(string reason, string runDirectory);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "The failure in full.")]
+    private partial void LogFailureDetails(Exception exception);
 
     /// <summary>Logs one line each time a stage enters a new phase.</summary>
     private sealed class ProgressLogger(ILogger logger) : IProgress<StageProgress>

@@ -16,7 +16,7 @@ public static class SampleApp
     /// <param name="environment">Reads environment variables (<c>OPENAI_API_KEY</c>).</param>
     /// <param name="output">Where the report goes.</param>
     /// <param name="cancellationToken">Stops the run; finished work stays in the run directory.</param>
-    /// <returns>The exit code: 0 done, 1 failed, 2 bad arguments, 130 cancelled.</returns>
+    /// <returns>The exit code (<see cref="SampleExit"/>): 0 done, 1 failed, 2 bad usage, 130 interrupted.</returns>
     public static async Task<int> RunAsync(string[] args, Func<string, string?> environment, TextWriter output, CancellationToken cancellationToken = default)
     {
         SampleOptions options;
@@ -44,7 +44,7 @@ public static class SampleApp
             output.WriteLine($"error: {exception.Message}");
             output.WriteLine();
             output.WriteLine(SampleOptions.Usage);
-            return 2;
+            return SampleExit.BadUsage;
         }
 
         try
@@ -52,12 +52,12 @@ public static class SampleApp
             UsageSummary usage = await RunStagesAsync(options, apiKey, stageOne, stageTwo, evaluation, output, cancellationToken).ConfigureAwait(false);
             usage.Print(output);
             File.WriteAllText(Path.Combine(options.RunDirectory, "usage.json"), System.Text.Json.JsonSerializer.Serialize(usage, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-            return 0;
+            return SampleExit.Done;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception exception)
         {
-            output.WriteLine($"Cancelled. Finished work is in {Path.GetFullPath(options.RunDirectory)}; rerun the same command to continue.");
-            return 130;
+            // Every failure after parsing ends as a message and an exit code: 1 failed, 130 interrupted.
+            return SampleExit.Report(exception, output, options.RunDirectory, options.Verbose, cancellationToken.IsCancellationRequested);
         }
     }
 
@@ -92,7 +92,7 @@ public static class SampleApp
         SampleOptions options, string? apiKey, IReadOnlyList<InstructionItem> stageOne, IReadOnlyList<InstructionItem> stageTwo,
         IReadOnlyList<EvaluationItem> evaluation, TextWriter output, CancellationToken cancellationToken)
     {
-        using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(options.Verbose ? LogLevel.Debug : LogLevel.Warning));
         var critic = OpenAICritic.Create(new OpenAICriticOptions { Model = options.CriticModel, ApiKey = apiKey, Endpoint = options.Endpoint }, loggerFactory);
         IChatClient judgeClient = OpenAICritic.CreateChatClient(
             new OpenAICriticOptions { Model = options.JudgeModel ?? options.CriticModel, ApiKey = apiKey, Endpoint = options.Endpoint }, loggerFactory);

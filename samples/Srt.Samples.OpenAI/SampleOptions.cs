@@ -25,6 +25,9 @@ internal sealed class SampleOptions
           --threads <n>             CPU threads for libtorch                                 (default: all cores)
           --chat-template <name>    chatml | llama3 | tulu | mistral | mistral-v3 | phi3    (default: detected)
           --seed <n>                sampling seed                                           (default 0)
+          --verbose                 log at Debug and print full errors (stack traces)
+
+        Exit codes: 0 done, 1 failed (the message says why), 2 bad usage, 130 interrupted (rerun to continue).
         """;
 
     public required string ModelFolder { get; init; }
@@ -57,13 +60,22 @@ internal sealed class SampleOptions
 
     public long Seed { get; init; }
 
+    public bool Verbose { get; init; }
+
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a message for the user.</summary>
     public static SampleOptions Parse(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        bool verbose = false;
         for (int i = 0; i < args.Count; i++)
         {
             string name = args[i];
+            if (name == "--verbose")
+            {
+                verbose = true;
+                continue;
+            }
+
             if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Count)
             {
                 throw new ArgumentException($"Expected '--name value' pairs; '{name}' has no value.");
@@ -97,6 +109,7 @@ internal sealed class SampleOptions
             Threads = Int("threads", Environment.ProcessorCount),
             ChatTemplate = Optional("chat-template"),
             Seed = Optional("seed") is string seed ? long.Parse(seed, CultureInfo.InvariantCulture) : 0,
+            Verbose = verbose,
         };
         if (values.Count > 0)
         {

@@ -6,7 +6,7 @@ namespace Srt.Samples.Quickstart;
 /// <summary>The quickstart's entry: parse the command line, run (or resume) the pipeline, print and write the results.</summary>
 internal static class QuickstartApp
 {
-    /// <summary>Runs the quickstart; returns the process exit code (0 done, 2 bad arguments, 130 cancelled).</summary>
+    /// <summary>Runs the quickstart; returns the process exit code (<see cref="SampleExit"/>: 0 done, 1 failed, 2 bad usage, 130 interrupted).</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken cancellationToken = default)
     {
         QuickstartArguments arguments;
@@ -18,7 +18,7 @@ internal static class QuickstartApp
         {
             Console.Error.WriteLine(exception.Message);
             Console.Error.WriteLine(QuickstartArguments.Usage);
-            return 2;
+            return SampleExit.BadUsage;
         }
 
         if (arguments.Help)
@@ -37,6 +37,11 @@ internal static class QuickstartApp
         try
         {
             return await RunAsync(arguments, cancellation.Token);
+        }
+        catch (Exception exception)
+        {
+            // Every failure after parsing ends as a message and an exit code: 1 failed, 130 interrupted.
+            return SampleExit.Report(exception, Console.Error, arguments.RunDirectory, arguments.Verbose, cancellation.IsCancellationRequested);
         }
         finally
         {
@@ -61,34 +66,26 @@ internal static class QuickstartApp
         catch (InvalidOperationException exception)
         {
             Console.Error.WriteLine(exception.Message);
-            return 2;
+            return SampleExit.BadUsage;
         }
 
         AnsiConsole.MarkupLine($"[bold]Self-Refinement Tuning quickstart[/] ({settings.Name} settings, seed {arguments.Seed}) → {Markup.Escape(runDirectory)}");
         var clock = Stopwatch.StartNew();
         QuickstartRun? run = null;
         IReadOnlyList<Evaluation> evaluations = [];
-        try
-        {
-            await AnsiConsole.Progress()
-                .AutoClear(false)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                .StartAsync(async context =>
-                {
-                    run = new QuickstartRun(runDirectory, settings, arguments.Seed, new RunProgress(context));
-                    evaluations = await run.RunAsync(cancellationToken);
-                });
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine("Cancelled. Everything finished so far is in the run directory; run the same command again to continue.");
-            return 130;
-        }
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                run = new QuickstartRun(runDirectory, settings, arguments.Seed, new RunProgress(context));
+                evaluations = await run.RunAsync(cancellationToken);
+            });
 
         var report = new QuickstartReport(settings, arguments.Seed, runDirectory, evaluations, run!, clock.Elapsed);
         report.Print();
         report.WriteResults();
         report.WriteChart();
-        return 0;
+        return SampleExit.Done;
     }
 }

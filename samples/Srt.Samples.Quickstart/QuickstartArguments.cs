@@ -2,22 +2,24 @@ using System.Globalization;
 
 namespace Srt.Samples.Quickstart;
 
-/// <summary>The command line: <c>[--quick] [--fresh] [--seed N] [--threads N] [--run-dir PATH]</c>.</summary>
-internal sealed record QuickstartArguments(string RunDirectory, int Seed, bool Quick, bool Fresh, bool Help, int Threads)
+/// <summary>The command line: <c>[--quick] [--fresh] [--seed N] [--threads N] [--run-dir PATH] [--verbose]</c>.</summary>
+internal sealed record QuickstartArguments(string RunDirectory, int Seed, bool Quick, bool Fresh, bool Help, int Threads, bool Verbose = false)
 {
     public const string Usage =
-        "Usage: dotnet run --project samples/Srt.Samples.Quickstart -- [--quick] [--fresh] [--seed N] [--threads N] [--run-dir PATH]\n" +
+        "Usage: dotnet run --project samples/Srt.Samples.Quickstart -- [--quick] [--fresh] [--seed N] [--threads N] [--run-dir PATH] [--verbose]\n" +
         "  --quick     tiny sizes: a smoke run of a minute or two (CI runs it)\n" +
         "  --fresh     delete the run directory first (otherwise a rerun continues where the last one stopped)\n" +
         "  --seed N    seed of the data, the model and sampling (default 1)\n" +
         "  --threads N torch CPU threads (default 1: a model this small gains little from more)\n" +
-        "  --run-dir   the run directory (default runs/quickstart, or runs/quickstart-quick with --quick)";
+        "  --run-dir   the run directory (default runs/quickstart, or runs/quickstart-quick with --quick)\n" +
+        "  --verbose   print full errors (stack traces)\n" +
+        "Exit codes: 0 done, 1 failed, 2 bad usage, 130 interrupted (rerun to continue).";
 
     public static QuickstartArguments Parse(IReadOnlyList<string> args)
     {
         string? runDirectory = null;
         int seed = 1, threads = 1;
-        bool quick = false, fresh = false, help = false;
+        bool quick = false, fresh = false, help = false, verbose = false;
         for (int i = 0; i < args.Count; i++)
         {
             switch (args[i])
@@ -27,6 +29,9 @@ internal sealed record QuickstartArguments(string RunDirectory, int Seed, bool Q
                     break;
                 case "--fresh":
                     fresh = true;
+                    break;
+                case "--verbose":
+                    verbose = true;
                     break;
                 case "--help" or "-h":
                     help = true;
@@ -56,7 +61,7 @@ internal sealed record QuickstartArguments(string RunDirectory, int Seed, bool Q
         }
 
         runDirectory ??= Path.Combine("runs", quick ? "quickstart-quick" : "quickstart");
-        return new QuickstartArguments(runDirectory, seed, quick, fresh, help, threads);
+        return new QuickstartArguments(runDirectory, seed, quick, fresh, help, threads, verbose);
     }
 
     private static string Value(IReadOnlyList<string> args, ref int i)

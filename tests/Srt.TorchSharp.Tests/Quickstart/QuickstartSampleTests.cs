@@ -70,6 +70,47 @@ public sealed class QuickstartSampleTests : IDisposable
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Run_DamagedRunDirectory_ExitsOneWithAMessageAndAStackTraceOnlyWhenVerbose(bool verbose)
+    {
+        Directory.CreateDirectory(_runDirectory);
+        await File.WriteAllTextAsync(Path.Combine(_runDirectory, "quickstart.json"), "{ damaged");
+        var errors = new StringWriter();
+        TextWriter original = Console.Error;
+        Console.SetError(errors);
+        int exitCode;
+        try
+        {
+            exitCode = await QuickstartApp.RunAsync(verbose ? ["--quick", "--run-dir", _runDirectory, "--verbose"] : ["--quick", "--run-dir", _runDirectory]);
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("error: ", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains(Path.GetFullPath(_runDirectory), errors.ToString(), StringComparison.Ordinal);
+        Assert.Equal(verbose, errors.ToString().Contains("   at ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_UnknownArgument_ExitsTwo()
+    {
+        TextWriter original = Console.Error;
+        Console.SetError(TextWriter.Null);
+        try
+        {
+            Assert.Equal(2, await QuickstartApp.RunAsync(["--bogus"]));
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+    }
+
+    [Theory]
     [InlineData("--seed")]
     [InlineData("--seed", "x")]
     [InlineData("--bogus")]

@@ -95,6 +95,61 @@ public sealed class OpenAISampleTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_WrongKey_StopsAtTheFirstCriticCallsExitsOneWithoutStackTraceAndRerunWithTheRightKeyFinishes()
+    {
+        string modelFolder = Path.Combine(_folder, "tiny-model");
+        Directory.CreateDirectory(modelFolder);
+        using (var model = LlamaForCausalLM.Create(TinyChatModel.Config(), seed: 5))
+        {
+            model.SavePretrained(modelFolder);
+        }
+
+        TinyChatModel.WriteTokenizerFiles(modelFolder);
+        string instructions = Path.Combine(_folder, "instructions.jsonl");
+        File.WriteAllLines(instructions, Enumerable.Range(1, 6).Select(i => $$"""{"id":"q{{i}}","instruction":"Question number {{i}}?"}"""));
+        string run = Path.Combine(_folder, "run");
+        using var server = new LoopbackOpenAIServer { RequiredKey = "right-key" };
+        string[] args =
+        [
+            "--model", modelFolder, "--instructions", instructions, "--run", run, "--critic-model", "test-critic", "--endpoint", server.Endpoint.ToString(),
+            "--api-key-env", "LOCAL_SERVER_KEY", "--max-new-tokens", "8", "--epochs", "1", "--batch-size", "2", "--max-length", "256", "--threads", "1", "--seed", "3",
+        ];
+
+        var output = new StringWriter();
+        int exit = await SampleApp.RunAsync(args, name => name == "LOCAL_SERVER_KEY" ? "wrong-key" : null, output);
+
+        _log.WriteLine(output.ToString());
+        Assert.Equal(1, exit);
+        Assert.Contains("error: The run stopped at the first critique call: the server rejected the credentials (HTTP 401). Check the API key setting", output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output.ToString(), StringComparison.Ordinal);
+        Assert.InRange(server.Unauthorized, 1, 3);
+        Assert.Equal(0, server.Total);
+        Assert.False(File.Exists(Path.Combine(run, "stage1", "failures.jsonl")));
+
+        var verbose = new StringWriter();
+        Assert.Equal(1, await SampleApp.RunAsync([.. args, "--verbose"], name => name == "LOCAL_SERVER_KEY" ? "wrong-key" : null, verbose));
+        Assert.Contains("   at ", verbose.ToString(), StringComparison.Ordinal);
+
+        var rerun = new StringWriter();
+        Assert.Equal(0, await SampleApp.RunAsync(args, name => name == "LOCAL_SERVER_KEY" ? "right-key" : null, rerun));
+        _log.WriteLine(rerun.ToString());
+        Assert.Equal(3, server.Count("critique"));
+        Assert.Equal(3, server.Count("score"));
+    }
+
+    [Fact]
+    public async Task RunAsync_UnknownOption_ReturnsTwo()
+    {
+        var output = new StringWriter();
+
+        int exit = await SampleApp.RunAsync(["--model", _folder, "--instructions", "i.jsonl", "--bogus", "1"], _ => "key", output);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Unknown option --bogus", output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_NoKeyAndNoEndpoint_ExplainsAndReturnsTwo()
     {
         var output = new StringWriter();
