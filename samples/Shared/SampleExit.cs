@@ -41,9 +41,8 @@ internal static class SampleExit
         output.WriteLine(exception is UnrecoverableCallException stop
             ? $"error: {stop.Message}"
             : $"error: {Describe(exception)}");
-        output.WriteLine(verbose
-            ? exception.ToString()
-            : $"Finished work is in {folder}; a rerun continues from there. Run with --verbose for the full error.");
+        output.WriteLine($"Finished work is in {folder}; a rerun continues from there.");
+        output.WriteLine(verbose ? exception.ToString() : "Run with --verbose for the full error.");
         return Failed;
     }
 

@@ -1,13 +1,16 @@
 // Runs stage 1 of the loop over a run directory with a slow, deterministic scripted critic, so that a test can kill
 // this process midway and check that a rerun resumes without repeating any finished critic call.
-// Usage: Srt.Tests.KillTarget <run directory> <item count> <critic delay ms> <max concurrent critic calls>
+// With a fifth argument the critic is the OpenAI critic talking to that OpenAI-compatible endpoint (a loopback server
+// in the test), so a test can measure the time from the server's last byte to the record on disk.
+// Usage: Srt.Tests.KillTarget <run directory> <item count> <critic delay ms> <max concurrent critic calls> [<critic endpoint>]
 using System.Globalization;
 using Microsoft.Extensions.AI;
 using Srt;
+using Srt.OpenAI;
 
-if (args.Length != 4)
+if (args.Length is not (4 or 5))
 {
-    Console.Error.WriteLine("usage: Srt.Tests.KillTarget <run directory> <item count> <critic delay ms> <max concurrent critic calls>");
+    Console.Error.WriteLine("usage: Srt.Tests.KillTarget <run directory> <item count> <critic delay ms> <max concurrent critic calls> [<critic endpoint>]");
     return 2;
 }
 
@@ -19,7 +22,10 @@ var options = new SelfRefinementOptions
     MaxConcurrentCriticCalls = int.Parse(args[3], CultureInfo.InvariantCulture),
 };
 var items = Enumerable.Range(0, count).Select(index => new InstructionItem($"item-{index:D3}", $"Instruction number {index}"));
-var loop = new SelfRefinementLoop(new EchoPolicy(), new SlowCritic(delay), new BlockingTrainer(), options);
+ICritic critic = args.Length == 5
+    ? OpenAICritic.Create(new OpenAICriticOptions { Model = "critic-test", Endpoint = new Uri(args[4]), ApiKey = "kill-test" })
+    : new SlowCritic(delay);
+var loop = new SelfRefinementLoop(new EchoPolicy(), critic, new BlockingTrainer(), options);
 await loop.RunStageOneAsync(items);
 return 0;
 
