@@ -78,6 +78,7 @@ public static class OpenAICritic
             clientOptions.Transport = options.Transport;
         }
 
+        ResponsePathWarmUp.EnsureStarted();
         var credential = new ApiKeyCredential(options.ResolveApiKey() ?? NoKey);
         IChatClient client = new ChatClient(options.Model, credential, clientOptions).AsIChatClient();
         return options.Critic.Retry is null

@@ -39,6 +39,7 @@ internal sealed class StageOneItemProcessor : IDisposable
         _critiques = StoredRecords.ById(_critiqueStore, record => record.Id);
         _refinements = StoredRecords.ById(_refinementStore, record => record.Id);
         _scores = StoredRecords.ById(_scoreStore, record => record.Id);
+        WarmRecordPath();
     }
 
     /// <summary>Counts the given items that have a critique, stored earlier or written in this run.</summary>
@@ -168,6 +169,18 @@ internal sealed class StageOneItemProcessor : IDisposable
 
         _examples[id] = new ExampleRecord(id, _options.SystemPrompt, item.Instruction, completion);
         ledger.Settle(id, ItemOutcome.Kept, _options.FilterByRefinementScore ? StagePhase.Scoring : StagePhase.Critiquing, null, feedback.Score, refinementScore);
+    }
+
+    /// <summary>
+    /// Runs the parse-and-serialize path once on a sample before any paid answer arrives: its first run costs tens of
+    /// milliseconds of JIT and serializer set-up, and the first burst of answers would otherwise wait that long before
+    /// reaching disk, where a kill loses them.
+    /// </summary>
+    private static void WarmRecordPath()
+    {
+        Critique sample = CritiqueParser.Parse("Weaknesses:\n- w\nSuggestions:\n- s\nOverall Score: [[5]]\n\n### Improved Response\nr");
+        _ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(CritiqueRecord.From("warm-up", sample), RunJson.Options);
+        _ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new RefinementRecord("warm-up", "r", null), RunJson.Options);
     }
 
     public void Dispose()
