@@ -2,7 +2,8 @@ namespace Srt;
 
 /// <summary>
 /// Sends instructions to the policy in batches and hands back each completion, or each item's failure: a prompt the
-/// policy reports as <see cref="CompletionFinishReason.Failed"/> fails alone, a call that throws fails its batch.
+/// policy reports as <see cref="CompletionFinishReason.Failed"/> fails alone, a call that throws fails its batch, and a
+/// failure no retry can fix (<see cref="UnrecoverableFailure"/>) stops the stage.
 /// </summary>
 internal sealed class PolicyBatches(IPolicyModel policy, SelfRefinementOptions options, int stage)
 {
@@ -28,8 +29,9 @@ internal sealed class PolicyBatches(IPolicyModel policy, SelfRefinementOptions o
                 completions = await policy.GenerateAsync(prompts, generation.Clone(), cancellationToken).ConfigureAwait(false);
                 CheckShape(completions, batch.Length);
             }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && !UnrecoverableFailure.IsUnrecoverable(exception, out _))
             {
+                // An unrecoverable failure (rejected key, unknown model) propagates: every later batch would fail the same way.
                 foreach (InstructionItem item in batch)
                 {
                     onFailed(item, exception);
