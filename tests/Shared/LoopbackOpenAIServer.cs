@@ -26,6 +26,7 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     private readonly Dictionary<string, string> _adapters = new(StringComparer.Ordinal);
     private readonly HashSet<string> _adapterPolicies = new(StringComparer.Ordinal);
     private (string Kind, int After, TaskCompletionSource Gate)? _hold;
+    private int _held;
 
     public LoopbackOpenAIServer()
     {
@@ -106,6 +107,9 @@ internal sealed class LoopbackOpenAIServer : IDisposable
             _hold = (kind, Count(kind) + after, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         }
     }
+
+    /// <summary>Gets the number of requests being held unanswered now.</summary>
+    public int Held => Volatile.Read(ref _held);
 
     /// <summary>Aborts the held requests' connections without an answer and stops holding.</summary>
     public void DropHeld()
@@ -201,7 +205,9 @@ internal sealed class LoopbackOpenAIServer : IDisposable
         long promptTokens = prompt.Length / 4, completionTokens = text.Length / 4;
         if (HeldGate(kind) is { } held)
         {
+            Interlocked.Increment(ref _held);
             held.Wait();
+            Interlocked.Decrement(ref _held);
             context.Response.Abort();
             return;
         }
