@@ -25,7 +25,7 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     private readonly Dictionary<string, Func<string, string>> _policies = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _adapters = new(StringComparer.Ordinal);
     private readonly HashSet<string> _adapterPolicies = new(StringComparer.Ordinal);
-    private (string Kind, int After, TaskCompletionSource Gate)? _hold;
+    private HoldState? _hold;
     private int _held;
 
     public LoopbackOpenAIServer()
@@ -104,7 +104,7 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     {
         lock (_gate)
         {
-            _hold = (kind, Count(kind) + after, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            _hold = new HoldState(kind, after);
         }
     }
 
@@ -261,7 +261,13 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     {
         lock (_gate)
         {
-            return _hold is { } hold && hold.Kind == kind && Requests.GetValueOrDefault(kind) >= hold.After ? hold.Gate.Task : null;
+            // Admission is counted here, under the lock, so concurrent requests cannot both take the last place.
+            if (_hold is not { } hold || hold.Kind != kind)
+            {
+                return null;
+            }
+
+            return hold.Admitted++ < hold.After ? null : hold.Gate.Task;
         }
     }
 
@@ -329,6 +335,18 @@ internal sealed class LoopbackOpenAIServer : IDisposable
             return _faults.Dequeue();
         }
     }
+}
+
+/// <summary>Requests of one kind admitted so far, and the gate later ones wait at.</summary>
+internal sealed class HoldState(string kind, int after)
+{
+    public string Kind { get; } = kind;
+
+    public int After { get; } = after;
+
+    public int Admitted { get; set; }
+
+    public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
 /// <summary>One chat request the loopback server answered, with the token counts it reported.</summary>
