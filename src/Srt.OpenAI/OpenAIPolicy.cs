@@ -14,7 +14,8 @@ namespace Srt.OpenAI;
 /// <remarks>
 /// As for the critic, the SDK's own retries are switched off and Srt's <see cref="RetryingChatClient"/> retries
 /// instead (backoff, jitter, <c>Retry-After</c>, every attempt counted). <see cref="GenerationOptions.TopK"/> is sent
-/// as <c>top_k</c>, which the OpenAI API itself does not accept: leave it at 0 for hosted OpenAI models.
+/// as <c>top_k</c>, which the OpenAI API itself does not accept: leave it at 0 for hosted OpenAI models. To a server
+/// other than the OpenAI API the token limit goes as both <c>max_completion_tokens</c> and the older <c>max_tokens</c>.
 /// </remarks>
 public static class OpenAIPolicy
 {
@@ -42,7 +43,7 @@ public static class OpenAIPolicy
     }
 
     /// <summary>
-    /// Creates the chat client the policy uses: the SDK's client with its retries off, <c>top_k</c> forwarded, wrapped
+    /// Creates the chat client the policy uses: the SDK's client with its retries off, <c>top_k</c> (and <c>max_tokens</c>) added, wrapped
     /// in a <see cref="RetryingChatClient"/> when <see cref="ChatClientPolicyModelOptions.Retry"/> is set.
     /// </summary>
     /// <param name="options">The settings.</param>
@@ -69,7 +70,8 @@ public static class OpenAIPolicy
         }
 
         var credential = new ApiKeyCredential(options.ResolveApiKey() ?? NoKey);
-        IChatClient client = new TopKChatClient(new ChatClient(options.Model, credential, clientOptions).AsIChatClient());
+        IChatClient client = new CompatibleServerChatClient(
+            new ChatClient(options.Model, credential, clientOptions).AsIChatClient(), sendMaxTokens: options.Endpoint is not null);
         return options.Policy.Retry is null
             ? client
             : new RetryingChatClient(client, options.Policy.Retry, loggerFactory?.CreateLogger<RetryingChatClient>(), timeProvider);

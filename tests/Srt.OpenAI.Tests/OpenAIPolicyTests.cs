@@ -38,11 +38,34 @@ public sealed class OpenAIPolicyTests
             Assert.Equal(20, root.GetProperty("top_k").GetInt32());
             Assert.Equal(0.5, root.GetProperty("temperature").GetDouble(), 3);
             Assert.Equal(0.8, root.GetProperty("top_p").GetDouble(), 3);
-            int maxTokens = root.TryGetProperty("max_completion_tokens", out var max) ? max.GetInt32() : root.GetProperty("max_tokens").GetInt32();
-            Assert.Equal(99, maxTokens);
+            Assert.Equal(99, root.GetProperty("max_completion_tokens").GetInt32());
+            Assert.Equal(99, root.GetProperty("max_tokens").GetInt32()); // for servers that predate max_completion_tokens
             Assert.Equal("END", Assert.Single(root.GetProperty("stop").EnumerateArray()).GetString());
             Assert.False(root.TryGetProperty("stream", out var stream) && stream.GetBoolean());
         }
+    }
+
+    [Fact]
+    public async Task GenerateAsync_OpenAIApi_SendsOnlyMaxCompletionTokensAndTheKeyFromTheEnvironment()
+    {
+        var handler = new FakeOpenAIHandler().ThenCompletion("hosted answer", "length");
+        var options = new OpenAIPolicyOptions
+        {
+            Model = "gpt-4o-mini",
+            ReadEnvironment = name => name == OpenAICriticOptions.ApiKeyEnvironmentVariable ? "sk-env-SECRET" : null,
+            Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(new HttpClient(handler)),
+        };
+        using var policy = OpenAIPolicy.Create(options);
+
+        var completion = Assert.Single(await policy.GenerateAsync([Prompt("x")], new GenerationOptions { MaxNewTokens = 50 }));
+
+        var request = Assert.Single(handler.Requests);
+        using var body = JsonDocument.Parse(request.Body);
+        Assert.Equal(50, body.RootElement.GetProperty("max_completion_tokens").GetInt32());
+        Assert.False(body.RootElement.TryGetProperty("max_tokens", out _));
+        Assert.False(body.RootElement.TryGetProperty("top_k", out _));
+        Assert.Equal("Bearer sk-env-SECRET", request.Authorization);
+        Assert.Equal(new PolicyCompletion("hosted answer", CompletionFinishReason.Length, completion.PromptTokens, completion.CompletionTokens), completion);
     }
 
     [Fact]
