@@ -24,6 +24,11 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     private int _unauthorized;
     private int _faultsAnswered;
     private int _truncateNext;
+    private readonly Dictionary<string, Func<string, string>> _policies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _adapters = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _adapterPolicies = new(StringComparer.Ordinal);
+    private HoldState? _hold;
+    private int _held;
 
     public LoopbackOpenAIServer()
     {
@@ -89,8 +94,65 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     /// <summary>Gets the number of requests that carried this Authorization header.</summary>
     public int Authorized(string header) { lock (_gate) { return _authorizations.GetValueOrDefault(header); } }
 
+    /// <summary>Gets every chat request answered with a completion, in order: what a server's access log would show.</summary>
+    public List<ServedRequest> Log { get; } = [];
+
+    /// <summary>Gets the adapter calls (<c>/v1/load_lora_adapter</c>, <c>/v1/unload_lora_adapter</c>, <c>/v1/models</c>) with their status.</summary>
+    public List<(string Route, string Body, int Status)> AdapterCalls { get; } = [];
+
+    /// <summary>Gets or sets a value indicating whether the runtime LoRA routes exist (vLLM with VLLM_ALLOW_RUNTIME_LORA_UPDATING=True).</summary>
+    public bool LoraRoutesEnabled { get; set; } = true;
+
+    /// <summary>
+    /// Answers requests for <paramref name="model"/> as a policy (kind "policy:{model}"). With <paramref name="asAdapter"/>,
+    /// the name is a LoRA adapter: requests for it get 404 (as from vLLM) until <c>/v1/load_lora_adapter</c> loads it.
+    /// </summary>
+    public void ServePolicy(string model, Func<string, string> answer, bool asAdapter = false)
+    {
+        lock (_gate)
+        {
+            _policies[model] = answer;
+            if (asAdapter)
+            {
+                _adapterPolicies.Add(model);
+            }
+        }
+    }
+
+    /// <summary>Gets a snapshot of the log, safe to read while requests arrive.</summary>
+    public ServedRequest[] LogSnapshot() { lock (_gate) { return [.. Log]; } }
+
+    /// <summary>
+    /// Answers <paramref name="after"/> more requests of <paramref name="kind"/>, then holds later ones unanswered
+    /// (not logged, not counted) until <see cref="DropHeld"/>: a test can kill a client knowing which requests completed.
+    /// </summary>
+    public void Hold(string kind, int after)
+    {
+        lock (_gate)
+        {
+            _hold = new HoldState(kind, after);
+        }
+    }
+
+    /// <summary>Gets the number of requests being held unanswered now.</summary>
+    public int Held => Volatile.Read(ref _held);
+
+    /// <summary>Aborts the held requests' connections without an answer and stops holding.</summary>
+    public void DropHeld()
+    {
+        TaskCompletionSource? gate;
+        lock (_gate)
+        {
+            gate = _hold?.Gate;
+            _hold = null;
+        }
+
+        gate?.TrySetResult();
+    }
+
     public void Dispose()
     {
+        DropHeld();
         _listener.Stop();
         _listener.Close();
         try
@@ -124,7 +186,14 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     private void Answer(HttpListenerContext context)
     {
         using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-        using var request = JsonDocument.Parse(reader.ReadToEnd());
+        string requestBody = reader.ReadToEnd();
+        if (context.Request.Url?.AbsolutePath is "/v1/load_lora_adapter" or "/v1/unload_lora_adapter" or "/v1/models")
+        {
+            AnswerAdapterRoute(context, requestBody);
+            return;
+        }
+
+        using var request = JsonDocument.Parse(requestBody);
         if (NextFault() is { } fault)
         {
             context.Response.StatusCode = fault.Status;
@@ -157,7 +226,18 @@ internal sealed class LoopbackOpenAIServer : IDisposable
         }
 
         string prompt = string.Concat(request.RootElement.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString()));
-        (string kind, string text) = prompt switch
+        string model = request.RootElement.GetProperty("model").GetString() ?? string.Empty;
+        if (IsUnloadedAdapter(model))
+        {
+            byte[] missing = Encoding.UTF8.GetBytes(ErrorJson($"The model `{model}` does not exist.", "NotFoundError", 404));
+            context.Response.StatusCode = 404;
+            context.Response.ContentType = "application/json";
+            context.Response.OutputStream.Write(missing);
+            context.Response.Close();
+            return;
+        }
+
+        (string kind, string text) = PolicyAnswer(model, prompt) ?? prompt switch
         {
             _ when prompt.Contains("## Output A", StringComparison.Ordinal) => ("judge", "[[A]]"),
             _ when prompt.Contains("Do not write an improved response.", StringComparison.Ordinal) => ("score", ScoreOnly),
@@ -165,8 +245,18 @@ internal sealed class LoopbackOpenAIServer : IDisposable
             _ => ("refine", "### Improved Response\nA refined answer."),
         };
         long promptTokens = prompt.Length / 4, completionTokens = text.Length / 4;
+        if (HeldGate(kind) is { } held)
+        {
+            Interlocked.Increment(ref _held);
+            held.Wait();
+            Interlocked.Decrement(ref _held);
+            context.Response.Abort();
+            return;
+        }
+
         lock (_gate)
         {
+            Log.Add(new ServedRequest(kind, model, prompt, requestBody, promptTokens, completionTokens));
             Requests[kind] = Requests.GetValueOrDefault(kind) + 1;
             string authorization = context.Request.Headers["Authorization"] ?? string.Empty;
             _authorizations[authorization] = _authorizations.GetValueOrDefault(authorization) + 1;
@@ -220,6 +310,90 @@ internal sealed class LoopbackOpenAIServer : IDisposable
             : prompt[(heading + "### Instruction".Length)..].Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? string.Empty;
     }
 
+    private (string Kind, string Text)? PolicyAnswer(string model, string prompt)
+    {
+        Func<string, string>? answer;
+        lock (_gate)
+        {
+            answer = _policies.GetValueOrDefault(model);
+        }
+
+        return answer is null ? null : ("policy:" + model, answer(prompt));
+    }
+
+    private bool IsUnloadedAdapter(string model)
+    {
+        lock (_gate)
+        {
+            return _adapterPolicies.Contains(model) && !_adapters.ContainsKey(model);
+        }
+    }
+
+    private Task? HeldGate(string kind)
+    {
+        lock (_gate)
+        {
+            // Admission is counted here, under the lock, so concurrent requests cannot both take the last place.
+            if (_hold is not { } hold || hold.Kind != kind)
+            {
+                return null;
+            }
+
+            return hold.Admitted++ < hold.After ? null : hold.Gate.Task;
+        }
+    }
+
+    // vLLM's runtime LoRA routes: 400 "has already been loaded" for a loaded name, /v1/models lists adapters with their path as root.
+    private void AnswerAdapterRoute(HttpListenerContext context, string body)
+    {
+        string route = context.Request.Url!.AbsolutePath;
+        int status;
+        string answer;
+        lock (_gate)
+        {
+            if (!LoraRoutesEnabled && route != "/v1/models")
+            {
+                (status, answer) = (404, """{"detail":"Not Found"}""");
+            }
+            else if (route == "/v1/models")
+            {
+                var data = _adapters.Select(adapter => new { id = adapter.Key, @object = "model", root = adapter.Value });
+                (status, answer) = (200, JsonSerializer.Serialize(new { @object = "list", data }));
+            }
+            else
+            {
+                using var request = JsonDocument.Parse(body);
+                string name = request.RootElement.GetProperty("lora_name").GetString()!;
+                if (route == "/v1/unload_lora_adapter")
+                {
+                    (status, answer) = _adapters.Remove(name)
+                        ? (200, $"Success: LoRA adapter '{name}' removed successfully.")
+                        : (404, ErrorJson($"The lora adapter '{name}' cannot be found.", "NotFoundError", 404));
+                }
+                else if (_adapters.ContainsKey(name))
+                {
+                    (status, answer) = (400, ErrorJson($"The lora adapter '{name}' has already been loaded. If you want to load the adapter in place, set 'load_inplace' to True.", "InvalidUserInput", 400));
+                }
+                else
+                {
+                    _adapters[name] = request.RootElement.GetProperty("lora_path").GetString()!;
+                    (status, answer) = (200, $"Success: LoRA adapter '{name}' added successfully.");
+                }
+            }
+
+            AdapterCalls.Add((route, body, status));
+        }
+
+        byte[] bytes = Encoding.UTF8.GetBytes(answer);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = answer.StartsWith('{') ? "application/json" : "text/plain";
+        context.Response.OutputStream.Write(bytes);
+        context.Response.Close();
+    }
+
+    private static string ErrorJson(string message, string type, int code) =>
+        JsonSerializer.Serialize(new { error = new { message, type, code } });
+
     private (int Status, string? RetryAfter)? NextFault()
     {
         lock (_gate)
@@ -234,3 +408,18 @@ internal sealed class LoopbackOpenAIServer : IDisposable
         }
     }
 }
+
+/// <summary>Requests of one kind admitted so far, and the gate later ones wait at.</summary>
+internal sealed class HoldState(string kind, int after)
+{
+    public string Kind { get; } = kind;
+
+    public int After { get; } = after;
+
+    public int Admitted { get; set; }
+
+    public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>One chat request the loopback server answered, with the token counts it reported.</summary>
+internal sealed record ServedRequest(string Kind, string Model, string Prompt, string Body, long PromptTokens, long CompletionTokens);

@@ -13,6 +13,9 @@ public static class SrtBuilderExtensions
     /// <summary>The service key under which <c>WithChatClientCritic</c> looks up the critic's chat client by default.</summary>
     public const string DefaultCriticChatClientKey = "srt-critic";
 
+    /// <summary>The service key under which <c>WithChatClientPolicy</c> looks up the policy's chat client by default.</summary>
+    public const string DefaultPolicyChatClientKey = "srt-policy";
+
     /// <summary>Registers the critic as a singleton, optionally wrapped in decorators.</summary>
     /// <param name="builder">The Srt builder.</param>
     /// <param name="criticFactory">Creates the critic.</param>
@@ -73,6 +76,38 @@ public static class SrtBuilderExtensions
     /// <returns>The builder, for chaining.</returns>
     public static ISrtBuilder WithPolicy(this ISrtBuilder builder, Func<IServiceProvider, IPolicyModel> policyFactory) =>
         ReplaceSingleton(builder, policyFactory);
+
+    /// <summary>
+    /// Registers a <see cref="ChatClientPolicyModel"/> over the <see cref="IChatClient"/> registered under the key
+    /// <see cref="DefaultPolicyChatClientKey"/> (<c>"srt-policy"</c>): a
+    /// vLLM, SGLang, llama.cpp or Ollama server, or a hosted model, as the policy.
+    /// </summary>
+    /// <param name="builder">The Srt builder.</param>
+    /// <param name="configure">Changes the policy's settings; may be <see langword="null"/>.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static ISrtBuilder WithChatClientPolicy(this ISrtBuilder builder, Action<ChatClientPolicyModelOptions>? configure = null) =>
+        builder.WithChatClientPolicy(DefaultPolicyChatClientKey, configure);
+
+    /// <summary>Registers a <see cref="ChatClientPolicyModel"/> over the <see cref="IChatClient"/> registered under <paramref name="serviceKey"/>.</summary>
+    /// <param name="builder">The Srt builder.</param>
+    /// <param name="serviceKey">The key of the chat client; <see langword="null"/> uses the unkeyed one.</param>
+    /// <param name="configure">Changes the policy's settings; may be <see langword="null"/>.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static ISrtBuilder WithChatClientPolicy(
+        this ISrtBuilder builder, object? serviceKey, Action<ChatClientPolicyModelOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new ChatClientPolicyModelOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        return builder.WithPolicy(services =>
+        {
+            var chatClient = serviceKey is null
+                ? services.GetRequiredService<IChatClient>()
+                : services.GetRequiredKeyedService<IChatClient>(serviceKey);
+            return new ChatClientPolicyModel(chatClient, options, services.GetService<ILoggerFactory>(), services.GetService<TimeProvider>());
+        });
+    }
 
     /// <summary>Registers the trainer as a singleton.</summary>
     /// <param name="builder">The Srt builder.</param>

@@ -39,7 +39,7 @@ public static class SrtServiceCollectionExtensions
     {
         var critic = services.GetService<ICritic>()
             ?? throw MissingService<ICritic>("WithCritic, WithChatClientCritic or WithOpenAICritic");
-        var policy = services.GetService<IPolicyModel>() ?? throw MissingService<IPolicyModel>("WithPolicy");
+        var policy = services.GetService<IPolicyModel>() ?? throw MissingService<IPolicyModel>("WithPolicy, WithChatClientPolicy or WithOpenAIPolicy");
         var trainer = services.GetService<ITrainer>() ?? throw MissingService<ITrainer>("WithTrainer");
         var refiner = services.GetService<IRefiner>() ?? critic.GetService<IRefiner>();
         return new SelfRefinementLoop(
