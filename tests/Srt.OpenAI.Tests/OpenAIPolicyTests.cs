@@ -97,7 +97,7 @@ public sealed class OpenAIPolicyTests
         options.Policy.MaxConcurrentRequests = 1;
         using var policy = OpenAIPolicy.Create(options);
 
-        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => policy.GenerateAsync([Prompt("a"), Prompt("b")]));
+        var thrown = await Assert.ThrowsAsync<UnrecoverableCallException>(() => policy.GenerateAsync([Prompt("a"), Prompt("b")]));
 
         Assert.Contains(hint, thrown.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("SECRET", thrown.ToString(), StringComparison.Ordinal);

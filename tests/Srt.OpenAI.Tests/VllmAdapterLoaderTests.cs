@@ -59,7 +59,7 @@ public sealed class VllmAdapterLoaderTests : IDisposable
         using var policy = OpenAIPolicy.Create(options);
         List<Microsoft.Extensions.AI.ChatMessage> prompt = [new(Microsoft.Extensions.AI.ChatRole.User, "q")];
 
-        var before = await Assert.ThrowsAsync<InvalidOperationException>(() => policy.GenerateAsync([prompt]));
+        var before = await Assert.ThrowsAsync<UnrecoverableCallException>(() => policy.GenerateAsync([prompt]));
         var outcome = await VllmAdapterLoader.Create(options, _http).LoadAsync(options.Model!, "/ckpt/stage1");
         var after = Assert.Single(await policy.GenerateAsync([prompt]));
 

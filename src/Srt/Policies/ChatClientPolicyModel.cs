@@ -111,9 +111,9 @@ public sealed partial class ChatClientPolicyModel : IPolicyModel, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         if (fatal is not null)
         {
-            UnrecoverableCallException stop = UnrecoverableFailure.ToStop(fatal, "policy generation")!;
-            LogUnrecoverable(fatal.GetType().Name, stop.StatusCode, stop.Cause);
-            throw stop;
+            UnrecoverableCallException unrecoverable = UnrecoverableFailure.ToStop(fatal, "policy generation")!;
+            LogUnrecoverable(fatal.GetType().Name, unrecoverable.StatusCode, unrecoverable.Cause);
+            throw unrecoverable;
         }
 
         return completions;

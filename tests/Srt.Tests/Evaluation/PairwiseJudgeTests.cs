@@ -167,7 +167,14 @@ public sealed class PairwiseJudgeTests
         using var cancellation = new CancellationTokenSource();
         var client = new ScriptedJudgeClient { Verdict = PreferGood, Delay = TimeSpan.FromMilliseconds(30) };
         var judging = Judge(client, folder.Path, concurrency: 1).JudgeAsync(Items(20, 0, 0), cancellationToken: cancellation.Token);
-        await Task.Delay(150);
+        // Cancel once a judgment is on disk (not after a fixed delay, which a loaded machine can outlast or undercut).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (folder.Lines("judgments.jsonl").Length == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "No judgment reached disk within 30 s.");
+            await Task.Delay(10);
+        }
+
         cancellation.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => judging);
