@@ -62,6 +62,7 @@ internal sealed class BatchingBenchmark : IBenchmark
                 var decodeTokens = produced - workload.Prompts.Length;
                 var decodeRate = decodeTokens / decode.TotalSeconds;
                 var bound = shape.DecodeBound(slots, (int)Math.Round(workload.MeanDecodeContext), bandwidth, matmul);
+                var weightMatmuls = StepMatmulSeconds(model, slots);
                 GenerationBenchmark.Emit(output, new
                 {
                     benchmark = Name, mode, slots, size = options.Size, dtype = "float32", threads = options.Threads,
@@ -70,11 +71,42 @@ internal sealed class BatchingBenchmark : IBenchmark
                     slot_steps_padding = (long)steps * slots - decodeTokens,
                     useful_decode_tokens_per_s = Round(decodeRate), decode_bound_tokens_per_s = Round(bound.TokensPerSecond),
                     decode_bound = bound.Kind, decode_fraction_of_bound = Round(decodeRate / bound.TokensPerSecond, 3),
+                    decode_ms_per_step = Round(decode.TotalMilliseconds / steps, 2), weight_matmuls_ms_per_step = Round(weightMatmuls * 1e3, 2),
                     load_average = LoadAverage(),
                 });
             }
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Best of 5 runs of just the weight matrix products one decoding step does at <paramref name="slots"/> rows (every
+    /// projection of every layer and the output projection, on random inputs): what the step costs before attention,
+    /// norms, rotary, the cache and the per-operation overhead.
+    /// </summary>
+    private static double StepMatmulSeconds(LlamaForCausalLM model, int slots)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var weights = model.NamedParameters()
+            .Where(p => p.Parameter.dim() == 2 && p.Name != "model.embed_tokens.weight")
+            .Select(p => p.Parameter).Append(model.LmHeadWeight).ToArray();
+        var inputs = weights.Select(w => torch.randn(slots, w.shape[1])).ToArray();
+        void Step()
+        {
+            using var inner = torch.NewDisposeScope();
+            for (var i = 0; i < weights.Length; i++)
+            {
+                torch.nn.functional.linear(inputs[i], weights[i]);
+            }
+        }
+        Step();
+        return Enumerable.Range(0, 5).Min(_ =>
+        {
+            var clock = Stopwatch.StartNew();
+            Step();
+            return clock.Elapsed.TotalSeconds;
+        });
     }
 
     private static (TimeSpan Prefill, TimeSpan Decode, int Steps, long Produced) RunStatic(
