@@ -195,6 +195,13 @@ public sealed class TextGenerator
         {
             throw new ArgumentException("A generation plan needs one seed (and one token limit, when given) per prompt.", nameof(plan));
         }
+        for (var i = 0; i < (plan.RowMaxNewTokens?.Count ?? 0); i++)
+        {
+            if (plan.RowMaxNewTokens![i] <= 0)
+            {
+                throw new ArgumentException($"The token limit of prompt {i} must be positive; got {plan.RowMaxNewTokens[i]}.", nameof(plan));
+            }
+        }
         var sequenceLimit = Math.Min(MaxSequenceTokens, plan.MaxSequenceTokens ?? int.MaxValue);
         var limitName = plan.MaxSequenceTokens is { } own && own < MaxSequenceTokens ? plan.LimitName : "the model's max_position_embeddings";
         var stops = StopSequences.Concat(plan.Options.StopSequences).Distinct(StringComparer.Ordinal).ToArray();
