@@ -6,7 +6,10 @@ namespace Srt.TorchSharp.Generation;
 
 /// <summary>
 /// Generates text with a <see cref="LlamaForCausalLM"/>: the prompts go through the model once (prefill, filling a
-/// KV cache), then one token per step for all rows together. Batches are left-padded with an attention mask.
+/// KV cache), then one token per step for all rows together. <see cref="Generate(IReadOnlyList{IReadOnlyList{int}}, GenerationOptions, Action{GenerationUpdate}?, CancellationToken)"/>
+/// runs the prompts as one left-padded batch with an attention mask;
+/// <see cref="GenerateContinuous(IReadOnlyList{IReadOnlyList{int}}, GenerationOptions, int, Action{GenerationUpdate}?, CancellationToken)"/>
+/// keeps a fixed number of slots busy, starting the next prompt in a slot as soon as its sequence ends.
 /// Greedy decoding at temperature 0, otherwise sampling with temperature, top-k and top-p; a sequence ends on an
 /// end-of-sequence id, a stop sequence (matched on the decoded text, not returned) or the token limit.
 /// </summary>
@@ -48,12 +51,19 @@ public sealed class TextGenerator
     /// <summary>Gets the texts that always end a sequence.</summary>
     public IReadOnlyList<string> StopSequences { get; }
 
-    /// <summary>Generates one continuation for each prompt, as one batch.</summary>
+    /// <summary>Gets the most tokens one sequence may hold, prompt included: the model's <c>max_position_embeddings</c>.
+    /// A prompt that leaves no room is rejected; a completion that would pass it ends there with
+    /// <see cref="CompletionFinishReason.Length"/>, whatever <see cref="GenerationOptions.MaxNewTokens"/> says.</summary>
+    public int MaxSequenceTokens => Model.Config.MaxPositionEmbeddings;
+
+    /// <summary>Generates one continuation for each prompt, as one static batch: every row runs until the longest ends.</summary>
     /// <param name="prompts">Token ids of each prompt (BOS included when the model wants one); none may be empty.</param>
     /// <param name="options">Sampling settings; validated.</param>
     /// <param name="onUpdate">Receives streamed text pieces as they are decoded, on the calling thread.</param>
     /// <param name="cancellationToken">Checked before every step.</param>
     /// <returns>The sequences in prompt order, with timings.</returns>
+    /// <exception cref="ArgumentException">A prompt is empty, holds an id outside the vocabulary, or leaves no room for a
+    /// new token within <see cref="MaxSequenceTokens"/>.</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
     public GenerationOutput Generate(
         IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, Action<GenerationUpdate>? onUpdate = null,
@@ -61,27 +71,49 @@ public sealed class TextGenerator
     {
         ArgumentNullException.ThrowIfNull(prompts);
         ArgumentNullException.ThrowIfNull(options);
-        var seed = options.Seed ?? Random.Shared.NextInt64();
-        return Generate(prompts, options, Enumerable.Range(0, prompts.Count).Select(i => seed + i).ToArray(), onUpdate, cancellationToken);
+        return Generate(new GenerationPlan(prompts, options, RowSeeds(options, prompts.Count)), onUpdate, cancellationToken);
     }
 
-    internal GenerationOutput Generate(
-        IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, IReadOnlyList<long> rowSeeds,
-        Action<GenerationUpdate>? onUpdate, CancellationToken cancellationToken)
+    /// <summary>
+    /// Generates one continuation for each prompt with continuous batching: <paramref name="slots"/> sequences run
+    /// together, and when one ends the next waiting prompt is prefilled into its slot, so no slot waits for the
+    /// longest sequence. Greedy output is the same as generating each prompt alone; sampled output depends only on
+    /// the prompt's seed (<see cref="GenerationOptions.Seed"/> + its index), not on the slot it lands in.
+    /// </summary>
+    /// <param name="prompts">Token ids of each prompt, started in this order; none may be empty.</param>
+    /// <param name="options">Sampling settings; validated.</param>
+    /// <param name="slots">How many sequences run together. The KV cache holds <paramref name="slots"/> × (longest
+    /// prompt + new tokens, at most <see cref="MaxSequenceTokens"/>) tokens.</param>
+    /// <param name="onUpdate">Receives streamed text pieces as they are decoded, on the calling thread.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
+    /// <returns>The sequences in prompt order, with timings (prefill of all prompts, decode steps).</returns>
+    /// <exception cref="ArgumentException">A prompt is empty, holds an id outside the vocabulary, or leaves no room for a
+    /// new token within <see cref="MaxSequenceTokens"/>.</exception>
+    /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    public GenerationOutput GenerateContinuous(
+        IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, int slots, Action<GenerationUpdate>? onUpdate = null,
+        CancellationToken cancellationToken = default)
     {
-        GenerationOptionsValidation.Validate(options);
-        ValidatePrompts(prompts);
-        cancellationToken.ThrowIfCancellationRequested();
-        var stops = StopSequences.Concat(options.StopSequences).Distinct(StringComparer.Ordinal).ToArray();
-        var rows = prompts.Select((p, i) => new SequenceTracker(i, p.Count, Tokenizer, StopTokenIds, stops, options.MaxNewTokens)).ToArray();
-        var padId = (long)(Tokenizer.PadTokenId ?? Tokenizer.EosTokenId ?? 0);
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(options);
+        return GenerateContinuous(new GenerationPlan(prompts, options, RowSeeds(options, prompts.Count)), slots, onUpdate, cancellationToken);
+    }
 
-        var wasTraining = Model.IsTraining;
-        Model.Eval();
-        try
+    private static long[] RowSeeds(GenerationOptions options, int count)
+    {
+        var seed = options.Seed ?? Random.Shared.NextInt64();
+        return Enumerable.Range(0, count).Select(i => seed + i).ToArray();
+    }
+
+    internal GenerationOutput Generate(GenerationPlan plan, Action<GenerationUpdate>? onUpdate, CancellationToken cancellationToken)
+    {
+        var (rows, limits) = Prepare(plan);
+        cancellationToken.ThrowIfCancellationRequested();
+        var padId = (long)(Tokenizer.PadTokenId ?? Tokenizer.EosTokenId ?? 0);
+        return WithEvalMode(() =>
         {
-            using var sampler = new TokenSampler(options, rowSeeds, Model.Device);
-            using var session = new GenerationSession(Model, sampler, prompts, padId, options.MaxNewTokens);
+            using var sampler = new TokenSampler(plan.Options, plan.RowSeeds, Model.Device);
+            using var session = new GenerationSession(Model, sampler, plan.Prompts, padId, limits.Max());
             var clock = Stopwatch.StartNew();
             var tokens = session.Prefill();
             var prefill = clock.Elapsed;
@@ -93,11 +125,124 @@ public sealed class TextGenerator
                 steps++;
             }
             return new GenerationOutput(rows.Select(r => r.ToResult()).ToArray(), prefill, clock.Elapsed - prefill, steps);
+        });
+    }
+
+    internal GenerationOutput GenerateContinuous(
+        GenerationPlan plan, int slots, Action<GenerationUpdate>? onUpdate, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slots);
+        var (rows, limits) = Prepare(plan);
+        cancellationToken.ThrowIfCancellationRequested();
+        var prompts = plan.Prompts;
+        var capacity = Enumerable.Range(0, prompts.Count).Max(i => prompts[i].Count + limits[i]);
+        return WithEvalMode(() =>
+        {
+            using var sampler = new TokenSampler(plan.Options, plan.RowSeeds, Model.Device);
+            using var session = new ContinuousBatchSession(
+                Model, sampler, Math.Min(slots, prompts.Count), capacity, prompts.Max(p => p.Count));
+            var tokens = new long[session.Slots];
+            var (prefill, decode) = (TimeSpan.Zero, TimeSpan.Zero);
+            var (next, steps) = (0, 0);
+            while (true)
+            {
+                // Fill free slots from the queue; a sequence that ends on its first token never takes one.
+                while (session.Running < session.Slots && next < prompts.Count)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var sequence = next++;
+                    var started = Stopwatch.GetTimestamp();
+                    var first = session.Prefill(prompts[sequence], sequence);
+                    prefill += Stopwatch.GetElapsedTime(started);
+                    if (Accept(rows[sequence], first, onUpdate))
+                    {
+                        tokens[session.Running] = first;
+                        session.Admit(sequence);
+                    }
+                }
+                if (session.Running == 0)
+                {
+                    break;
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                var stepStarted = Stopwatch.GetTimestamp();
+                var sampled = session.Decode(tokens);
+                decode += Stopwatch.GetElapsedTime(stepStarted);
+                steps++;
+                // From the last slot down, so the slot that moves into a freed one has already been handled.
+                for (var slot = session.Running - 1; slot >= 0; slot--)
+                {
+                    tokens[slot] = sampled[slot];
+                    if (!Accept(rows[session.SequenceAt(slot)], sampled[slot], onUpdate))
+                    {
+                        var last = session.Running - 1;
+                        tokens[slot] = tokens[last];
+                        session.Release(slot);
+                    }
+                }
+            }
+            return new GenerationOutput(rows.Select(r => r.ToResult()).ToArray(), prefill, decode, steps);
+        });
+    }
+
+    /// <summary>Validates the plan and creates each row's tracker with its own token limit: the requested maximum,
+    /// capped where the prompt leaves less room within the sequence limit.</summary>
+    private (SequenceTracker[] Rows, int[] Limits) Prepare(GenerationPlan plan)
+    {
+        GenerationOptionsValidation.Validate(plan.Options);
+        ValidatePrompts(plan.Prompts);
+        if (plan.RowSeeds.Count != plan.Prompts.Count || (plan.RowMaxNewTokens is { } caps && caps.Count != plan.Prompts.Count))
+        {
+            throw new ArgumentException("A generation plan needs one seed (and one token limit, when given) per prompt.", nameof(plan));
+        }
+        for (var i = 0; i < (plan.RowMaxNewTokens?.Count ?? 0); i++)
+        {
+            if (plan.RowMaxNewTokens![i] <= 0)
+            {
+                throw new ArgumentException($"The token limit of prompt {i} must be positive; got {plan.RowMaxNewTokens[i]}.", nameof(plan));
+            }
+        }
+        var sequenceLimit = Math.Min(MaxSequenceTokens, plan.MaxSequenceTokens ?? int.MaxValue);
+        var limitName = plan.MaxSequenceTokens is { } own && own < MaxSequenceTokens ? plan.LimitName : "the model's max_position_embeddings";
+        var stops = StopSequences.Concat(plan.Options.StopSequences).Distinct(StringComparer.Ordinal).ToArray();
+        var rows = new SequenceTracker[plan.Prompts.Count];
+        var limits = new int[plan.Prompts.Count];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var promptTokens = plan.Prompts[i].Count;
+            if (SequenceBudget.Check(promptTokens, sequenceLimit, limitName) is { } error)
+            {
+                throw new ArgumentException($"Prompt {i}: {error}", "prompts");
+            }
+            var requested = plan.RowMaxNewTokens?[i] ?? plan.Options.MaxNewTokens;
+            limits[i] = Math.Min(requested, sequenceLimit - promptTokens);
+            rows[i] = new SequenceTracker(i, promptTokens, Tokenizer, StopTokenIds, stops, limits[i]);
+        }
+        return (rows, limits);
+    }
+
+    private GenerationOutput WithEvalMode(Func<GenerationOutput> work)
+    {
+        var wasTraining = Model.IsTraining;
+        Model.Eval();
+        try
+        {
+            return work();
         }
         finally
         {
             Model.Train(wasTraining);
         }
+    }
+
+    /// <summary>Hands one row its token and streams its update; true while the row runs on.</summary>
+    private static bool Accept(SequenceTracker row, long token, Action<GenerationUpdate>? onUpdate)
+    {
+        if (row.Accept((int)token) is { } update)
+        {
+            onUpdate?.Invoke(update);
+        }
+        return !row.IsFinished;
     }
 
     /// <summary>Hands each unfinished row its token and puts padding where rows have finished; true while any row runs.</summary>

@@ -28,8 +28,13 @@ internal sealed class TokenSampler : IDisposable
     /// <summary>Gets whether decoding is greedy (temperature 0): no randomness at all.</summary>
     public bool IsGreedy => _temperature == 0f;
 
-    /// <summary>Chooses one token per row from logits [B, vocab]; tensors made here belong to the caller's scope.</summary>
-    public long[] Sample(Tensor logits)
+    /// <summary>Chooses one token per row from logits [B, vocab]; row <c>i</c> draws from generator <c>i</c>.
+    /// Tensors made here belong to the caller's scope.</summary>
+    public long[] Sample(Tensor logits) => Sample(logits, null);
+
+    /// <summary>Chooses one token per row from logits [B, vocab]; row <c>i</c> draws from the generator of sequence
+    /// <c>sequences[i]</c>, so a sequence samples the same whatever row (slot) it occupies.</summary>
+    public long[] Sample(Tensor logits, IReadOnlyList<int>? sequences)
     {
         Tensor next;
         if (IsGreedy)
@@ -54,9 +59,9 @@ internal sealed class TokenSampler : IDisposable
 
             // Exponential race: argmax(p / E) with E ~ Exp(1) draws from p, and lets each row use its own generator.
             var noise = empty_like(probabilities);
-            for (var row = 0; row < _generators.Length; row++)
+            for (var row = 0; row < noise.shape[0]; row++)
             {
-                noise[row].exponential_(1.0, _generators[row]);
+                noise[row].exponential_(1.0, _generators[sequences is null ? row : sequences[row]]);
             }
             next = probabilities.div(noise.clamp_min_(1e-20)).argmax(-1);
         }

@@ -14,7 +14,7 @@ namespace Srt.TorchSharp.Modeling;
 /// ([batch, <see cref="Length"/> + new]); cached padding stays masked because the mask says so each step.</para>
 /// <para>The cache owns its buffers (they are kept out of dispose scopes); dispose it when generation ends.</para>
 /// </remarks>
-public sealed class KvCache : IDisposable
+public sealed class KvCache : IDisposable, IAttentionCache
 {
     private readonly Tensor?[] _keys;
     private readonly Tensor?[] _values;
@@ -86,6 +86,22 @@ public sealed class KvCache : IDisposable
 
     /// <summary>Marks <paramref name="tokens"/> new tokens as cached; called once per forward pass.</summary>
     internal void Advance(long tokens) => Length += tokens;
+
+    (Tensor Keys, Tensor Values) IAttentionCache.Append(int layer, Tensor keys, Tensor values) => Append(layer, keys, values);
+
+    void IAttentionCache.Advance(long tokens) => Advance(tokens);
+
+    /// <summary>The cached keys and values of <paramref name="layer"/> [batch, kv_heads, <see cref="Length"/>, head_dim]:
+    /// views of the buffers, valid until the next append; they belong to the caller's dispose scope.</summary>
+    internal (Tensor Keys, Tensor Values) Cached(int layer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_keys[layer] is not { } keys || _values[layer] is not { } values)
+        {
+            throw new InvalidOperationException($"KvCache: layer {layer} holds no tokens yet.");
+        }
+        return (keys.narrow(2, 0, Length), values.narrow(2, 0, Length));
+    }
 
     private static Tensor Allocate(Tensor like, long capacity) =>
         empty([like.shape[0], like.shape[1], capacity, like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();

@@ -161,6 +161,22 @@ public sealed class LlamaForCausalLM : IDisposable
         return _module.Decoder.Forward(inputIds, attentionMask, cache);
     }
 
+    /// <summary>One decoding step of continuous batching: one token per active slot of <paramref name="cache"/>
+    /// ([active, 1]), each at its own position; returns hidden states [active, 1, hidden].</summary>
+    internal Tensor ForwardHiddenSlots(Tensor inputIds, SlotKvCache cache)
+    {
+        if (inputIds.dim() != 2 || inputIds.shape[0] != cache.ActiveSlots || inputIds.shape[1] != 1)
+        {
+            throw new ArgumentException(
+                $"inputIds must be [active slots, 1] = [{cache.ActiveSlots}, 1]; got [{string.Join(", ", inputIds.shape)}].", nameof(inputIds));
+        }
+        return _module.Decoder.ForwardSlots(inputIds, cache);
+    }
+
+    /// <summary>Creates the slot cache of continuous batching for this model: <paramref name="slots"/> sequences of at
+    /// most <paramref name="capacity"/> tokens each, in the model's dtype and on its device.</summary>
+    internal SlotKvCache CreateSlotKvCache(int slots, long capacity) => new(Config, slots, capacity, DType, Device);
+
     /// <summary>Projects hidden states [..., hidden] to logits [..., vocab] with <see cref="LmHeadWeight"/>.</summary>
     /// <param name="hidden">Hidden states from <see cref="ForwardHidden"/>, e.g. only the last position.</param>
     public Tensor ComputeLogits(Tensor hidden) => _module.ComputeLogits(hidden);

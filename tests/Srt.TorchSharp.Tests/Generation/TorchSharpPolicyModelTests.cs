@@ -87,6 +87,57 @@ public sealed class TorchSharpPolicyModelTests : IDisposable
     }
 
     [Fact]
+    public async Task GenerateAsync_OneMegabyteInstructionInABatch_FailsAloneNamingTheLimit()
+    {
+        // One unsplit 1 MB word among normal prompts: it is rejected before any generation, the others complete.
+        var huge = Ask(string.Concat(Enumerable.Repeat("abcdefghij", 100_000)));
+        IReadOnlyList<IReadOnlyList<ChatMessage>> prompts = [Prompts[0], Prompts[1], huge, Prompts[2], Prompts[3]];
+        var options = new GenerationOptions { Temperature = 0, MaxNewTokens = 8 };
+        var policy = new TorchSharpPolicyModel(_bundle);
+
+        var completions = await policy.GenerateAsync(prompts, options);
+
+        var failed = completions[2];
+        Assert.Equal(CompletionFinishReason.Failed, failed.FinishReason);
+        Assert.Contains("512", failed.Error);
+        Assert.Contains("max_position_embeddings", failed.Error);
+        Assert.True(failed.PromptTokens > 1_000_000);
+        Assert.Equal(string.Empty, failed.Text);
+        var normal = await policy.GenerateAsync(Prompts, options);
+        Assert.Equal(normal.Select(c => (c.Text, c.FinishReason, c.CompletionTokens)),
+            completions.Where((_, i) => i != 2).Select(c => (c.Text, c.FinishReason, c.CompletionTokens)));
+        Assert.All(normal, c => Assert.Null(c.Error));
+    }
+
+    [Fact]
+    public async Task GenerateAsync_MaxSequenceTokens_FailsPromptsThatFillItAndCapsTheRestWithLength()
+    {
+        var policy = new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions { MaxSequenceTokens = 64 });
+        var prompt = _bundle.ChatTemplate.EncodePrompt(_bundle.Tokenizer, Prompts[1]);
+        var completions = await policy.GenerateAsync(
+            [Prompts[0], Prompts[1], Ask(new string('x', 70))], new GenerationOptions { Temperature = 0, MaxNewTokens = 100 });
+
+        Assert.Equal(CompletionFinishReason.Failed, completions[2].FinishReason);
+        Assert.Contains("TorchSharpPolicyModelOptions.MaxSequenceTokens", completions[2].Error);
+        Assert.Contains("64", completions[2].Error);
+        Assert.Equal(CompletionFinishReason.Length, completions[1].FinishReason);
+        Assert.Equal(64 - prompt.Count, completions[1].CompletionTokens);
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(1.1f)]
+    public async Task GenerateAsync_ContinuousAndStaticBatching_GiveTheSameCompletions(float temperature)
+    {
+        var options = new GenerationOptions { Temperature = temperature, MaxNewTokens = 24, Seed = 5 };
+        IReadOnlyList<IReadOnlyList<ChatMessage>> prompts = [.. Prompts, Ask("One more"), Ask("And the last of them, a longer one")];
+        var continuous = await new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions { BatchSize = 2 }).GenerateAsync(prompts, options);
+        var statics = await new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions { BatchSize = 3, Batching = GenerationBatching.Static })
+            .GenerateAsync(prompts, options);
+        Assert.Equal(statics.Select(c => (c.Text, c.FinishReason, c.CompletionTokens)), continuous.Select(c => (c.Text, c.FinishReason, c.CompletionTokens)));
+    }
+
+    [Fact]
     public void GetService_ReturnsModelTokenizerTemplateGeneratorAndItself()
     {
         var policy = new TorchSharpPolicyModel(_bundle);
@@ -104,6 +155,8 @@ public sealed class TorchSharpPolicyModelTests : IDisposable
     public void Constructor_InvalidOptions_Throws()
     {
         Assert.Throws<ArgumentException>(() => new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions { BatchSize = 0 }));
+        Assert.Throws<ArgumentException>(() => new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions { MaxSequenceTokens = 1 }));
+        Assert.Throws<ArgumentException>(() => new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions { Batching = (GenerationBatching)7 }));
         Assert.Throws<ArgumentException>(() => new TorchSharpPolicyModel(_bundle, new TorchSharpPolicyModelOptions
         {
             DefaultGenerationOptions = new GenerationOptions { TopP = 2 },

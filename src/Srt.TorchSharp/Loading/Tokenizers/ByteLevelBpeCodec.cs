@@ -7,11 +7,13 @@ namespace Srt.TorchSharp.Loading.Tokenizers;
 /// <summary>
 /// Byte-level BPE (GPT-2, Llama 3, Qwen2, OLMo): each section is split by the tokenizer.json Split regexes and the
 /// ByteLevel step (prefix space, GPT-2 regex when <c>use_regex</c>), each piece is spelled in the byte alphabet and
-/// merged by ML.Tokenizers' <see cref="BpeTokenizer"/> in merge-rank order.
+/// merged in merge-rank order by <see cref="BpeMerger"/> (the order of ML.Tokenizers' <see cref="BpeTokenizer"/>,
+/// near-linear in the piece length, so one long unsplit word stays cheap).
 /// </summary>
 internal sealed class ByteLevelBpeCodec : TokenizerModelCodec
 {
     private readonly BpeTokenizer _inner;
+    private readonly BpeMerger _merger;
     private readonly IReadOnlyDictionary<string, int> _vocabulary;
     private readonly string?[] _idToToken;
     private readonly IReadOnlyList<RegexSplit> _splits;
@@ -21,10 +23,11 @@ internal sealed class ByteLevelBpeCodec : TokenizerModelCodec
     private readonly bool _ignoreMerges;
 
     public ByteLevelBpeCodec(
-        BpeTokenizer inner, IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<RegexSplit> splits,
+        BpeTokenizer inner, BpeMerger merger, IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<RegexSplit> splits,
         bool useGpt2Regex, TextNormalizer normalizer, bool addPrefixSpace, bool ignoreMerges)
     {
         _inner = inner;
+        _merger = merger;
         _vocabulary = vocabulary;
         _idToToken = VocabularyTable.ToArray(vocabulary);
         _splits = splits;
@@ -83,13 +86,14 @@ internal sealed class ByteLevelBpeCodec : TokenizerModelCodec
 
     private void EncodePiece(string piece, List<int> ids)
     {
-        if (_ignoreMerges && _vocabulary.TryGetValue(ByteLevelAlphabet.Encode(Encoding.UTF8.GetBytes(piece)), out int whole))
+        string spelled = ByteLevelAlphabet.Encode(Encoding.UTF8.GetBytes(piece));
+        if (_ignoreMerges && _vocabulary.TryGetValue(spelled, out int whole))
         {
             ids.Add(whole);
             return;
         }
 
-        ids.AddRange(_inner.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false));
+        _merger.Encode(spelled, ids);
     }
 
     public override void AppendTokenBytes(int id, List<byte> bytes)

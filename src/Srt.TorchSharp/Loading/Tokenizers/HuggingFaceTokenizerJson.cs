@@ -57,7 +57,7 @@ internal sealed record HuggingFaceTokenizerJson(
 
                 var inner = CreateBpe(new BpeOptions(vocabulary) { Merges = merges, ByteLevel = true }, path);
                 codec = new ByteLevelBpeCodec(
-                    inner, vocabulary, splits, useGpt2Regex: JsonFields.OptionalBool(byteLevel, "use_regex", true), normalizer,
+                    inner, new BpeMerger(vocabulary, merges), vocabulary, splits, useGpt2Regex: JsonFields.OptionalBool(byteLevel, "use_regex", true), normalizer,
                     JsonFields.OptionalBool(byteLevel, "add_prefix_space", false), ignoreMerges);
             }
             else
@@ -105,7 +105,7 @@ internal sealed record HuggingFaceTokenizerJson(
             FuseUnknownTokens = JsonFields.OptionalBool(model, "fuse_unk", false),
         };
         return new MetaspaceBpeCodec(
-            CreateBpe(options, path), vocabulary, normalizer, prepend,
+            CreateBpe(options, path), new BpeMerger(vocabulary, merges, options.UnknownToken, options.FuseUnknownTokens), vocabulary, normalizer, prepend,
             replaceSpaces: metaspace.ValueKind != JsonValueKind.Undefined,
             splitOnMetaspace: metaspace.ValueKind != JsonValueKind.Undefined && JsonFields.OptionalBool(metaspace, "split", true),
             byteFallback: JsonFields.OptionalBool(model, "byte_fallback", false),

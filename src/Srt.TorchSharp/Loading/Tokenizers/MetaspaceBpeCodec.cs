@@ -7,14 +7,16 @@ namespace Srt.TorchSharp.Loading.Tokenizers;
 /// SentencePiece-style BPE stored in tokenizer.json (Mistral, Llama 2, Phi-3): spaces become "▁", a "▁" is
 /// prepended by the Metaspace pre-tokenizer or a Prepend normalizer, and characters missing from the vocabulary
 /// fall back to <c>&lt;0xNN&gt;</c> byte tokens. Byte tokens never merge, so each run of known characters is
-/// merged by ML.Tokenizers' <see cref="BpeTokenizer"/> on its own and the byte tokens are placed between runs,
-/// which is exactly what Hugging Face's BPE with <c>byte_fallback</c> produces.
+/// merged on its own (by <see cref="BpeMerger"/>, in merge-rank order as ML.Tokenizers' <see cref="BpeTokenizer"/>
+/// does, but near-linear in the word length) and the byte tokens are placed between runs, which is exactly what
+/// Hugging Face's BPE with <c>byte_fallback</c> produces.
 /// </summary>
 internal sealed class MetaspaceBpeCodec : TokenizerModelCodec
 {
     private const char Metaspace = '\u2581';
 
     private readonly BpeTokenizer _inner;
+    private readonly BpeMerger _merger;
     private readonly IReadOnlyDictionary<string, int> _vocabulary;
     private readonly string?[] _idToToken;
     private readonly int[] _byteTokenIds;
@@ -25,10 +27,11 @@ internal sealed class MetaspaceBpeCodec : TokenizerModelCodec
     private readonly bool _byteFallback;
 
     public MetaspaceBpeCodec(
-        BpeTokenizer inner, IReadOnlyDictionary<string, int> vocabulary, TextNormalizer normalizer,
+        BpeTokenizer inner, BpeMerger merger, IReadOnlyDictionary<string, int> vocabulary, TextNormalizer normalizer,
         MetaspacePrepend prepend, bool replaceSpaces, bool splitOnMetaspace, bool byteFallback, bool stripsLeadingSpace)
     {
         _inner = inner;
+        _merger = merger;
         _vocabulary = vocabulary;
         _idToToken = VocabularyTable.ToArray(vocabulary);
         _normalizer = normalizer;
@@ -135,7 +138,7 @@ internal sealed class MetaspaceBpeCodec : TokenizerModelCodec
     {
         if (run.Length > 0)
         {
-            ids.AddRange(_inner.EncodeToIds(run, considerPreTokenization: false, considerNormalization: false));
+            _merger.Encode(run, ids);
         }
     }
 

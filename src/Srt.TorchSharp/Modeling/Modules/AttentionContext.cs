@@ -11,4 +11,4 @@ namespace Srt.TorchSharp.Modeling.Modules;
 /// <param name="Mask">Boolean mask (true = attend) broadcastable to [B, heads, T, S], or null.</param>
 /// <param name="IsCausal">Whether to ask SDPA for its causal fast path (only without mask and cache).</param>
 /// <param name="Cache">The cache to append new keys/values to, or null.</param>
-internal sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask, bool IsCausal, KvCache? Cache);
+internal sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask, bool IsCausal, IAttentionCache? Cache);

@@ -56,6 +56,21 @@ internal static class AttentionInputs
         return new AttentionContext(rowCos, rowSin, combined, IsCausal: false, cache);
     }
 
+    /// <summary>
+    /// One token per slot of a <see cref="SlotKvCache"/>: each row rotates by its own position and sees the key columns
+    /// up to and including its own (the columns past a shorter slot's length hold stale keys and stay masked).
+    /// </summary>
+    public static AttentionContext BuildForSlots(SlotKvCache cache, RotaryEmbedding rotary, ScalarType dtype, Device device)
+    {
+        var (positions, width) = cache.BeginStep(device);
+        var rows = positions.shape[0];
+        var (cosTable, sinTable) = rotary.Tables(width, dtype, device);
+        var cos = cosTable.index_select(0, positions).view(rows, 1, 1, -1);
+        var sin = sinTable.index_select(0, positions).view(rows, 1, 1, -1);
+        var mask = arange(width, ScalarType.Int64, device).unsqueeze(0).le(positions.unsqueeze(1)).view(rows, 1, 1, width);
+        return new AttentionContext(cos, sin, mask, IsCausal: false, cache);
+    }
+
     /// <summary>[T, past+T] boolean: query i may see key j when j ≤ past + i.</summary>
     private static Tensor CausalMask(long tokens, long past, Device device)
     {

@@ -50,6 +50,21 @@ internal sealed class LlamaDecoder : nn.Module
         return _norm.forward(hidden).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Runs one token per active slot of <paramref name="cache"/> (<paramref name="inputIds"/> [active, 1]),
+    /// each at its own position, and returns normed hidden states [active, 1, hidden].</summary>
+    public Tensor ForwardSlots(Tensor inputIds, SlotKvCache cache)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = _embedTokens.forward(inputIds);
+        var context = AttentionInputs.BuildForSlots(cache, _rotary, hidden.dtype, hidden.device);
+        foreach (var layer in _layers)
+        {
+            hidden = layer.Forward(hidden, context);
+        }
+        ((IAttentionCache)cache).Advance(1);
+        return _norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Globalization;
+using Srt.Benchmarks.Generation;
+using Srt.TorchSharp.Generation;
+using Srt.TorchSharp.Modeling;
+using TorchSharp;
+
+namespace Srt.Benchmarks.Batching;
+
+/// <summary>
+/// Useful generated tokens/s of static and continuous batching on one long-tailed workload (<see cref="BatchingWorkload"/>)
+/// with a random Llama in float32, at each slot count, beside the decode bound measured in the same run (weights plus
+/// KV bytes per step over the memory-copy bandwidth, or the step's FLOPs over the matmul rate, whichever is slower).
+/// Static batching runs as <c>TorchSharpPolicyModel</c> does it (batches in order of prompt length, each decoding
+/// until its longest row ends); padding never counts as a useful token.
+/// </summary>
+internal sealed class BatchingBenchmark : IBenchmark
+{
+    public string Name => "batching";
+
+    public string Description => "static vs continuous batching, useful tokens/s vs decode bound [--size 25m --threads 2 --prompts 128 --slots 8,32 --modes static,continuous --seed 1]";
+
+    public int Run(string[] args, TextWriter output)
+    {
+        var options = Arguments.Parse(args);
+        torch.set_num_threads(options.Threads);
+        var config = BenchmarkLlamaConfigs.ByName(options.Size);
+        var workload = BatchingWorkload.Create(options.Prompts, config.VocabSize, options.Seed);
+        var bandwidth = PhysicalRates.MemoryCopyBytesPerSecond();
+        var matmul = PhysicalRates.MatmulFlopsPerSecond(torch.ScalarType.Float32);
+        using var model = LlamaForCausalLM.Create(config, new ModelLoadOptions { DType = torch.ScalarType.Float32 }, seed: 1);
+        var shape = new ModelShape(model);
+        GenerationBenchmark.Emit(output, new
+        {
+            benchmark = Name, kind = "environment", threads = options.Threads, size = options.Size, parameters = shape.Parameters,
+            dtype = "float32", load_average = LoadAverage(), memory_copy_gb_per_s = Round(bandwidth / 1e9),
+            matmul_gflop_per_s = Round(matmul / 1e9), prompts = options.Prompts,
+            prompt_tokens = workload.Prompts.Sum(p => p.Count), output_tokens = workload.OutputTokens,
+            output_tokens_median = Median(workload.Outputs), output_tokens_max = workload.Outputs.Max(),
+            mean_decode_context = Round(workload.MeanDecodeContext),
+        });
+
+        // No stop ids: every row runs to its imposed length.
+        var generator = new TextGenerator(model, SyntheticTokenizer.Create(config.VocabSize), stopTokenIds: []);
+        var greedy = new GenerationOptions { Temperature = 0, MaxNewTokens = BatchingWorkload.MaxOutput };
+        generator.GenerateContinuous(workload.Prompts.Take(4).ToArray(), new GenerationOptions { Temperature = 0, MaxNewTokens = 8 }, 2); // warm-up
+
+        foreach (var slots in options.Slots)
+        {
+            foreach (var mode in options.Modes)
+            {
+                var clock = Stopwatch.StartNew();
+                var (prefill, decode, steps, produced) = mode == "static"
+                    ? RunStatic(generator, workload, greedy, slots)
+                    : RunContinuous(generator, workload, greedy, slots);
+                var wall = clock.Elapsed.TotalSeconds;
+                if (produced != workload.OutputTokens)
+                {
+                    throw new InvalidOperationException($"{mode}: generated {produced} tokens, the workload imposes {workload.OutputTokens}.");
+                }
+                // Decode steps produce every token but each row's first (sampled from its prefill).
+                var decodeTokens = produced - workload.Prompts.Length;
+                var decodeRate = decodeTokens / decode.TotalSeconds;
+                var bound = shape.DecodeBound(slots, (int)Math.Round(workload.MeanDecodeContext), bandwidth, matmul);
+                var weightMatmuls = StepMatmulSeconds(model, slots);
+                GenerationBenchmark.Emit(output, new
+                {
+                    benchmark = Name, mode, slots, size = options.Size, dtype = "float32", threads = options.Threads,
+                    useful_tokens = produced, wall_s = Round(wall), useful_tokens_per_s = Round(produced / wall),
+                    prefill_s = Round(prefill.TotalSeconds), decode_s = Round(decode.TotalSeconds), decode_steps = steps,
+                    slot_steps_padding = (long)steps * slots - decodeTokens,
+                    useful_decode_tokens_per_s = Round(decodeRate), decode_bound_tokens_per_s = Round(bound.TokensPerSecond),
+                    decode_bound = bound.Kind, decode_fraction_of_bound = Round(decodeRate / bound.TokensPerSecond, 3),
+                    decode_ms_per_step = Round(decode.TotalMilliseconds / steps, 2), weight_matmuls_ms_per_step = Round(weightMatmuls * 1e3, 2),
+                    load_average = LoadAverage(),
+                });
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// Best of 5 runs of just the weight matrix products one decoding step does at <paramref name="slots"/> rows (every
+    /// projection of every layer and the output projection, on random inputs): what the step costs before attention,
+    /// norms, rotary, the cache and the per-operation overhead.
+    /// </summary>
+    private static double StepMatmulSeconds(LlamaForCausalLM model, int slots)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var weights = model.NamedParameters()
+            .Where(p => p.Parameter.dim() == 2 && p.Name != "model.embed_tokens.weight")
+            .Select(p => p.Parameter).Append(model.LmHeadWeight).ToArray();
+        var inputs = weights.Select(w => torch.randn(slots, w.shape[1])).ToArray();
+        void Step()
+        {
+            using var inner = torch.NewDisposeScope();
+            for (var i = 0; i < weights.Length; i++)
+            {
+                torch.nn.functional.linear(inputs[i], weights[i]);
+            }
+        }
+        Step();
+        return Enumerable.Range(0, 5).Min(_ =>
+        {
+            var clock = Stopwatch.StartNew();
+            Step();
+            return clock.Elapsed.TotalSeconds;
+        });
+    }
+
+    private static (TimeSpan Prefill, TimeSpan Decode, int Steps, long Produced) RunStatic(
+        TextGenerator generator, BatchingWorkload workload, GenerationOptions options, int slots)
+    {
+        var (prefill, decode, steps, produced) = (TimeSpan.Zero, TimeSpan.Zero, 0, 0L);
+        var order = Enumerable.Range(0, workload.Prompts.Length).OrderBy(i => workload.Prompts[i].Count);
+        foreach (var batch in order.Chunk(slots))
+        {
+            var result = generator.Generate(Plan(workload, options, batch), null, default);
+            (prefill, decode, steps) = (prefill + result.PrefillDuration, decode + result.DecodeDuration, steps + result.DecodeSteps);
+            produced += result.Sequences.Sum(s => (long)s.CompletionTokens);
+        }
+        return (prefill, decode, steps, produced);
+    }
+
+    private static (TimeSpan Prefill, TimeSpan Decode, int Steps, long Produced) RunContinuous(
+        TextGenerator generator, BatchingWorkload workload, GenerationOptions options, int slots)
+    {
+        var result = generator.GenerateContinuous(Plan(workload, options, Enumerable.Range(0, workload.Prompts.Length).ToArray()), slots, null, default);
+        return (result.PrefillDuration, result.DecodeDuration, result.DecodeSteps, result.Sequences.Sum(s => (long)s.CompletionTokens));
+    }
+
+    private static GenerationPlan Plan(BatchingWorkload workload, GenerationOptions options, int[] rows) =>
+        new(rows.Select(i => workload.Prompts[i]).ToArray(), options, rows.Select(i => (long)i).ToArray())
+        {
+            RowMaxNewTokens = rows.Select(i => workload.Outputs[i]).ToArray(),
+        };
+
+    private static double Median(int[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2.0;
+    }
+
+    private static double Round(double value, int digits = 1) => Math.Round(value, digits);
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private sealed record Arguments(string Size, int Threads, int Prompts, IReadOnlyList<int> Slots, IReadOnlyList<string> Modes, int Seed)
+    {
+        public static Arguments Parse(string[] args)
+        {
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (var i = 0; i < args.Length; i++)
+            {
+                if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                {
+                    throw new ArgumentException($"Expected '--name value' pairs; got '{args[i]}'.");
+                }
+                values[args[i][2..]] = args[++i];
+            }
+            int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+            var modes = values.GetValueOrDefault("modes", "static,continuous").Split(',');
+            if (modes.FirstOrDefault(m => m is not ("static" or "continuous")) is { } unknown)
+            {
+                throw new ArgumentException($"Unknown --modes entry '{unknown}'; use static and/or continuous.");
+            }
+            return new Arguments(
+                values.GetValueOrDefault("size", "25m"), Int("threads", 2), Int("prompts", 128),
+                values.GetValueOrDefault("slots", "8,32").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+                modes, Int("seed", 1));
+        }
+    }
+}
