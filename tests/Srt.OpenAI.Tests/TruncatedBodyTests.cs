@@ -24,6 +24,6 @@ public sealed class TruncatedBodyTests
             chain.Add(current);
         }
 
-        Assert.Contains(chain, exception => exception is JsonException);
+        Assert.True(chain.Any(exception => exception is JsonException), string.Join(" <- ", chain.Select(e => $"{e.GetType().Name}: {e.Message}")));
     }
 }
