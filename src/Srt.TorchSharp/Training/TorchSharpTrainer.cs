@@ -153,6 +153,7 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
         }
     }
 
+    // Returns a value only because the exclusive runner takes a function.
     private bool Restore(string folder)
     {
         var state = TrainerState.TryRead(folder)
@@ -172,7 +173,11 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
         else
         {
             // A full checkpoint holds every weight: adapters left by an earlier run are already in it.
-            PrepareAdapters(new TorchSharpTrainerOptions(), "restore");
+            if (Adapters is not null)
+            {
+                Adapters.MergeAndDispose(Model);
+                Adapters = null;
+            }
             LlamaCheckpoint.Load(folder, Model.Module);
         }
         Model.Eval();
