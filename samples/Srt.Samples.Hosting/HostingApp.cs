@@ -18,7 +18,7 @@ public static class HostingApp
         IConfigurationSection srt = builder.Configuration.GetSection("Srt");
         builder.Services.Configure<SelfRefinementOptions>(srt);
         builder.Services.Configure<SampleDataOptions>(srt.GetSection("Data"));
-        builder.Services.AddSingleton(services => new StandInPolicy(services.GetRequiredService<IOptions<SelfRefinementOptions>>().Value));
+        builder.Services.AddSingleton<StandInPolicy>();
 
         ISrtBuilder srtBuilder = builder.Services.AddSrt()
             .WithPolicy(services => services.GetRequiredService<StandInPolicy>())

@@ -7,11 +7,10 @@ namespace Srt.Samples.Hosting;
 /// response, feedback and refinement in one pass as a stage-1-trained model does. Replace it with a
 /// <c>TorchSharpPolicyModel</c> through <c>WithPolicy</c> for real training (see README.md).
 /// </summary>
-internal sealed class StandInPolicy(SelfRefinementOptions options) : IPolicyModel
+internal sealed class StandInPolicy : IPolicyModel
 {
-    // A restart after stage-1 training must start from the "trained" policy, as a real checkpoint would.
-    public bool LearnedToSelfRefine { get; set; } =
-        options.RunDirectory is not null && File.Exists(Path.Combine(options.RunDirectory, "stage1", "training.done.json"));
+    // Set by the stand-in trainer, when it "trains" stage 1 and when the loop restores that training after a restart.
+    public bool LearnedToSelfRefine { get; set; }
 
     public Task<IReadOnlyList<PolicyCompletion>> GenerateAsync(
         IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default)

@@ -98,9 +98,8 @@ public static class SampleApp
             new OpenAICriticOptions { Model = options.JudgeModel ?? options.CriticModel, ApiKey = apiKey, Endpoint = options.Endpoint }, loggerFactory);
 
         global::TorchSharp.torch.set_num_threads(options.Threads);
-        (CausalLanguageModel model, string loaded) = PolicyLoader.Load(options);
-        using var _ = model;
-        output.WriteLine($"Policy: {options.ModelFolder} ({(loaded == "base" ? "base weights" : $"continuing from the {loaded} checkpoint")}); {stageOne.Count} stage-1, {stageTwo.Count} stage-2, {evaluation.Count} evaluation instructions.");
+        using CausalLanguageModel model = PolicyLoader.Load(options);
+        output.WriteLine($"Policy: {options.ModelFolder}; {stageOne.Count} stage-1, {stageTwo.Count} stage-2, {evaluation.Count} evaluation instructions.");
         var policy = new TorchSharpPolicyModel(model);
         var trainer = new TorchSharpTrainer(model, TrainerOptions(options, 1), TrainerOptions(options, 2), loggerFactory.CreateLogger<TorchSharpTrainer>());
         var loop = new SelfRefinementLoop(policy, critic, trainer, new SelfRefinementOptions
@@ -116,22 +115,17 @@ public static class SampleApp
             loggerFactory: loggerFactory);
         var progress = new ProgressPrinter(output);
 
-        // The trainer updates the policy in place, so each checkpoint is evaluated before the next stage trains.
-        if (loaded == "base")
-        {
-            await Evaluate(runner, "base", policy, evaluation, output, [AnswerMode.Direct], cancellationToken).ConfigureAwait(false);
-        }
+        // The trainer updates the policy in place, so each checkpoint is evaluated before the next stage trains. On a
+        // rerun the loop restores finished training itself; answers stored under the same weights are reused.
+        await Evaluate(runner, "base", policy, loop.WeightsId, evaluation, output, [AnswerMode.Direct], cancellationToken).ConfigureAwait(false);
 
         StageOneResult one = await loop.RunStageOneAsync(stageOne, progress, cancellationToken).ConfigureAwait(false);
         output.WriteLine($"Stage 1: {one.Kept}/{one.Total} kept ({one.FilteredIncomplete} incomplete, {one.FilteredRefinementWorse} refinement worse, {one.Failed} failed); training {(one.TrainingResumed ? "already done" : one.Training is null ? "skipped (nothing kept)" : $"{one.Training.Steps} steps, final loss {one.Training.FinalLoss:F4}")}.");
-        if (loaded != "stage2")
-        {
-            await Evaluate(runner, "stage1", policy, evaluation, output, null, cancellationToken).ConfigureAwait(false);
-        }
+        await Evaluate(runner, "stage1", policy, loop.WeightsId, evaluation, output, null, cancellationToken).ConfigureAwait(false);
 
         StageTwoResult two = await loop.RunStageTwoAsync(stageTwo, progress, cancellationToken).ConfigureAwait(false);
         output.WriteLine($"Stage 2: {two.Kept}/{two.Total} pairs kept ({two.FilteredUnparseable} unparseable, {two.FilteredNotImproved} not improved, {two.Ties} ties); training {(two.TrainingResumed ? "already done" : two.Training is null ? "skipped (no pairs)" : $"{two.Training.Steps} steps, final loss {two.Training.FinalLoss:F4}")}.");
-        await Evaluate(runner, "stage2", policy, evaluation, output, null, cancellationToken).ConfigureAwait(false);
+        await Evaluate(runner, "stage2", policy, loop.WeightsId, evaluation, output, null, cancellationToken).ConfigureAwait(false);
 
         EvaluationComparison comparison = await runner.CompareAsync(evaluation, cancellationToken).ConfigureAwait(false);
         output.WriteLine();
@@ -154,9 +148,10 @@ public static class SampleApp
     }
 
     private static async Task Evaluate(
-        EvaluationRunner runner, string checkpoint, IPolicyModel policy, IReadOnlyList<EvaluationItem> items, TextWriter output, AnswerMode[]? modes, CancellationToken cancellationToken)
+        EvaluationRunner runner, string checkpoint, IPolicyModel policy, string weights, IReadOnlyList<EvaluationItem> items, TextWriter output, AnswerMode[]? modes,
+        CancellationToken cancellationToken)
     {
-        int generated = await runner.GenerateAsync(checkpoint, policy, items, modes, cancellationToken).ConfigureAwait(false);
+        int generated = await runner.GenerateAsync(checkpoint, policy, items, modes, weights, cancellationToken).ConfigureAwait(false);
         output.WriteLine($"Evaluation answers of {checkpoint}: {generated} generated now, the rest from the run directory.");
     }
 

@@ -11,6 +11,9 @@ namespace Srt.Samples.Quickstart;
 /// </summary>
 internal sealed record Evaluation(string Model, int Total, int DirectCorrect, int RefinedCorrect, int SelfRefinements, IReadOnlyList<EvaluationSample> Samples)
 {
+    /// <summary>Gets the identity of the weights evaluated (<see cref="SelfRefinementLoop.WeightsId"/>).</summary>
+    public string? Weights { get; init; }
+
     public double DirectAccuracy => (double)DirectCorrect / Total;
 
     public double RefinedAccuracy => (double)RefinedCorrect / Total;
@@ -38,8 +41,8 @@ internal sealed record Evaluation(string Model, int Total, int DirectCorrect, in
             name, problems.Count, samples.Count(s => s.DirectCorrect), samples.Count(s => s.RefinedCorrect), samples.Count(s => s.SelfRefined), samples);
     }
 
-    /// <summary>Reads a stored evaluation, or null when there is none or it was of another test set.</summary>
-    public static Evaluation? Read(string path, int total)
+    /// <summary>Reads a stored evaluation, or null when there is none or it was of another test set or other weights.</summary>
+    public static Evaluation? Read(string path, int total, string weights)
     {
         if (!File.Exists(path))
         {
@@ -49,7 +52,7 @@ internal sealed record Evaluation(string Model, int Total, int DirectCorrect, in
         try
         {
             Evaluation? stored = JsonSerializer.Deserialize<Evaluation>(File.ReadAllText(path));
-            return stored?.Total == total ? stored : null;
+            return stored?.Total == total && stored.Weights == weights ? stored : null;
         }
         catch (JsonException)
         {

@@ -17,6 +17,7 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
 {
     private const int StageOneMaxNewTokens = 12;
     private const int SelfRefinementMaxNewTokens = 160;
+    private const string BaseWeights = "base";
     private readonly ModelStore _models = new(runDirectory);
     private readonly QuickstartData _data = QuickstartData.Create(settings, seed);
     private readonly SumCritic _critic = new();
@@ -33,21 +34,36 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
     public async Task<IReadOnlyList<Evaluation>> RunAsync(CancellationToken cancellationToken)
     {
         await Timed("pretraining", () => PretrainBaseAsync(cancellationToken));
-        var evaluations = new List<Evaluation> { await EvaluateAsync("base", cancellationToken) };
+        var evaluations = new List<Evaluation> { await EvaluateAsync("base", BaseWeights, cancellationToken) };
 
+        // One policy for both stages, loaded from the base every time: on a rerun the loop restores the weights of
+        // any training it finished before, so stage 2 always starts from the stage-1 model.
         string srt = Path.Combine(runDirectory, "srt");
-        StageOne = await Timed("stage 1", () => StageOneAsync(srt, "stage1", includeFeedback: true, cancellationToken));
-        evaluations.Add(await EvaluateAsync("stage1", cancellationToken));
+        using CausalLanguageModel model = _models.Load("base");
+        var loop = CreateLoop(model, LoopOptions(srt, includeFeedback: true));
+        StageOne = await Timed("stage 1", () => loop.RunStageOneAsync(QuickstartData.Items("s1", _data.StageOne), progress.Stage("stage 1"), cancellationToken));
+        _models.Save(model.Model, "stage1");
+        evaluations.Add(await EvaluateAsync("stage1", loop.WeightsId, cancellationToken));
 
         // The ablation answers the same instructions from the same base with the same seed: reuse the stored
         // responses (the run directory's resume path) instead of generating them again.
         string ablation = Path.Combine(runDirectory, "ablation");
         CopyResponses(srt, ablation);
-        Ablation = await Timed("ablation", () => StageOneAsync(ablation, "ablation", includeFeedback: false, cancellationToken));
-        evaluations.Add(await EvaluateAsync("ablation", cancellationToken));
+        string ablationWeights;
+        using (CausalLanguageModel ablationModel = _models.Load("base"))
+        {
+            var ablationLoop = CreateLoop(ablationModel, LoopOptions(ablation, includeFeedback: false));
+            Ablation = await Timed("ablation", () => ablationLoop.RunStageOneAsync(
+                QuickstartData.Items("s1", _data.StageOne), progress.Stage("ablation: refinements only"), cancellationToken));
+            _models.Save(ablationModel.Model, "ablation");
+            ablationWeights = ablationLoop.WeightsId;
+        }
 
-        StageTwo = await Timed("stage 2", () => StageTwoAsync(srt, cancellationToken));
-        evaluations.Add(await EvaluateAsync("stage2", cancellationToken));
+        evaluations.Add(await EvaluateAsync("ablation", ablationWeights, cancellationToken));
+
+        StageTwo = await Timed("stage 2", () => loop.RunStageTwoAsync(QuickstartData.Items("s2", _data.StageTwo), progress.Stage("stage 2"), cancellationToken));
+        _models.Save(model.Model, "stage2");
+        evaluations.Add(await EvaluateAsync("stage2", loop.WeightsId, cancellationToken));
         return evaluations;
     }
 
@@ -88,41 +104,6 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
         _models.Save(model, "base");
     }
 
-    private async Task<StageOneResult> StageOneAsync(string folder, string modelName, bool includeFeedback, CancellationToken cancellationToken)
-    {
-        using CausalLanguageModel model = _models.Load("base");
-        var loop = CreateLoop(model, LoopOptions(folder, includeFeedback));
-        StageOneResult result = await loop.RunStageOneAsync(
-            QuickstartData.Items("s1", _data.StageOne), progress.Stage(includeFeedback ? "stage 1" : "ablation: refinements only"), cancellationToken);
-        SaveTrained(model, modelName, result.TrainingResumed);
-
-        return result;
-    }
-
-    private async Task<StageTwoResult> StageTwoAsync(string folder, CancellationToken cancellationToken)
-    {
-        using CausalLanguageModel model = _models.Load("stage1");
-        var loop = CreateLoop(model, LoopOptions(folder, includeFeedback: true));
-        StageTwoResult result = await loop.RunStageTwoAsync(QuickstartData.Items("s2", _data.StageTwo), progress.Stage("stage 2"), cancellationToken);
-        SaveTrained(model, "stage2", result.TrainingResumed);
-
-        return result;
-    }
-
-    // The loop skips training a rerun finds done; the weights it trained then are in the model folder.
-    private void SaveTrained(CausalLanguageModel model, string name, bool trainingResumed)
-    {
-        if (!trainingResumed)
-        {
-            _models.Save(model.Model, name);
-        }
-        else if (!_models.Exists(name))
-        {
-            throw new InvalidOperationException(
-                $"The run directory says {name} training finished, but '{_models.PathOf(name)}' is missing; start over with --fresh.");
-        }
-    }
-
     private SelfRefinementLoop CreateLoop(CausalLanguageModel model, SelfRefinementOptions options)
     {
         var policy = new TorchSharpPolicyModel(model, new TorchSharpPolicyModelOptions { BatchSize = 100 });
@@ -131,11 +112,12 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
         return new SelfRefinementLoop(policy, _critic, trainer, options, refiner: _critic);
     }
 
-    private async Task<Evaluation> EvaluateAsync(string name, CancellationToken cancellationToken)
+    // An evaluation is reused only when the weights that made it are those the model folder holds now.
+    private async Task<Evaluation> EvaluateAsync(string name, string weights, CancellationToken cancellationToken)
     {
         string path = Path.Combine(runDirectory, "eval", name + ".json");
         string label = $"evaluate {name} on {_data.HeldOut.Count} held-out sums";
-        if (Evaluation.Read(path, _data.HeldOut.Count) is { } stored)
+        if (Evaluation.Read(path, _data.HeldOut.Count, weights) is { } stored)
         {
             progress.Resumed(label);
             return stored;
@@ -144,7 +126,7 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
         var start = Stopwatch.GetTimestamp();
         using CausalLanguageModel model = _models.Load(name);
         var bar = progress.Items(label, _data.HeldOut.Count);
-        Evaluation evaluation = await Evaluation.RunAsync(name, model, _data.HeldOut, SelfRefinementMaxNewTokens, done => bar.Value = done, cancellationToken);
+        Evaluation evaluation = await Evaluation.RunAsync(name, model, _data.HeldOut, SelfRefinementMaxNewTokens, done => bar.Value = done, cancellationToken) with { Weights = weights };
         evaluation.Write(path);
         Seconds["evaluate " + name] = Stopwatch.GetElapsedTime(start).TotalSeconds;
         return evaluation;

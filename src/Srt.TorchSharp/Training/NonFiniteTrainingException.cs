@@ -1,7 +1,9 @@
 namespace Srt.TorchSharp.Training;
 
-/// <summary>Training stopped because the loss or the gradient norm became NaN or infinite. No optimizer step was taken
-/// with it and no checkpoint was written from it: the last checkpoint in the output directory is the last good state.</summary>
+/// <summary>Training stopped because the loss or the gradient norm became NaN or infinite (or, after the last step,
+/// a weight). No optimizer step was taken with it, and no checkpoint holds the weights that gave it: a step checkpoint
+/// is written only after the next step found its weights finite. The model was put back to the last checkpoint in the
+/// output directory, the last good state, which a rerun resumes from (see <see cref="NonFiniteStepAction"/>).</summary>
 public sealed class NonFiniteTrainingException : Exception
 {
     /// <summary>Creates the exception.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Srt.TorchSharp.ChatTemplates;
+using Srt.TorchSharp.Loading;
 using Srt.TorchSharp.Loading.Tokenizers;
 using Srt.TorchSharp.Modeling;
 
@@ -15,8 +16,10 @@ namespace Srt.TorchSharp.Training;
 /// Tensor work runs synchronously on a dedicated thread per call; one run at a time. The trainer updates the model
 /// in place and never disposes it. LoRA adapters it attaches stay on the model after a run (<see cref="Adapters"/>),
 /// so generation with the same model sees them; a later run of another kind merges them into the base weights first.
+/// As an <see cref="ITrainedStateRestorer"/> (through <see cref="GetService"/>) it loads a finished run's checkpoint
+/// back into the model, adapters included, the way the run left it.
 /// </remarks>
-public sealed class TorchSharpTrainer : ITrainer
+public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
 {
     private readonly ModelTokenizer _tokenizer;
     private readonly IChatTemplate _chatTemplate;
@@ -94,6 +97,23 @@ public sealed class TorchSharpTrainer : ITrainer
         return RunExclusive(() => TrainPreference(request, progress, cancellationToken), cancellationToken);
     }
 
+    /// <summary>
+    /// Loads a checkpoint this trainer wrote (<c>checkpoint-{step}</c> with its <c>trainer_state.json</c>) into the model:
+    /// the whole model for full fine-tuning; for LoRA, adapters attached as the run attached them (adapters of another
+    /// run merged into the base first, as a new run does) with the checkpoint's weights. Restore stage 1 before stage 2:
+    /// a LoRA stage-2 checkpoint holds only its own adapters.
+    /// </summary>
+    /// <param name="checkpointDirectory">The checkpoint folder, as <see cref="TrainingResult.CheckpointDirectory"/> named it.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>A task that completes when the model holds the checkpoint's weights.</returns>
+    /// <exception cref="InvalidDataException">The folder holds no checkpoint this trainer can read.</exception>
+    /// <exception cref="InvalidOperationException">The checkpoint holds LoRA adapters but the options of its kind have no <see cref="TorchSharpTrainerOptions.Lora"/>.</exception>
+    public Task RestoreAsync(string checkpointDirectory, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(checkpointDirectory);
+        return RunExclusive(() => Restore(checkpointDirectory), cancellationToken);
+    }
+
     /// <inheritdoc />
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
@@ -108,7 +128,7 @@ public sealed class TorchSharpTrainer : ITrainer
             : null;
     }
 
-    private Task<TrainingResult> RunExclusive(Func<TrainingResult> run, CancellationToken cancellationToken)
+    private Task<T> RunExclusive<T>(Func<T> run, CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _running, 1) == 1)
         {
@@ -117,7 +137,7 @@ public sealed class TorchSharpTrainer : ITrainer
         return RunOnDedicatedThreadAsync(run, cancellationToken);
     }
 
-    private async Task<TrainingResult> RunOnDedicatedThreadAsync(Func<TrainingResult> run, CancellationToken cancellationToken)
+    private async Task<T> RunOnDedicatedThreadAsync<T>(Func<T> run, CancellationToken cancellationToken)
     {
         try
         {
@@ -131,6 +151,38 @@ public sealed class TorchSharpTrainer : ITrainer
         {
             Volatile.Write(ref _running, 0);
         }
+    }
+
+    // Returns a value only because the exclusive runner takes a function.
+    private bool Restore(string folder)
+    {
+        var state = TrainerState.TryRead(folder)
+            ?? throw new InvalidDataException($"{folder}: no readable {TrainerState.FileName}; it is not a checkpoint of a {nameof(TorchSharpTrainer)} run.");
+        var options = state.Kind == "dpo" ? PreferenceOptions : SupervisedOptions;
+        if (state.IsLora)
+        {
+            if (options.Lora is null)
+            {
+                throw new InvalidOperationException(
+                    $"{folder} holds LoRA adapters of a {state.Kind} run, but this trainer's {(state.Kind == "dpo" ? nameof(PreferenceOptions) : nameof(SupervisedOptions))} have no Lora settings to attach them with.");
+            }
+            var adapters = PrepareAdapters(options, state.Kind + ":" + state.Name)!;
+            adapters.LoadWeights(folder);
+            adapters.IsTraining = false;
+        }
+        else
+        {
+            // A full checkpoint holds every weight: adapters left by an earlier run are already in it.
+            if (Adapters is not null)
+            {
+                Adapters.MergeAndDispose(Model);
+                Adapters = null;
+            }
+            LlamaCheckpoint.Load(folder, Model.Module);
+        }
+        Model.Eval();
+        _logger.LogInformation("Restored the {Kind} run '{Name}' at step {Step} from {Checkpoint}.", state.Kind, state.Name, state.GlobalStep, folder);
+        return true;
     }
 
     private TrainingResult TrainSupervised(SupervisedTrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)

@@ -112,6 +112,12 @@ public sealed class TorchSharpTrainerOptions
     /// <value>The default is true.</value>
     public bool ResumeFromCheckpoint { get; set; } = true;
 
+    /// <summary>Gets or sets what a step whose loss or gradient norm is NaN or infinite does: stop (the model goes back to
+    /// the last checkpoint) or skip the batch. The check runs before the optimizer steps, and a checkpoint is written
+    /// only once the next step has found its weights finite, so the last checkpoint never holds weights that failed.</summary>
+    /// <value>The default is <see cref="NonFiniteStepAction.Stop"/>.</value>
+    public NonFiniteStepAction NonFiniteSteps { get; set; } = NonFiniteStepAction.Stop;
+
     /// <summary>Gets or sets the number of torch intra-op threads set before training (process-wide).</summary>
     /// <value>The default is <see cref="Environment.ProcessorCount"/>.</value>
     public int Threads { get; set; } = Environment.ProcessorCount;
@@ -163,6 +169,7 @@ public sealed class TorchSharpTrainerOptions
         Require(SaveTotalLimit >= 1, nameof(SaveTotalLimit), SaveTotalLimit, "must be at least 1");
         Require(Threads >= 1, nameof(Threads), Threads, "must be at least 1");
         Require(LoggingSteps >= 1, nameof(LoggingSteps), LoggingSteps, "must be at least 1");
+        Require(Enum.IsDefined(NonFiniteSteps), nameof(NonFiniteSteps), NonFiniteSteps, "must be Stop or Skip");
         Lora?.Validate();
     }
 }

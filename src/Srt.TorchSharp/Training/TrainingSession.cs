@@ -11,6 +11,12 @@ namespace Srt.TorchSharp.Training;
 /// The optimizer loop shared by SFT and DPO: epoch order, micro-batches accumulated to a global batch, NaN/Inf guard,
 /// clipping, AdamW with the cosine schedule, metrics, checkpoints and resume. Runs synchronously on the calling thread.
 /// </summary>
+/// <remarks>
+/// A step's update is trusted only once the next step's loss and gradient norm, computed from the weights it made,
+/// are finite: a step checkpoint (<see cref="TorchSharpTrainerOptions.SaveSteps"/>) is written then, before that next
+/// update, so a step that wrecks the weights (finite but huge, as a learning rate far too high makes them) never
+/// reaches a checkpoint, and a stop puts the model back to the last checkpoint.
+/// </remarks>
 internal sealed class TrainingSession(
     LlamaForCausalLM model, LoraAdapters? adapters, TorchSharpTrainerOptions options, string name, string? outputDirectory,
     string? baseModelNameOrPath, ILogger logger, IProgress<TrainingProgress>? progress)
@@ -52,11 +58,13 @@ internal sealed class TrainingSession(
         {
             IReadOnlyList<int[]> batches = [];
             int loadedEpoch = -1;
+            (int Step, long TrainedTokens, double LastLoss)? pending = null;
+            int[]? lastBatch = null;
             for (; step < totalSteps; step++)
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    Save(objective, step, totalSteps, stepsPerEpoch, trainedTokens, lastLoss, optimizer);
+                    Save(objective, step, totalSteps, stepsPerEpoch, trainedTokens, lastLoss, optimizer, rngState: null);
                     cancellationToken.ThrowIfCancellationRequested();
                 }
                 int epoch = step / stepsPerEpoch;
@@ -66,7 +74,19 @@ internal sealed class TrainingSession(
                     loadedEpoch = epoch;
                 }
                 var batch = batches[step % stepsPerEpoch];
-                var (loss, record, tokens) = RunStep(objective, optimizer, schedule, batch, step, totalSteps, stepsPerEpoch);
+                lastBatch = batch;
+
+                // The generator state at the start of this step is the one a checkpoint of the previous step resumes with.
+                using var rngAtStart = get_rng_state();
+                var saveVerified = pending is { } due
+                    ? () => Save(objective, due.Step, totalSteps, stepsPerEpoch, due.TrainedTokens, due.LastLoss, optimizer, rngAtStart)
+                    : (Action?)null;
+                if (RunStep(objective, optimizer, schedule, batch, step, totalSteps, stepsPerEpoch, saveVerified) is not { } outcome)
+                {
+                    continue; // skipped (NonFiniteStepAction.Skip): the pending checkpoint waits for a step that verifies it
+                }
+                var (loss, record, tokens) = outcome;
+                pending = null;
                 trainedTokens += tokens;
                 lastLoss = loss;
                 metrics.Append(name, record);
@@ -79,10 +99,15 @@ internal sealed class TrainingSession(
                 }
                 if (options.SaveSteps > 0 && (step + 1) % options.SaveSteps == 0 && step + 1 < totalSteps)
                 {
-                    Save(objective, step + 1, totalSteps, stepsPerEpoch, trainedTokens, lastLoss, optimizer);
+                    pending = (step + 1, trainedTokens, lastLoss);
                 }
             }
-            Save(objective, totalSteps, totalSteps, stepsPerEpoch, trainedTokens, lastLoss, optimizer);
+            using var rngAtEnd = get_rng_state();
+            if (lastBatch is not null)
+            {
+                VerifyFinalWeights(objective, optimizer, lastBatch, totalSteps);
+            }
+            Save(objective, totalSteps, totalSteps, stepsPerEpoch, trainedTokens, lastLoss, optimizer, rngAtEnd);
         }
         finally
         {
@@ -100,8 +125,11 @@ internal sealed class TrainingSession(
         };
     }
 
-    private (double Loss, TrainingProgress Record, long TrainedTokens) RunStep(
-        ITrainingObjective objective, MixedPrecisionAdamW optimizer, CosineWithWarmupSchedule schedule, int[] batch, int step, int totalSteps, int stepsPerEpoch)
+    // One global batch; null when the step was skipped for a non-finite value. saveVerified writes the previous step's
+    // pending checkpoint: called once this step's loss and gradient norm are found finite, before the optimizer steps.
+    private (double Loss, TrainingProgress Record, long TrainedTokens)? RunStep(
+        ITrainingObjective objective, MixedPrecisionAdamW optimizer, CosineWithWarmupSchedule schedule, int[] batch, int step, int totalSteps, int stepsPerEpoch,
+        Action? saveVerified)
     {
         var clock = Stopwatch.StartNew();
         double normalizer = objective.Normalizer(batch);
@@ -124,6 +152,7 @@ internal sealed class TrainingSession(
             {
                 throw new NonFiniteTrainingException(step + 1, "gradient norm", gradNorm);
             }
+            saveVerified?.Invoke();
             double gradientScale = options.MaxGradNorm > 0 && gradNorm > options.MaxGradNorm ? options.MaxGradNorm / (gradNorm + 1e-6) : 1.0;
             double learningRate = options.LearningRate * schedule.Factor(step);
             optimizer.Step(learningRate, gradientScale);
@@ -139,11 +168,72 @@ internal sealed class TrainingSession(
             };
             return (loss, record, batch.Sum(objective.TrainedTokensOf));
         }
-        catch (NonFiniteTrainingException)
+        catch (NonFiniteTrainingException exception)
         {
             optimizer.ZeroGradients();
-            logger.LogError("Training stopped at step {Step}: non-finite loss or gradient; the last checkpoint is {Checkpoint}.", step + 1, _lastCheckpoint ?? "(none)");
-            throw;
+            if (options.NonFiniteSteps == NonFiniteStepAction.Skip)
+            {
+                logger.LogWarning("Step {Step} skipped: the {Quantity} is {Value}; no update was applied.", step + 1, exception.Quantity, exception.Value);
+                return null;
+            }
+            throw Stopped(exception);
+        }
+    }
+
+    // Stop: the weights in memory are those the failing step found broken (or the step before made so), so the model
+    // goes back to the last checkpoint, which holds weights a later step found finite.
+    private NonFiniteTrainingException Stopped(NonFiniteTrainingException exception)
+    {
+        if (_lastCheckpoint is not null)
+        {
+            LoadWeights(_lastCheckpoint);
+        }
+        logger.LogError(
+            "Training stopped at step {Step}: the {Quantity} is {Value}. The model {Restored}.",
+            exception.Step, exception.Quantity, exception.Value,
+            _lastCheckpoint is null ? "keeps its current weights (no checkpoint was written)" : $"was put back to the last checkpoint, {_lastCheckpoint}");
+        return exception;
+    }
+
+    private void LoadWeights(string folder)
+    {
+        if (adapters is not null)
+        {
+            adapters.LoadWeights(folder);
+        }
+        else
+        {
+            LlamaCheckpoint.Load(folder, model.Module);
+        }
+    }
+
+    // No later step verifies the last one, so its weights get one more forward and backward pass, on the first
+    // micro-batch of the last batch, before the final checkpoint is written (a step's worth of work divided by the
+    // micro-batches per step, once per run).
+    private void VerifyFinalWeights(ITrainingObjective objective, MixedPrecisionAdamW optimizer, int[] lastBatch, int totalSteps)
+    {
+        try
+        {
+            var micro = lastBatch.Take(options.MicroBatchSize).ToArray();
+            _ = objective.Run(micro, objective.Normalizer(micro), totalSteps);
+            optimizer.CollectGradients();
+            double gradNorm = optimizer.GradientNorm();
+            if (!double.IsFinite(gradNorm))
+            {
+                throw new NonFiniteTrainingException(totalSteps, "gradient norm after the last step", gradNorm);
+            }
+        }
+        catch (NonFiniteTrainingException exception) when (!exception.Quantity.EndsWith("after the last step", StringComparison.Ordinal))
+        {
+            throw Stopped(new NonFiniteTrainingException(totalSteps, exception.Quantity + " after the last step", exception.Value));
+        }
+        catch (NonFiniteTrainingException exception)
+        {
+            throw Stopped(exception);
+        }
+        finally
+        {
+            optimizer.ZeroGradients();
         }
     }
 
@@ -165,14 +255,7 @@ internal sealed class TrainingSession(
                 $"Checkpoint {folder} was written for {state.ExampleCount} examples, {state.TotalSteps} steps, seed {state.Seed}, LoRA {state.IsLora}; " +
                 $"this run has {objective.Count}, {totalSteps}, {options.Seed}, {adapters is not null}. Use a new output directory or set ResumeFromCheckpoint = false.");
         }
-        if (adapters is not null)
-        {
-            adapters.LoadWeights(folder);
-        }
-        else
-        {
-            LlamaCheckpoint.Load(folder, model.Module);
-        }
+        LoadWeights(folder);
         optimizer.Load(Path.Combine(folder, TrainerCheckpoints.OptimizerFileName));
         using var rng = tensor(Convert.FromBase64String(state.RngState), ScalarType.Byte);
         set_rng_state(rng);
@@ -180,13 +263,14 @@ internal sealed class TrainingSession(
         return state;
     }
 
-    private void Save(ITrainingObjective objective, int globalStep, int totalSteps, int stepsPerEpoch, long trainedTokens, double lastLoss, MixedPrecisionAdamW optimizer)
+    private void Save(
+        ITrainingObjective objective, int globalStep, int totalSteps, int stepsPerEpoch, long trainedTokens, double lastLoss, MixedPrecisionAdamW optimizer, Tensor? rngState)
     {
         if (outputDirectory is null || globalStep == _lastCheckpointStep)
         {
             return;
         }
-        using var rng = get_rng_state();
+        using var rng = rngState is null ? get_rng_state() : rngState.clone();
         var state = new TrainerState
         {
             Kind = objective.Kind,

@@ -8,4 +8,6 @@ namespace Srt.Evaluation;
 /// <param name="FellBack">Whether self-refined output could not be parsed and the whole output became the answer.</param>
 /// <param name="FinishReason">Why generation stopped.</param>
 /// <param name="CompletionTokens">Tokens generated, when the policy reports them.</param>
-internal sealed record AnswerRecord(string Id, string Instruction, string Text, string Answer, bool FellBack, CompletionFinishReason FinishReason, int? CompletionTokens);
+/// <param name="Weights">The identity of the weights that wrote it, as given to <see cref="EvaluationRunner.GenerateAsync"/>.</param>
+internal sealed record AnswerRecord(
+    string Id, string Instruction, string Text, string Answer, bool FellBack, CompletionFinishReason FinishReason, int? CompletionTokens, string? Weights = null);

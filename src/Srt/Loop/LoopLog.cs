@@ -40,4 +40,16 @@ internal static partial class LoopLog
 
     [LoggerMessage(12, LogLevel.Information, "Stage {Stage}: {Count} items failed in an earlier run and are not retried (RetryFailedItems is off).")]
     public static partial void FailuresNotRetried(ILogger logger, int stage, int count);
+
+    [LoggerMessage(41, LogLevel.Information, "Stage {Stage}: restoring the trained weights from {Checkpoint} (run directory {RunDirectory}).")]
+    public static partial void RestoringTrainedWeights(ILogger logger, int stage, string checkpoint, string runDirectory);
+
+    [LoggerMessage(42, LogLevel.Warning, "Stage {Stage}: {Count} stored {What} in {File} came from other weights than the policy holds now ({Weights}); generating them again.")]
+    public static partial void StaleGenerations(ILogger logger, int stage, int count, string what, string file, string weights);
+
+    [LoggerMessage(43, LogLevel.Warning, "Stage 1: {Count} stored critic results in {File} judged another text than the one stored now (the response was generated again); asking again.")]
+    public static partial void StaleCritiques(ILogger logger, int count, string file);
+
+    [LoggerMessage(44, LogLevel.Warning, "Stage {Stage}: {Marker} records a training that started from weights {Start}, but this stage now starts from {Weights}; its files are moved aside (suffix {Suffix}) and the stage trains again.")]
+    public static partial void StaleTraining(ILogger logger, int stage, string marker, string start, string weights, string suffix);
 }

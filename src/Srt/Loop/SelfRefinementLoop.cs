@@ -19,6 +19,7 @@ public sealed class SelfRefinementLoop
     private readonly ILogger _logger;
     private readonly RunDirectory _run;
     private readonly SelfRefinementFormat _format;
+    private readonly PolicyWeights _weights;
 
     /// <summary>Initializes a new instance of the <see cref="SelfRefinementLoop"/> class.</summary>
     /// <param name="policy">The model being improved; the trainer updates it in place.</param>
@@ -49,10 +50,20 @@ public sealed class SelfRefinementLoop
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SelfRefinementLoop>();
         _run = new RunDirectory(options.RunDirectory!);
         _format = new SelfRefinementFormat(options.Format);
+        _weights = new PolicyWeights(trainer, _run, _logger);
     }
 
     /// <summary>Gets the full path of the run directory.</summary>
     public string RunDirectory => _run.Root;
+
+    /// <summary>
+    /// Gets the identity of the weights the policy holds now, as far as this loop knows: <c>"base"</c> (the weights it
+    /// was given) until a stage's training finishes or a rerun restores it, then that training's id (written once, in
+    /// the stage's <c>training.done.json</c>). Store it with anything generated from the policy, for example as the
+    /// <c>weights</c> of <see cref="Evaluation.EvaluationRunner.GenerateAsync(string, IPolicyModel, IEnumerable{Evaluation.EvaluationItem}, IEnumerable{Evaluation.AnswerMode}?, string?, CancellationToken)"/>,
+    /// so that work from other weights is never reused.
+    /// </summary>
+    public string WeightsId => _weights.Current;
 
     /// <summary>Runs stage 1: sample, critique, filter, score refinements separately, then supervised training.</summary>
     /// <param name="items">The stage-1 instructions; ids must be unique and stable across reruns.</param>
@@ -66,8 +77,9 @@ public sealed class SelfRefinementLoop
     {
         IReadOnlyList<InstructionItem> list = InstructionItem.Validate(items, nameof(items));
         cancellationToken.ThrowIfCancellationRequested();
+        _weights.CheckRestorable(1, [_run.StageOne]);
         _run.WriteManifest(_options);
-        using var runner = new StageOneRunner(_policy, _critic, _refiner, _format, _options, _run, _logger);
+        using var runner = new StageOneRunner(_policy, _critic, _refiner, _format, _options, _run, _weights, _logger);
         return await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
     }
 
@@ -83,8 +95,9 @@ public sealed class SelfRefinementLoop
     {
         IReadOnlyList<InstructionItem> list = InstructionItem.Validate(items, nameof(items));
         cancellationToken.ThrowIfCancellationRequested();
+        _weights.CheckRestorable(2, [_run.StageOne, _run.StageTwo]);
         _run.WriteManifest(_options);
-        using var runner = new StageTwoRunner(_policy, _format, _options, _run, _logger);
+        using var runner = new StageTwoRunner(_policy, _format, _options, _run, _weights, _logger);
         return await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
     }
 
@@ -103,6 +116,7 @@ public sealed class SelfRefinementLoop
         // Check both lists before spending anything on stage 1.
         IReadOnlyList<InstructionItem> first = InstructionItem.Validate(stageOneItems, nameof(stageOneItems));
         IReadOnlyList<InstructionItem> second = InstructionItem.Validate(stageTwoItems, nameof(stageTwoItems));
+        _weights.CheckRestorable(2, [_run.StageOne, _run.StageTwo]);
         StageOneResult stageOne = await RunStageOneAsync(first, progress, cancellationToken).ConfigureAwait(false);
         StageTwoResult stageTwo = await RunStageTwoAsync(second, progress, cancellationToken).ConfigureAwait(false);
         return new SelfRefinementResult(stageOne, stageTwo);

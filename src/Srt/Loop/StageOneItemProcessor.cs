@@ -25,6 +25,7 @@ internal sealed class StageOneItemProcessor : IDisposable
     private readonly Dictionary<string, CritiqueRecord> _scores;
     private readonly ConcurrentDictionary<string, ExampleRecord> _examples = new(StringComparer.Ordinal);
     private int _newCritiques;
+    private int _staleResults;
 
     public StageOneItemProcessor(ICritic critic, IRefiner? refiner, SelfRefinementFormat format, SelfRefinementOptions options, string folder, ILogger logger)
     {
@@ -46,6 +47,9 @@ internal sealed class StageOneItemProcessor : IDisposable
     public int CountCritiqued(IReadOnlyList<InstructionItem> items) =>
         items.Count(item => _critiques.ContainsKey(item.Id)) + Volatile.Read(ref _newCritiques);
 
+    /// <summary>Gets the number of stored critic results not reused in this run because they judged another text.</summary>
+    public int StaleResults => Volatile.Read(ref _staleResults);
+
     /// <summary>Gets the kept items' training sequences, in item order.</summary>
     public List<ExampleRecord> Examples(IReadOnlyList<InstructionItem> items) =>
         items.Where(item => _examples.ContainsKey(item.Id)).Select(item => _examples[item.Id]).ToList();
@@ -62,8 +66,10 @@ internal sealed class StageOneItemProcessor : IDisposable
             return;
         }
 
-        if (!_critiques.TryGetValue(id, out CritiqueRecord? critique))
+        bool hadCritique = _critiques.TryGetValue(id, out CritiqueRecord? critique);
+        if (!hadCritique || !critique!.Judges(response.Response))
         {
+            CountStale(hadCritique);
             if (!mayCall)
             {
                 ledger.SettleEarlierFailure(id);
@@ -77,9 +83,13 @@ internal sealed class StageOneItemProcessor : IDisposable
                 return;
             }
 
-            critique = CritiqueRecord.From(id, result);
+            critique = CritiqueRecord.From(id, result, response.Response);
             _critiqueStore.Append(critique);
-            Interlocked.Increment(ref _newCritiques);
+            if (!hadCritique)
+            {
+                Interlocked.Increment(ref _newCritiques);
+            }
+
             ledger.Counters.AddTokens(critique.Usage);
             LoopLog.Content(_logger, Stage, id, "critique", critique.RawText);
         }
@@ -88,8 +98,10 @@ internal sealed class StageOneItemProcessor : IDisposable
         string? refinement = StageOneChecks.NonBlank(critique.ImprovedResponse);
         if (refinement is null && feedback.IsComplete && _refiner is not null)
         {
-            if (!_refinements.TryGetValue(id, out RefinementRecord? stored))
+            bool hadRefinement = _refinements.TryGetValue(id, out RefinementRecord? stored);
+            if (!hadRefinement || !stored!.Judges(response.Response))
             {
+                CountStale(hadRefinement);
                 if (!mayCall)
                 {
                     ledger.SettleEarlierFailure(id);
@@ -103,7 +115,7 @@ internal sealed class StageOneItemProcessor : IDisposable
                     return;
                 }
 
-                stored = new RefinementRecord(id, written.Text ?? string.Empty, TokenCounts.From(written.Usage));
+                stored = new RefinementRecord(id, written.Text ?? string.Empty, TokenCounts.From(written.Usage), StoredRecords.Digest(response.Response));
                 _refinementStore.Append(stored);
                 ledger.Counters.AddTokens(stored.Usage);
             }
@@ -120,8 +132,10 @@ internal sealed class StageOneItemProcessor : IDisposable
         int? refinementScore = null;
         if (_options.FilterByRefinementScore)
         {
-            if (!_scores.TryGetValue(id, out CritiqueRecord? score))
+            bool hadScore = _scores.TryGetValue(id, out CritiqueRecord? score);
+            if (!hadScore || !score!.Judges(refinement))
             {
+                CountStale(hadScore);
                 if (!mayCall)
                 {
                     ledger.SettleEarlierFailure(id);
@@ -136,7 +150,7 @@ internal sealed class StageOneItemProcessor : IDisposable
                     return;
                 }
 
-                score = CritiqueRecord.From(id, result);
+                score = CritiqueRecord.From(id, result, refinement);
                 _scoreStore.Append(score);
                 ledger.Counters.AddTokens(score.Usage);
                 LoopLog.Content(_logger, Stage, id, "refinement score", score.RawText);
@@ -179,8 +193,17 @@ internal sealed class StageOneItemProcessor : IDisposable
     private static void WarmRecordPath()
     {
         Critique sample = CritiqueParser.Parse("Weaknesses:\n- w\nSuggestions:\n- s\nOverall Score: [[5]]\n\n### Improved Response\nr");
-        _ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(CritiqueRecord.From("warm-up", sample), RunJson.Options);
-        _ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new RefinementRecord("warm-up", "r", null), RunJson.Options);
+        _ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(CritiqueRecord.From("warm-up", sample, "r"), RunJson.Options);
+        _ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new RefinementRecord("warm-up", "r", null, StoredRecords.Digest("r")), RunJson.Options);
+    }
+
+    // A stored result for another text (its response was generated again) is not reused; counted for the log.
+    private void CountStale(bool stored)
+    {
+        if (stored)
+        {
+            Interlocked.Increment(ref _staleResults);
+        }
     }
 
     public void Dispose()

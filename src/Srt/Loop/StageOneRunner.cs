@@ -20,10 +20,13 @@ internal sealed class StageOneRunner : IDisposable
     private readonly JsonlStore<ResponseRecord> _responseStore;
     private readonly Dictionary<string, ResponseRecord> _responses;
     private readonly StageOneItemProcessor _processor;
+    private readonly PolicyWeights _weights;
 
-    public StageOneRunner(IPolicyModel policy, ICritic critic, IRefiner? refiner, SelfRefinementFormat format, SelfRefinementOptions options, RunDirectory run, ILogger logger)
+    public StageOneRunner(
+        IPolicyModel policy, ICritic critic, IRefiner? refiner, SelfRefinementFormat format, SelfRefinementOptions options, RunDirectory run, PolicyWeights weights, ILogger logger)
     {
         _policy = policy;
+        _weights = weights;
         _options = options;
         _logger = logger;
         _folder = run.StageOne;
@@ -39,14 +42,34 @@ internal sealed class StageOneRunner : IDisposable
         CancellationToken cancellationToken)
     {
         StoredRecords.CheckInstructions(items, _responses, record => record.Instruction, _responseStore.FilePath);
+
+        // Stage-1 responses come from the weights the policy started with; any others are answered again.
+        int stale = StoredRecords.RemoveOtherWeights(_responses, record => record.Weights, TrainingMarker.BaseWeights, TrainingMarker.BaseWeights);
+        if (stale > 0)
+        {
+            LoopLog.StaleGenerations(_logger, Stage, stale, "responses", _responseStore.FilePath, TrainingMarker.BaseWeights);
+        }
+
         using var ledger = new StageLedger(Stage, _folder, items, progress, _logger);
         var stored = items.Where(item => _responses.ContainsKey(item.Id)).ToList();
         var toGenerate = items.Where(item => !_responses.ContainsKey(item.Id) && ledger.MayCall(item.Id, _options.RetryFailedItems)).ToList();
+        if (toGenerate.Count > 0 && _weights.Current != TrainingMarker.BaseWeights)
+        {
+            throw new InvalidOperationException(
+                $"Stage 1 has {toGenerate.Count} responses to generate, but this loop's policy already holds trained weights ({_weights.Current}); " +
+                "stage-1 responses must come from the weights the policy started with. Run stage 1 with a new loop over the base model.");
+        }
+
         ledger.Counters.AddGenerated(stored.Count, thisRun: false);
         LoopLog.StageStarting(_logger, Stage, items.Count, stored.Count, toGenerate.Count, _folder);
         SettleItemsNotRetried(items, stored, toGenerate, ledger);
 
         await CritiqueWhileGeneratingAsync(stored, toGenerate, ledger, cancellationToken).ConfigureAwait(false);
+        if (_processor.StaleResults > 0)
+        {
+            LoopLog.StaleCritiques(_logger, _processor.StaleResults, _folder);
+        }
+
         IReadOnlyList<OutcomeRecord> outcomes = ledger.OrderedOutcomes();
         using (var outcomeStore = new JsonlStore<OutcomeRecord>(Path.Combine(_folder, "outcomes.jsonl"), logger: _logger))
         {
@@ -61,8 +84,9 @@ internal sealed class StageOneRunner : IDisposable
 
         StageCounters counters = ledger.Counters;
         LoopLog.StageSettled(_logger, Stage, examples.Count, counters.Snapshot(Stage, StagePhase.Training, items.Count).Filtered, ledger.Count(ItemOutcome.Failed), items.Count, counters.CriticCalls);
-        var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _logger);
+        var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _weights, _logger);
         (TrainingResult? trained, bool resumed) = await training.RunAsync(
+            TrainingMarker.BaseWeights,
             "stage1",
             examples.Count,
             "supervised sequences",
@@ -170,7 +194,8 @@ internal sealed class StageOneRunner : IDisposable
                 items,
                 async (item, completion) =>
                 {
-                    var record = new ResponseRecord(item.Id, item.Instruction, completion.Text, completion.FinishReason, completion.PromptTokens, completion.CompletionTokens);
+                    var record = new ResponseRecord(
+                        item.Id, item.Instruction, completion.Text, completion.FinishReason, completion.PromptTokens, completion.CompletionTokens, TrainingMarker.BaseWeights);
                     _responseStore.Append(record);
                     lock (_responses)
                     {

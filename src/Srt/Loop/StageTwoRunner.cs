@@ -16,18 +16,22 @@ internal sealed class StageTwoRunner : IDisposable
     private readonly SelfRefinementFormat _format;
     private readonly ILogger _logger;
     private readonly string _folder;
+    private readonly string _stageOneFolder;
     private readonly JsonlStore<PolicyOutputRecord> _outputStore;
     private readonly Dictionary<string, PolicyOutputRecord> _outputs;
     private readonly Dictionary<string, PairRecord> _pairs = new(StringComparer.Ordinal);
+    private readonly PolicyWeights _weights;
     private int _ties;
 
-    public StageTwoRunner(IPolicyModel policy, SelfRefinementFormat format, SelfRefinementOptions options, RunDirectory run, ILogger logger)
+    public StageTwoRunner(IPolicyModel policy, SelfRefinementFormat format, SelfRefinementOptions options, RunDirectory run, PolicyWeights weights, ILogger logger)
     {
+        _weights = weights;
         _format = format;
         _policy = policy;
         _options = options;
         _logger = logger;
         _folder = run.StageTwo;
+        _stageOneFolder = run.StageOne;
         _outputStore = new(Path.Combine(_folder, "outputs.jsonl"), logger: logger);
         _outputs = StoredRecords.ById(_outputStore, record => record.Id);
     }
@@ -39,6 +43,20 @@ internal sealed class StageTwoRunner : IDisposable
         CancellationToken cancellationToken)
     {
         StoredRecords.CheckInstructions(items, _outputs, record => record.Instruction, _outputStore.FilePath);
+
+        // Stage 2 generates with the stage-1 model: restore it when stage 1's training finished in an earlier run.
+        if (PolicyWeights.ReadMarker(_stageOneFolder) is { } stageOne)
+        {
+            await _weights.RestoreAsync(1, _stageOneFolder, stageOne, cancellationToken).ConfigureAwait(false);
+        }
+
+        string weights = _weights.Current;
+        int stale = StoredRecords.RemoveOtherWeights(_outputs, record => record.Weights, weights, TrainingMarker.BaseWeights);
+        if (stale > 0)
+        {
+            LoopLog.StaleGenerations(_logger, Stage, stale, "outputs", _outputStore.FilePath, weights);
+        }
+
         using var ledger = new StageLedger(Stage, _folder, items, progress, _logger);
         var stored = items.Where(item => _outputs.ContainsKey(item.Id)).ToList();
         var toGenerate = items.Where(item => !_outputs.ContainsKey(item.Id) && ledger.MayCall(item.Id, _options.RetryFailedItems)).ToList();
@@ -58,7 +76,8 @@ internal sealed class StageTwoRunner : IDisposable
             toGenerate,
             (item, completion) =>
             {
-                var record = new PolicyOutputRecord(item.Id, item.Instruction, completion.Text, completion.FinishReason, completion.PromptTokens, completion.CompletionTokens);
+                var record = new PolicyOutputRecord(
+                    item.Id, item.Instruction, completion.Text, completion.FinishReason, completion.PromptTokens, completion.CompletionTokens, weights);
                 _outputStore.Append(record);
                 ledger.Counters.AddGenerated(1, thisRun: true);
                 ledger.Counters.AddCompletionTokens(completion.CompletionTokens);
@@ -83,8 +102,9 @@ internal sealed class StageTwoRunner : IDisposable
 
         StageCounters counters = ledger.Counters;
         LoopLog.StageSettled(_logger, Stage, pairs.Count, counters.Snapshot(Stage, StagePhase.Training, items.Count).Filtered, ledger.Count(ItemOutcome.Failed), items.Count, 0);
-        var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _logger);
+        var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _weights, _logger);
         (TrainingResult? trained, bool resumed) = await training.RunAsync(
+            weights,
             "stage2",
             pairs.Count,
             "preference pairs",

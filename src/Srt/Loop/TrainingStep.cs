@@ -4,23 +4,43 @@ namespace Srt;
 
 /// <summary>
 /// Runs a stage's training once: a finished run leaves <c>training.done.json</c> in the stage folder, and a rerun
-/// that finds it skips training (a rerun after a crash mid-training trains again from the start; resuming inside a
-/// training run is the trainer's job, from the checkpoints it writes under <c>training/</c>).
+/// that finds it skips training and restores the trained weights into the policy (<see cref="PolicyWeights"/>). A
+/// rerun after a crash mid-training calls the trainer again, which resumes from the checkpoints it writes under
+/// <c>training/</c>.
 /// </summary>
-internal sealed class TrainingStep(int stage, string stageFolder, StageCounters counters, int total, IProgress<StageProgress>? progress, ILogger logger)
+internal sealed class TrainingStep(
+    int stage, string stageFolder, StageCounters counters, int total, IProgress<StageProgress>? progress, PolicyWeights weights, ILogger logger)
 {
     public string OutputDirectory => Path.Combine(stageFolder, RunDirectory.TrainingFolderName);
 
     private string MarkerPath => Path.Combine(stageFolder, RunDirectory.TrainingMarkerName);
 
+    // startWeights: the identity of the weights this stage trains from (the base for stage 1, the stage-1 model for
+    // stage 2); a finished training that started from other weights is stale.
     public async Task<(TrainingResult? Result, bool Resumed)> RunAsync(
+        string startWeights,
         string name,
         int count,
         string what,
         Func<IProgress<TrainingProgress>, CancellationToken, Task<TrainingResult>> train,
         CancellationToken cancellationToken)
     {
-        TrainingMarker? marker = RunJson.ReadDocument<TrainingMarker>(MarkerPath);
+        TrainingMarker? marker = PolicyWeights.ReadMarker(stageFolder);
+        if (marker is not null && marker.StartWeights is { } start && start != startWeights)
+        {
+            // Trained from other weights than the policy holds now (an earlier stage was trained again since): its
+            // result is not this stage's. Its files are kept aside, not deleted, and the stage trains again.
+            string aside = $".stale-{marker.WeightsId}";
+            LoopLog.StaleTraining(logger, stage, MarkerPath, start, startWeights, aside);
+            if (Directory.Exists(OutputDirectory))
+            {
+                Directory.Move(OutputDirectory, OutputDirectory + aside);
+            }
+
+            File.Move(MarkerPath, MarkerPath + aside);
+            marker = null;
+        }
+
         if (marker is not null)
         {
             LoopLog.TrainingResumed(logger, stage, MarkerPath);
@@ -29,7 +49,8 @@ internal sealed class TrainingStep(int stage, string stageFolder, StageCounters 
                 LoopLog.TrainingMarkerMismatch(logger, stage, marker.Examples, count, MarkerPath);
             }
 
-            return (marker.ToResult(), true);
+            await weights.RestoreAsync(stage, stageFolder, marker, cancellationToken).ConfigureAwait(false);
+            return (marker.ToResult(stageFolder), true);
         }
 
         if (count == 0)
@@ -43,7 +64,9 @@ internal sealed class TrainingStep(int stage, string stageFolder, StageCounters 
         progress?.Report(counters.Snapshot(stage, StagePhase.Training, total));
         var relay = new RelayProgress(report => progress?.Report(counters.Snapshot(stage, StagePhase.Training, total, report)));
         TrainingResult result = await train(relay, cancellationToken).ConfigureAwait(false);
-        RunJson.WriteDocument(MarkerPath, TrainingMarker.From(name, count, result));
+        marker = TrainingMarker.From(name, count, result, stageFolder, startWeights);
+        RunJson.WriteDocument(MarkerPath, marker);
+        weights.Trained(marker);
         LoopLog.TrainingFinished(logger, stage, result.Steps, result.FinalLoss);
         return (result, false);
     }

@@ -1,8 +1,28 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Srt;
 
 /// <summary>Helpers to load a stage's JSONL files into lookups by item id.</summary>
 internal static class StoredRecords
 {
+    /// <summary>The SHA-256 of a text's UTF-8 bytes, lowercase hex: what a stored critic result records of the text it judged.</summary>
+    public static string Digest(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>Removes the records that other weights than <paramref name="weights"/> made (a record without an
+    /// identity counts as made by <paramref name="unmarked"/>); returns how many were removed.</summary>
+    public static int RemoveOtherWeights<T>(Dictionary<string, T> stored, Func<T, string?> recordWeights, string? weights, string? unmarked)
+        where T : class
+    {
+        var stale = stored.Where(pair => !string.Equals(recordWeights(pair.Value) ?? unmarked, weights, StringComparison.Ordinal)).Select(pair => pair.Key).ToList();
+        foreach (string id in stale)
+        {
+            stored.Remove(id);
+        }
+
+        return stale.Count;
+    }
+
     /// <summary>Loads a store into a dictionary by id; a later line for the same id wins.</summary>
     public static Dictionary<string, T> ById<T>(JsonlStore<T> store, Func<T, string> id)
         where T : class

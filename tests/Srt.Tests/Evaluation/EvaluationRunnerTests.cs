@@ -74,6 +74,27 @@ public sealed class EvaluationRunnerTests
     }
 
     [Fact]
+    public async Task GenerateAsync_AnswersStoredUnderOtherWeights_GeneratedAgainOnceThenReused()
+    {
+        // "stage1" answers written while the policy still held the base weights (a rerun that skipped training).
+        using var folder = new TemporaryRunFolder();
+        var runner = new EvaluationRunner(new EvaluationOptions { RunDirectory = folder.Path });
+        await runner.GenerateAsync("stage1", new ScriptedPolicy { Answer = _ => new PolicyCompletion("untrained") }, Items, [AnswerMode.Direct], weights: "base");
+        var trained = new ScriptedPolicy { Answer = _ => new PolicyCompletion("trained") };
+
+        int regenerated = await runner.GenerateAsync("stage1", trained, Items, [AnswerMode.Direct], weights: "stage1-7f3a");
+        int again = await runner.GenerateAsync("stage1", trained, Items, [AnswerMode.Direct], weights: "stage1-7f3a");
+
+        Assert.Equal(3, regenerated);
+        Assert.Equal(0, again);
+        Assert.Equal(3, trained.PromptCount);
+        string[] lines = folder.Lines("eval", "answers", "stage1.direct.jsonl");
+        Assert.Equal(3, lines.Length);
+        Assert.All(lines, line => Assert.Contains("\"answer\":\"trained\"", line, StringComparison.Ordinal));
+        Assert.All(lines, line => Assert.Contains("\"weights\":\"stage1-7f3a\"", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task GenerateAsync_ReusedIdForNewInstruction_Throws()
     {
         using var folder = new TemporaryRunFolder();

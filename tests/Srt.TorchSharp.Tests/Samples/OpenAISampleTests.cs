@@ -90,13 +90,18 @@ public sealed class OpenAISampleTests : IDisposable
 
         Assert.Contains("critic calls             6", output.ToString(), StringComparison.Ordinal);
 
-        // The rerun continues from the stage-1 checkpoint and pays for nothing.
+        // The rerun loads the base model, the loop restores the stage-1 weights, and nothing is paid for or generated again.
         int before = server.Total;
         var rerunOutput = new StringWriter();
         Assert.Equal(0, await SampleApp.RunAsync([.. args, "--endpoint", server.Endpoint.ToString()], environment, rerunOutput));
         _log.WriteLine(rerunOutput.ToString());
         Assert.Equal(before, server.Total);
-        Assert.Contains("continuing from the stage1 checkpoint", rerunOutput.ToString(), StringComparison.Ordinal);
+        foreach (string checkpoint in (string[])["base", "stage1", "stage2"])
+        {
+            Assert.Contains($"Evaluation answers of {checkpoint}: 0 generated now", rerunOutput.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("training already done", rerunOutput.ToString(), StringComparison.Ordinal);
         Assert.Contains("HTTP requests            0", rerunOutput.ToString(), StringComparison.Ordinal);
     }
 

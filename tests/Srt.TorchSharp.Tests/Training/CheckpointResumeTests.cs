@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Srt.TorchSharp.Modeling;
 using Srt.TorchSharp.Tests.Modeling;
 using Srt.TorchSharp.Training;
 using static TorchSharp.torch;
@@ -91,6 +92,81 @@ public sealed class CheckpointResumeTests
         Assert.Equal(hashes, HashFiles(Path.Combine(folder.Path, "checkpoint-2")));
         Assert.Equal(["checkpoint-2"], Directory.GetDirectories(folder.Path, "checkpoint-*").Select(Path.GetFileName));
         Assert.Equal(3, File.ReadLines(Path.Combine(folder.Path, MetricsLog.FileName)).Count());
+    }
+
+    [Fact]
+    public async Task ExplodingLearningRate_StopsBeforeTheWreckedWeightsReachACheckpointAndPutsTheModelBack()
+    {
+        // Warm-up makes step 1's learning rate 0 and step 2's 5e5: step 2 wrecks the weights (finite, of order 1e5),
+        // and step 3, run with them, finds its loss or gradient non-finite.
+        using var folder = new TemporaryFolder();
+        using var model = TrainingFixtures.Model();
+        var options = TrainingFixtures.Options(o =>
+        {
+            o.LearningRate = 1e6;
+            o.WarmupRatio = 0.5;
+            o.Epochs = 2;
+            o.SaveSteps = 1;
+            o.SaveTotalLimit = 10;
+        });
+        var trainer = TrainingFixtures.Trainer(model, options);
+        Dictionary<string, float[]>? afterStepOne = null;
+        float largestAfterStepTwo = 0;
+        void Watch(TrainingProgress progress)
+        {
+            if (progress.Step == 1)
+            {
+                afterStepOne = model.NamedParameters().ToDictionary(p => p.Name, p => TrainingFixtures.Flat(p.Parameter));
+            }
+            else if (progress.Step == 2)
+            {
+                largestAfterStepTwo = model.NamedParameters().Max(p => TrainingFixtures.Flat(p.Parameter).Max(Math.Abs));
+            }
+        }
+
+        var error = await Assert.ThrowsAsync<NonFiniteTrainingException>(() => trainer.TrainSupervisedAsync(
+            new SupervisedTrainingRequest(TrainingFixtures.RepeatExamples()) { OutputDirectory = folder.Path }, new SyncProgress(Watch)));
+
+        Assert.Equal(3, error.Step);
+        Assert.True(largestAfterStepTwo > 1e4, $"step 2 should have wrecked the weights; largest is {largestAfterStepTwo}");
+        // Only step 1's weights were verified (by step 2) and saved; the model is back to them.
+        Assert.Equal(["checkpoint-1"], Directory.GetDirectories(folder.Path, "checkpoint-*").Select(Path.GetFileName));
+        Assert.NotNull(afterStepOne);
+        using var saved = LlamaForCausalLM.FromPretrained(Path.Combine(folder.Path, "checkpoint-1"));
+        foreach (var (name, parameter) in model.NamedParameters())
+        {
+            Assert.Equal(afterStepOne[name], TrainingFixtures.Flat(parameter));
+            float[] stored = TrainingFixtures.Flat(saved.NamedParameters().Single(p => p.Name == name).Parameter);
+            Assert.Equal(afterStepOne[name], stored);
+            Assert.All(stored, value => Assert.True(float.IsFinite(value) && Math.Abs(value) < 10, $"{name}: {value}"));
+        }
+    }
+
+    [Fact]
+    public async Task ExplodingLearningRate_SkipOption_SkipsTheFailingStepsAndWritesNoBrokenCheckpoint()
+    {
+        using var folder = new TemporaryFolder();
+        using var model = TrainingFixtures.Model();
+        var options = TrainingFixtures.Options(o =>
+        {
+            o.LearningRate = 1e6;
+            o.WarmupRatio = 0.5;
+            o.Epochs = 2;
+            o.SaveSteps = 1;
+            o.SaveTotalLimit = 10;
+            o.NonFiniteSteps = NonFiniteStepAction.Skip;
+        });
+        var steps = new List<int>();
+
+        // Every step after the wrecking one fails and is skipped; the pass that checks the weights after the last step
+        // fails too, so the run stops at the end instead of saving them, and only the verified checkpoint exists.
+        var error = await Assert.ThrowsAsync<NonFiniteTrainingException>(() => TrainingFixtures.Trainer(model, options).TrainSupervisedAsync(
+            new SupervisedTrainingRequest(TrainingFixtures.RepeatExamples()) { OutputDirectory = folder.Path }, new SyncProgress(p => steps.Add(p.Step))));
+
+        Assert.Equal([1, 2], steps);
+        Assert.Equal(4, error.Step);
+        Assert.EndsWith("after the last step", error.Quantity, StringComparison.Ordinal);
+        Assert.Equal(["checkpoint-1"], Directory.GetDirectories(folder.Path, "checkpoint-*").Select(Path.GetFileName));
     }
 
     private static Dictionary<string, string> HashFiles(string folder) =>
