@@ -58,8 +58,15 @@ Console.WriteLine(JsonSerializer.Serialize(new
 return 0;
 
 /// <summary>Records each training call as a line in a file (the processes share it), and "trains" instantly.</summary>
-internal sealed class LoggingTrainer(string logPath) : ITrainer
+internal sealed class LoggingTrainer(string logPath) : ITrainer, ITrainedStateRestorer
 {
+    // With a served policy, the trained weights reach the server through the adapter hand-off; restoring logs the folder the loop asked for.
+    public Task RestoreAsync(string checkpointDirectory, CancellationToken cancellationToken = default)
+    {
+        File.AppendAllText(logPath, $"restore {Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(checkpointDirectory)))}/{Path.GetFileName(checkpointDirectory)}\n");
+        return Task.CompletedTask;
+    }
+
     public Task<TrainingResult> TrainSupervisedAsync(SupervisedTrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         string adapter = Path.Combine(request.OutputDirectory ?? throw new InvalidOperationException("No output directory."), "adapter");
@@ -74,5 +81,5 @@ internal sealed class LoggingTrainer(string logPath) : ITrainer
         return Task.FromResult(new TrainingResult(1, 0.25));
     }
 
-    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+    public object? GetService(Type serviceType, object? serviceKey = null) => serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
 }

@@ -59,7 +59,7 @@ public sealed class PolicyAndCriticOverHttpKillAndResumeTests(ITestOutputHelper 
         output.WriteLine($"Answered before the kill: {string.Join(", ", beforeResume.GroupBy(r => r.Kind).Select(g => $"{g.Key} {g.Count()}"))}.");
         Assert.Equal(AnsweredBeforeKill, beforeResume.Count(r => r.Kind == StageTwoKind));
         Assert.Equal(AnsweredBeforeKill, CountLines(outputsPath));
-        Assert.Equal(["supervised 12"], File.ReadAllLines(trainerLog));
+        Assert.Equal(["supervised 12"], TrainingCalls(trainerLog));
 
         using Process resumed = StartKillTarget(server.Endpoint, trainerLog, errors, out var stdout);
         Assert.True(resumed.WaitForExit(TimeSpan.FromSeconds(120)), "The resumed run did not finish in 120 s.");
@@ -85,7 +85,12 @@ public sealed class PolicyAndCriticOverHttpKillAndResumeTests(ITestOutputHelper 
 
         // Nothing lost: every item done once, both stages trained once each over the two processes.
         Assert.Equal(StageTwoItems, CountLines(outputsPath));
-        Assert.Equal(["supervised 12", "preference 20"], File.ReadAllLines(trainerLog));
+        Assert.Equal(["supervised 12", "preference 20"], TrainingCalls(trainerLog));
+
+        // The resumed process found stage 1's training done: the loop asked the trainer to restore that result (and only it).
+        string[] restores = File.ReadAllLines(trainerLog).Where(line => line.StartsWith("restore ", StringComparison.Ordinal)).ToArray();
+        Assert.NotEmpty(restores);
+        Assert.All(restores, line => Assert.Equal("restore stage1/adapter", line));
         Assert.Equal(0, result.GetProperty("stageOneGeneratedThisRun").GetInt32());
         Assert.Equal(0, result.GetProperty("stageOneCriticCalls").GetInt32());
         Assert.Equal(StageOneItems, result.GetProperty("stageOneKept").GetInt32());
@@ -117,6 +122,9 @@ public sealed class PolicyAndCriticOverHttpKillAndResumeTests(ITestOutputHelper 
         var feedback = new Feedback("Weaknesses:\n- Too short.\nSuggestions:\n- Add detail.\nOverall Score: [[4]]", ["Too short."], ["Add detail."], 4);
         return SelfRefinementFormat.Default.Format("First answer to " + prompt, feedback, "Better answer to " + prompt, 8);
     }
+
+    private static string[] TrainingCalls(string trainerLog) =>
+        File.ReadAllLines(trainerLog).Where(line => !line.StartsWith("restore ", StringComparison.Ordinal)).ToArray();
 
     private static (long Prompt, long Completion) Sum(IEnumerable<ServedRequest> log, string kind) =>
         (log.Where(r => r.Kind == kind).Sum(r => r.PromptTokens), log.Where(r => r.Kind == kind).Sum(r => r.CompletionTokens));

@@ -50,6 +50,7 @@ public sealed class SelfRefinementOverHttpTests : IDisposable
         Assert.Equal(3, again.Kept);
         Assert.Equal(requestsBefore, server.Total + server.FaultsAnswered);
         Assert.Equal(1, trainer.SupervisedCalls);
+        Assert.Equal(Path.Combine(_runDirectory, "stage1", "training", "checkpoint-1"), Assert.Single(trainer.Restored));
     }
 
     private sealed class EchoPolicy : IPolicyModel
@@ -61,8 +62,10 @@ public sealed class SelfRefinementOverHttpTests : IDisposable
         public object? GetService(Type serviceType, object? serviceKey = null) => null;
     }
 
-    private sealed class RecordingTrainer : ITrainer
+    private sealed class RecordingTrainer : ITrainer, ITrainedStateRestorer
     {
+        public List<string> Restored { get; } = [];
+
         public List<SupervisedExample> Examples { get; } = [];
 
         public int SupervisedCalls { get; private set; }
@@ -71,12 +74,20 @@ public sealed class SelfRefinementOverHttpTests : IDisposable
         {
             SupervisedCalls++;
             Examples.AddRange(request.Examples);
-            return Task.FromResult(new TrainingResult(1, 0.5));
+            string checkpoint = Path.Combine(request.OutputDirectory ?? throw new InvalidOperationException("No output directory."), "checkpoint-1");
+            Directory.CreateDirectory(checkpoint);
+            return Task.FromResult(new TrainingResult(1, 0.5) { CheckpointDirectory = checkpoint });
         }
 
         public Task<TrainingResult> TrainPreferenceAsync(PreferenceTrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+        public Task RestoreAsync(string checkpointDirectory, CancellationToken cancellationToken = default)
+        {
+            Restored.Add(checkpointDirectory);
+            return Task.CompletedTask;
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
     }
 }
