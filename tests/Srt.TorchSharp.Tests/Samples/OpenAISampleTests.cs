@@ -146,6 +146,23 @@ public sealed class OpenAISampleTests : IDisposable
         _log.WriteLine(rerun.ToString());
         Assert.Equal(3, server.Count("critique"));
         Assert.Equal(3, server.Count("score"));
+
+        // The evaluation answers after the fix come from the trained stage-1 weights, not from the base model's run.
+        string answers = Path.Combine(run, "eval", "answers");
+        string[] baseLines = File.ReadAllLines(Path.Combine(answers, "base.direct.jsonl"));
+        string[] stageOneLines = File.ReadAllLines(Path.Combine(answers, "stage1.direct.jsonl"));
+        Assert.NotEqual(baseLines, stageOneLines);
+        using var marker = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "stage1", "training.done.json")));
+        string stageOneWeights = marker.RootElement.GetProperty("id").GetString()!;
+        Assert.All(baseLines, line => Assert.Equal("base", WeightsOf(line)));
+        Assert.NotEmpty(stageOneLines);
+        Assert.All(stageOneLines, line => Assert.Equal(stageOneWeights, WeightsOf(line)));
+    }
+
+    private static string? WeightsOf(string line)
+    {
+        using var record = JsonDocument.Parse(line);
+        return record.RootElement.GetProperty("weights").GetString();
     }
 
     [Fact]
