@@ -27,8 +27,10 @@ internal sealed partial class LoopService(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // A host stopped by Ctrl+C or SIGTERM exits 0, as service managers expect; the run resumes on the next start.
+            // Interrupted before the run finished: 130, as the other samples exit, so a script can tell "stopped, resumable"
+            // from "done" (under systemd, list it in SuccessExitStatus=130). The run resumes on the next start.
             LogStopped(loop.RunDirectory);
+            Environment.ExitCode = 130;
         }
         catch (Exception exception)
         {
