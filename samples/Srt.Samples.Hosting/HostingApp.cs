@@ -47,6 +47,7 @@ public static class HostingApp
             });
         }
 
+        builder.Services.AddSingleton<RunExitCode>();
         builder.Services.AddHostedService<LoopService>();
         return builder;
     }

@@ -10,7 +10,7 @@ namespace Srt.Samples.Hosting;
 /// flight are abandoned, everything finished is already on disk, and the next start resumes from there.
 /// </summary>
 internal sealed partial class LoopService(
-    SelfRefinementLoop loop, IOptions<SampleDataOptions> data, IHostApplicationLifetime lifetime, ILogger<LoopService> logger) : BackgroundService
+    SelfRefinementLoop loop, IOptions<SampleDataOptions> data, IHostApplicationLifetime lifetime, RunExitCode exitCode, ILogger<LoopService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -30,14 +30,14 @@ internal sealed partial class LoopService(
             // Interrupted before the run finished: 130, as the other samples exit, so a script can tell "stopped, resumable"
             // from "done" (under systemd, list it in SuccessExitStatus=130). The run resumes on the next start.
             LogStopped(loop.RunDirectory);
-            Environment.ExitCode = 130;
+            exitCode.Value = 130;
         }
         catch (Exception exception)
         {
             // One line with the cause; the stack trace only when Debug logging is on.
             LogFailed(exception.Message, loop.RunDirectory);
             LogFailureDetails(exception);
-            Environment.ExitCode = 1;
+            exitCode.Value = 1;
             lifetime.StopApplication();
         }
     }

@@ -2,9 +2,11 @@
 // from appsettings.json ("Srt" section), logs through ILogger. Ctrl+C stops it cleanly (finished work stays in the run
 // directory); starting it again resumes. The policy and trainer are in-process stand-ins; the critic is an
 // OpenAI-compatible model when configured, else a rule-based stand-in. See README.md.
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Srt.Samples.Hosting;
 
 using IHost host = HostingApp.CreateBuilder(args).Build();
+RunExitCode exitCode = host.Services.GetRequiredService<RunExitCode>();
 await host.RunAsync();
-return Environment.ExitCode;
+return exitCode.Value;

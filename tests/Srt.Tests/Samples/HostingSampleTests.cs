@@ -46,6 +46,7 @@ public sealed class HostingSampleTests
             }
 
             await first.StopAsync();
+            Assert.Equal(130, first.Services.GetRequiredService<RunExitCode>().Value);
         }
 
         int finishedBeforeStop = critic.Finished.Count;
@@ -57,8 +58,10 @@ public sealed class HostingSampleTests
         using (var second = Build(folder.Path, critic))
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            RunExitCode exitCode = second.Services.GetRequiredService<RunExitCode>();
             await second.RunAsync(timeout.Token);
             Assert.False(timeout.IsCancellationRequested, "The restarted host did not finish on its own.");
+            Assert.Equal(0, exitCode.Value);
         }
 
         // 8 stage-1 items × (critique + separate refinement score), each made exactly once across both runs.
