@@ -167,7 +167,7 @@ public sealed partial class ChatClientPolicyModel : IPolicyModel, IDisposable
         ChatResponse response;
         try
         {
-            response = await _chatClient.GetResponseAsync(prompt, CreateChatOptions(settings, index), cancellationToken).ConfigureAwait(false);
+            response = await _chatClient.GetResponseAsync(prompt, PolicyRequests.CreateChatOptions(_options.ModelId, settings, index), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -187,43 +187,13 @@ public sealed partial class ChatClientPolicyModel : IPolicyModel, IDisposable
 
         int? promptTokens = ToInt(response.Usage?.InputTokenCount);
         int? completionTokens = ToInt(response.Usage?.OutputTokenCount);
-        ChatFinishReason? finish = response.FinishReason;
-        if (finish == ChatFinishReason.Stop)
+        PolicyCompletion completion = PolicyRequests.ToCompletion(response.Text, response.FinishReason, promptTokens, completionTokens);
+        if (completion.FinishReason == CompletionFinishReason.Failed)
         {
-            return new PolicyCompletion(response.Text, CompletionFinishReason.Stop, promptTokens, completionTokens);
+            LogUnusableFinish(index, response.FinishReason?.Value ?? "(none)");
         }
 
-        if (finish == ChatFinishReason.Length)
-        {
-            return new PolicyCompletion(response.Text, CompletionFinishReason.Length, promptTokens, completionTokens);
-        }
-
-        // No finish reason (a stream cut short, when retries are off), a content filter or a tool call: the text is
-        // not a complete answer, so the item fails rather than passing on as one.
-        string reason = finish is null
-            ? "the server sent no finish reason, so the text may be truncated"
-            : $"the server ended the completion with finish reason '{finish.Value.Value}', not 'stop' or 'length'";
-        LogUnusableFinish(index, finish?.Value ?? "(none)");
-        return PolicyCompletion.Failed(reason, promptTokens);
-    }
-
-    private ChatOptions CreateChatOptions(GenerationOptions settings, int index)
-    {
-        var chatOptions = new ChatOptions
-        {
-            ModelId = _options.ModelId,
-            Temperature = settings.Temperature,
-            TopP = settings.TopP,
-            TopK = settings.TopK > 0 ? settings.TopK : null,
-            MaxOutputTokens = settings.MaxNewTokens,
-            Seed = settings.Seed is long seed ? unchecked(seed + index) : null,
-        };
-        if (settings.StopSequences.Count > 0)
-        {
-            chatOptions.StopSequences = [.. settings.StopSequences];
-        }
-
-        return chatOptions;
+        return completion;
     }
 
     private static string DescribeFailure(Exception exception, int? status)
