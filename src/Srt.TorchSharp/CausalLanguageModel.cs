@@ -92,7 +92,10 @@ public sealed class CausalLanguageModel : IDisposable
         var model = LlamaForCausalLM.FromPretrained(folder, options);
         try
         {
-            return new CausalLanguageModel(model, tokenizer, template, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
+            return new CausalLanguageModel(model, tokenizer, template, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))))
+            {
+                GenerationDefaults = Loading.GenerationConfigFile.Read(folder),
+            };
         }
         catch
         {
@@ -144,7 +147,11 @@ public sealed class CausalLanguageModel : IDisposable
             }
 
             string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(adapterFolder)));
-            return new CausalLanguageModel(model, tokenizer, template, name) { Adapters = adapters };
+            return new CausalLanguageModel(model, tokenizer, template, name)
+            {
+                Adapters = adapters,
+                GenerationDefaults = Loading.GenerationConfigFile.Read(adapterFolder) ?? Loading.GenerationConfigFile.Read(baseFolder),
+            };
         }
         catch
         {
@@ -153,6 +160,14 @@ public sealed class CausalLanguageModel : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Gets the sampling defaults of the folder's <c>generation_config.json</c> (greedy unless it sets
+    /// <c>do_sample</c>; temperature, top-p, top-k and <c>max_new_tokens</c> as transformers reads them), for
+    /// <see cref="TorchSharpPolicyModelOptions.DefaultGenerationOptions"/> when the model's own defaults are wanted;
+    /// <see langword="null"/> when the folder has none. The loop passes its own settings (the paper's), which win.
+    /// </summary>
+    public GenerationOptions? GenerationDefaults { get; private init; }
 
     /// <summary>Gets the LoRA adapters attached by <see cref="FromPretrainedWithAdapter"/> (not merged), or <see langword="null"/>.</summary>
     public LoraAdapters? Adapters { get; private init; }

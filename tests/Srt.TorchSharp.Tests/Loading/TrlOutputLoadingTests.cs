@@ -38,6 +38,9 @@ public sealed class TrlOutputLoadingTests
         Assert.Contains(32000, loaded.StopTokenIds);
         Assert.Contains(32007, loaded.StopTokenIds);
 
+        // Its sampling defaults, as transformers reads them (do_sample: true; top_k unset is 50).
+        Assert.Equal((0.6f, 0.9f, 50), (loaded.GenerationDefaults!.Temperature, loaded.GenerationDefaults.TopP, loaded.GenerationDefaults.TopK));
+
         // extra_special_tokens makes "</s>", a non-special added token in tokenizer.json, special.
         Assert.Equal([2], loaded.Tokenizer.Encode("</s>"));
         Assert.Equal("Hi", loaded.Tokenizer.Decode([.. loaded.Tokenizer.Encode("Hi"), 2], skipSpecialTokens: true));
