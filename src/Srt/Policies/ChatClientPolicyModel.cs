@@ -86,7 +86,7 @@ public sealed partial class ChatClientPolicyModel : IPolicyModel, IDisposable
                 {
                     try
                     {
-                        completions[index] = await GenerateOneAsync(prompts[index], settings, index, stop.Token).ConfigureAwait(false);
+                        completions[index] = await GenerateOneAsync(prompts[index], settings, index, stop).ConfigureAwait(false);
                     }
                     catch (UnrecoverableRequestException unrecoverable)
                     {
@@ -161,8 +161,9 @@ public sealed partial class ChatClientPolicyModel : IPolicyModel, IDisposable
     }
 
     private async Task<PolicyCompletion> GenerateOneAsync(
-        IReadOnlyList<ChatMessage> prompt, GenerationOptions settings, int index, CancellationToken cancellationToken)
+        IReadOnlyList<ChatMessage> prompt, GenerationOptions settings, int index, CancellationTokenSource stop)
     {
+        CancellationToken cancellationToken = stop.Token;
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         ChatResponse response;
         try
@@ -173,6 +174,8 @@ public sealed partial class ChatClientPolicyModel : IPolicyModel, IDisposable
         {
             if (UnrecoverableFailure.IsUnrecoverable(exception, out _))
             {
+                // Stop the others before this request's slot is released, so no waiting request is sent after it.
+                await stop.CancelAsync().ConfigureAwait(false);
                 throw new UnrecoverableRequestException(exception);
             }
 
