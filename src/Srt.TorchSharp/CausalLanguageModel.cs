@@ -2,6 +2,7 @@ using Srt.TorchSharp.ChatTemplates;
 using Srt.TorchSharp.Generation;
 using Srt.TorchSharp.Loading.Tokenizers;
 using Srt.TorchSharp.Modeling;
+using Srt.TorchSharp.Training;
 
 namespace Srt.TorchSharp;
 
@@ -91,7 +92,10 @@ public sealed class CausalLanguageModel : IDisposable
         var model = LlamaForCausalLM.FromPretrained(folder, options);
         try
         {
-            return new CausalLanguageModel(model, tokenizer, template, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
+            return new CausalLanguageModel(model, tokenizer, template, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))))
+            {
+                GenerationDefaults = Loading.GenerationConfigFile.Read(folder),
+            };
         }
         catch
         {
@@ -99,6 +103,74 @@ public sealed class CausalLanguageModel : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Loads a base model folder with a PEFT LoRA adapter folder (<c>adapter_config.json</c> +
+    /// <c>adapter_model.safetensors</c>, as PEFT and TRL save them), as PEFT's
+    /// <c>PeftModel.from_pretrained(base, adapter)</c> does; with <paramref name="merge"/>, the adapter is folded into
+    /// the weights, as <c>merge_and_unload()</c> does.
+    /// </summary>
+    /// <param name="baseFolder">The base model folder the adapter was trained on.</param>
+    /// <param name="adapterFolder">The adapter folder. Its tokenizer files, when it has them (TRL saves the tokenizer
+    /// with the adapter), are used instead of the base model's.</param>
+    /// <param name="options">Dtype and device; defaults to float32 on the CPU.</param>
+    /// <param name="merge">Whether to merge the adapter into the base weights (faster generation, no adapter to keep);
+    /// otherwise the adapter stays attached in <see cref="Adapters"/>, where it can be disabled or trained further.</param>
+    /// <param name="chatTemplateName">A built-in template name; null to detect.</param>
+    /// <returns>The loaded bundle; dispose it to free the weights and the adapter.</returns>
+    /// <exception cref="InvalidDataException">The adapter config or weights are missing, malformed, use PEFT options
+    /// this loader does not apply, or do not fit the base model; the message names the file.</exception>
+    public static CausalLanguageModel FromPretrainedWithAdapter(
+        string baseFolder, string adapterFolder, ModelLoadOptions? options = null, bool merge = false, string? chatTemplateName = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(baseFolder);
+        ArgumentException.ThrowIfNullOrEmpty(adapterFolder);
+        if (!Directory.Exists(adapterFolder))
+        {
+            throw new DirectoryNotFoundException($"Adapter folder not found: {adapterFolder}");
+        }
+
+        bool adapterHasTokenizer = File.Exists(Path.Combine(adapterFolder, ModelTokenizer.TokenizerJsonFileName))
+            || File.Exists(Path.Combine(adapterFolder, ModelTokenizer.SentencePieceModelFileName));
+        var tokenizer = ModelTokenizer.FromPretrained(adapterHasTokenizer ? adapterFolder : baseFolder);
+        var template = ChatTemplates.ChatTemplate.For(tokenizer, chatTemplateName);
+        var model = LlamaForCausalLM.FromPretrained(baseFolder, options);
+        LoraAdapters? adapters = null;
+        try
+        {
+            adapters = LoraAdapters.Load(model, adapterFolder);
+            adapters.IsTraining = false;
+            if (merge)
+            {
+                adapters.MergeAndDispose(model);
+                adapters = null;
+            }
+
+            string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(adapterFolder)));
+            return new CausalLanguageModel(model, tokenizer, template, name)
+            {
+                Adapters = adapters,
+                GenerationDefaults = Loading.GenerationConfigFile.Read(adapterFolder) ?? Loading.GenerationConfigFile.Read(baseFolder),
+            };
+        }
+        catch
+        {
+            adapters?.Dispose();
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Gets the sampling defaults of the folder's <c>generation_config.json</c> (greedy unless it sets
+    /// <c>do_sample</c>; temperature, top-p, top-k and <c>max_new_tokens</c> as transformers reads them), for
+    /// <see cref="TorchSharpPolicyModelOptions.DefaultGenerationOptions"/> when the model's own defaults are wanted;
+    /// <see langword="null"/> when the folder has none. The loop passes its own settings (the paper's), which win.
+    /// </summary>
+    public GenerationOptions? GenerationDefaults { get; private init; }
+
+    /// <summary>Gets the LoRA adapters attached by <see cref="FromPretrainedWithAdapter"/> (not merged), or <see langword="null"/>.</summary>
+    public LoraAdapters? Adapters { get; private init; }
 
     /// <summary>
     /// Runs synchronous tensor work on a dedicated thread while holding this model's lock, so generation and
@@ -127,6 +199,7 @@ public sealed class CausalLanguageModel : IDisposable
     /// <summary>Frees the weights (when owned).</summary>
     public void Dispose()
     {
+        Adapters?.Dispose();
         if (_ownsModel)
         {
             Model.Dispose();

@@ -67,7 +67,7 @@ public static class ChatTemplate
         if (name is null)
         {
             string what = string.IsNullOrEmpty(jinjaTemplate)
-                ? "The model has no chat_template in tokenizer_config.json"
+                ? "The model has no chat_template (in chat_template.jinja or tokenizer_config.json)"
                 : "The model's chat_template matches none of Srt's built-in templates";
             throw new NotSupportedException(
                 $"{what}. Choose one explicitly with ChatTemplate.Get(name); built-in templates: {string.Join(", ", Names)}.");

@@ -54,6 +54,25 @@ internal static class LoraAdapterFiles
                 throw new InvalidDataException($"{path}: field '{unsupported}' is true; this loader supports plain LoRA only.");
             }
         }
+        // PEFT options that change which weights an adapter touches or how it scales them: loading the adapter
+        // without them would silently compute another model.
+        foreach (var (field, meaning) in new[]
+        {
+            ("modules_to_save", "fully trained copies of whole modules (often embed_tokens/lm_head after adding tokens)"),
+            ("layers_to_transform", "adapters on some layers only"),
+            ("rank_pattern", "a different rank per module"),
+            ("alpha_pattern", "a different alpha per module"),
+        })
+        {
+            if (config[field] is JsonArray { Count: > 0 } or JsonObject { Count: > 0 } or JsonValue)
+            {
+                throw new InvalidDataException($"{path}: field '{field}' is set ({meaning}); this loader supports plain LoRA on the listed target modules only. Merge the adapter with PEFT (merge_and_unload) and load the merged model instead.");
+            }
+        }
+        if (config["bias"] is JsonValue bias && bias.TryGetValue(out string? biasMode) && biasMode != "none")
+        {
+            throw new InvalidDataException($"{path}: field 'bias' is '{biasMode}'; this loader supports bias 'none' only.");
+        }
         var targets = config["target_modules"] switch
         {
             JsonArray array => array.Select(t => t!.GetValue<string>()).ToList(),

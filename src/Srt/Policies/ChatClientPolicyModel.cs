@@ -86,7 +86,7 @@ public sealed partial class ChatClientPolicyModel : IPolicyModel, IDisposable
                 {
                     try
                     {
-                        completions[index] = await GenerateOneAsync(prompts[index], settings, index, stop.Token).ConfigureAwait(false);
+                        completions[index] = await GenerateOneAsync(prompts[index], settings, index, stop).ConfigureAwait(false);
                     }
                     catch (UnrecoverableRequestException unrecoverable)
                     {
@@ -161,18 +161,21 @@ public sealed partial class ChatClientPolicyModel : IPolicyModel, IDisposable
     }
 
     private async Task<PolicyCompletion> GenerateOneAsync(
-        IReadOnlyList<ChatMessage> prompt, GenerationOptions settings, int index, CancellationToken cancellationToken)
+        IReadOnlyList<ChatMessage> prompt, GenerationOptions settings, int index, CancellationTokenSource stop)
     {
+        CancellationToken cancellationToken = stop.Token;
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         ChatResponse response;
         try
         {
-            response = await _chatClient.GetResponseAsync(prompt, CreateChatOptions(settings, index), cancellationToken).ConfigureAwait(false);
+            response = await _chatClient.GetResponseAsync(prompt, PolicyRequests.CreateChatOptions(_options.ModelId, settings, index), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             if (UnrecoverableFailure.IsUnrecoverable(exception, out _))
             {
+                // Stop the others before this request's slot is released, so no waiting request is sent after it.
+                await stop.CancelAsync().ConfigureAwait(false);
                 throw new UnrecoverableRequestException(exception);
             }
 
@@ -187,43 +190,13 @@ public sealed partial class ChatClientPolicyModel : IPolicyModel, IDisposable
 
         int? promptTokens = ToInt(response.Usage?.InputTokenCount);
         int? completionTokens = ToInt(response.Usage?.OutputTokenCount);
-        ChatFinishReason? finish = response.FinishReason;
-        if (finish == ChatFinishReason.Stop)
+        PolicyCompletion completion = PolicyRequests.ToCompletion(response.Text, response.FinishReason, promptTokens, completionTokens);
+        if (completion.FinishReason == CompletionFinishReason.Failed)
         {
-            return new PolicyCompletion(response.Text, CompletionFinishReason.Stop, promptTokens, completionTokens);
+            LogUnusableFinish(index, response.FinishReason?.Value ?? "(none)");
         }
 
-        if (finish == ChatFinishReason.Length)
-        {
-            return new PolicyCompletion(response.Text, CompletionFinishReason.Length, promptTokens, completionTokens);
-        }
-
-        // No finish reason (a stream cut short, when retries are off), a content filter or a tool call: the text is
-        // not a complete answer, so the item fails rather than passing on as one.
-        string reason = finish is null
-            ? "the server sent no finish reason, so the text may be truncated"
-            : $"the server ended the completion with finish reason '{finish.Value.Value}', not 'stop' or 'length'";
-        LogUnusableFinish(index, finish?.Value ?? "(none)");
-        return PolicyCompletion.Failed(reason, promptTokens);
-    }
-
-    private ChatOptions CreateChatOptions(GenerationOptions settings, int index)
-    {
-        var chatOptions = new ChatOptions
-        {
-            ModelId = _options.ModelId,
-            Temperature = settings.Temperature,
-            TopP = settings.TopP,
-            TopK = settings.TopK > 0 ? settings.TopK : null,
-            MaxOutputTokens = settings.MaxNewTokens,
-            Seed = settings.Seed is long seed ? unchecked(seed + index) : null,
-        };
-        if (settings.StopSequences.Count > 0)
-        {
-            chatOptions.StopSequences = [.. settings.StopSequences];
-        }
-
-        return chatOptions;
+        return completion;
     }
 
     private static string DescribeFailure(Exception exception, int? status)

@@ -228,6 +228,26 @@ public sealed class ChatClientPolicyModelTests
     }
 
     [Fact]
+    public async Task GenerateAsync_RejectedKeyWithOneSlot_NoWaitingRequestIsSentAfterIt()
+    {
+        // One request at a time: the others wait for its slot. Once the key is rejected, none of them may be sent
+        // (each would be refused the same way, and against a paid API each is a request).
+        var client = new CallbackChatClient(async (_, _, _) =>
+        {
+            await Task.Yield();
+            throw new HttpRequestException("Incorrect API key provided", null, HttpStatusCode.Unauthorized);
+        });
+        using var policy = new ChatClientPolicyModel(client, new ChatClientPolicyModelOptions { Retry = FastRetry, MaxConcurrentRequests = 1 });
+
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => policy.GenerateAsync(Prompts(4)));
+        }
+
+        Assert.Equal(20, client.Requests.Count);
+    }
+
+    [Fact]
     public async Task RunStageOne_PolicyKeyRejected_StageStopsWithTheCause()
     {
         using var harness = new LoopHarness();

@@ -44,7 +44,7 @@ public sealed partial class ModelTokenizer
             var json = HuggingFaceTokenizerJson.Load(jsonPath);
             string? bos = settings.BosToken ?? json.PrefixToken;
             return new ModelTokenizer(
-                json.Codec, json.AddedTokens.Concat(settings.AddedTokens), bos, settings.EosToken ?? json.SuffixToken,
+                json.Codec, WithExtraSpecialTokens(json.AddedTokens.Concat(settings.AddedTokens), settings.ExtraSpecialTokens, json.Codec), bos, settings.EosToken ?? json.SuffixToken,
                 settings.PadToken, addBos: settings.AddBosToken ?? json.PrefixToken is not null,
                 addEos: settings.AddEosToken ?? json.SuffixToken is not null, settings.GenerationEosIds,
                 settings.GenerationPadId, settings.ChatTemplate, TokenizerFileKind.HuggingFaceJson);
@@ -54,7 +54,7 @@ public sealed partial class ModelTokenizer
         {
             var (codec, added) = LoadSentencePiece(modelPath);
             return new ModelTokenizer(
-                codec, added.Concat(settings.AddedTokens), settings.BosToken ?? "<s>", settings.EosToken ?? "</s>",
+                codec, WithExtraSpecialTokens(added.Concat(settings.AddedTokens), settings.ExtraSpecialTokens, codec), settings.BosToken ?? "<s>", settings.EosToken ?? "</s>",
                 settings.PadToken, addBos: settings.AddBosToken ?? true, addEos: settings.AddEosToken ?? false,
                 settings.GenerationEosIds, settings.GenerationPadId, settings.ChatTemplate,
                 TokenizerFileKind.SentencePieceModel);
@@ -63,6 +63,30 @@ public sealed partial class ModelTokenizer
         throw new FileNotFoundException(
             $"Model folder '{folder}' has no tokenizer: expected '{TokenizerJsonFileName}' (Hugging Face) or '{SentencePieceModelFileName}' (SentencePiece).",
             jsonPath);
+    }
+
+    /// <summary>
+    /// Marks the config's extra special tokens special, as Hugging Face does: an added token of that text becomes
+    /// special, and a vocabulary token of that text becomes an added special token (matched whole, skipped when
+    /// decoding without special tokens). A text the tokenizer does not know is left out.
+    /// </summary>
+    private static List<AddedToken> WithExtraSpecialTokens(IEnumerable<AddedToken> added, IReadOnlyList<string> extraSpecial, TokenizerModelCodec codec)
+    {
+        var tokens = added.ToList();
+        foreach (string content in extraSpecial)
+        {
+            int index = tokens.FindIndex(token => token.Content == content);
+            if (index >= 0)
+            {
+                tokens[index] = tokens[index] with { IsSpecial = true };
+            }
+            else if (codec.TokenToId(content) is int id)
+            {
+                tokens.Add(new AddedToken(content, id, IsSpecial: true));
+            }
+        }
+
+        return tokens;
     }
 
     private static (SentencePieceModelCodec Codec, List<AddedToken> Added) LoadSentencePiece(string path)

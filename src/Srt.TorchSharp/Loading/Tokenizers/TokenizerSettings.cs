@@ -4,8 +4,10 @@ namespace Srt.TorchSharp.Loading.Tokenizers;
 
 /// <summary>
 /// The settings around a tokenizer: <c>tokenizer_config.json</c> (BOS/EOS/PAD, add_bos_token, chat_template,
-/// added_tokens_decoder), <c>special_tokens_map.json</c> (fills tokens the config leaves out) and
-/// <c>generation_config.json</c> (extra end-of-sequence ids, as Llama 3 lists several).
+/// added_tokens_decoder, and the extra special tokens: transformers 5's <c>extra_special_tokens</c>, earlier
+/// versions' <c>additional_special_tokens</c>), <c>chat_template.jinja</c> (where transformers ≥ 4.43 and TRL save
+/// the chat template; it wins over the config's), <c>special_tokens_map.json</c> (fills tokens the config leaves
+/// out) and <c>generation_config.json</c> (extra end-of-sequence ids, as Llama 3 lists several).
 /// </summary>
 internal sealed class TokenizerSettings
 {
@@ -23,9 +25,15 @@ internal sealed class TokenizerSettings
 
     public List<AddedToken> AddedTokens { get; } = [];
 
+    /// <summary>Gets the texts of the extra special tokens (<c>extra_special_tokens</c> / <c>additional_special_tokens</c>).</summary>
+    public List<string> ExtraSpecialTokens { get; } = [];
+
     public List<int> GenerationEosIds { get; } = [];
 
     public int? GenerationPadId { get; private set; }
+
+    /// <summary>The file transformers saves the chat template to, beside tokenizer_config.json.</summary>
+    public const string ChatTemplateFileName = "chat_template.jinja";
 
     public static TokenizerSettings Read(string folder)
     {
@@ -38,6 +46,12 @@ internal sealed class TokenizerSettings
             settings.PadToken ??= JsonFields.TokenContent(root, "pad_token");
         });
         WithJson(Path.Combine(folder, "generation_config.json"), settings.ReadGenerationConfig);
+        string jinja = Path.Combine(folder, ChatTemplateFileName);
+        if (File.Exists(jinja))
+        {
+            settings.ChatTemplate = File.ReadAllText(jinja);
+        }
+
         return settings;
     }
 
@@ -62,6 +76,26 @@ internal sealed class TokenizerSettings
                 .FirstOrDefault(),
             _ => null,
         };
+
+        // A list of token texts (or {"content": …} objects), or, for named tokens, an object of name → token.
+        foreach (string field in new[] { "extra_special_tokens", "additional_special_tokens" })
+        {
+            var extra = JsonFields.Optional(root, field);
+            var entries = extra.ValueKind switch
+            {
+                JsonValueKind.Array => extra.EnumerateArray().ToList(),
+                JsonValueKind.Object => extra.EnumerateObject().Select(property => property.Value).ToList(),
+                _ => [],
+            };
+            foreach (var entry in entries)
+            {
+                string? content = entry.ValueKind == JsonValueKind.String ? entry.GetString() : JsonFields.OptionalString(entry, "content");
+                if (!string.IsNullOrEmpty(content) && !ExtraSpecialTokens.Contains(content))
+                {
+                    ExtraSpecialTokens.Add(content);
+                }
+            }
+        }
 
         if (JsonFields.Optional(root, "added_tokens_decoder") is { ValueKind: JsonValueKind.Object } decoder)
         {
