@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using Srt.Testing;
 
 namespace Srt.OpenAI.Tests;
@@ -136,6 +137,36 @@ public sealed class BatchCritiqueTests : IDisposable
         Assert.Equal(StagePhase.Critiquing, failure.Phase);
         Assert.Contains("injected line error", failure.Reason, StringComparison.Ordinal);
         Assert.Equal(1, batched.BatchReports[0].FinalFailures);
+    }
+
+    [Fact]
+    public void WithOpenAIBatchCritic_Resolved_OffersBatchCritiquesAndTheRefiner()
+    {
+        var services = new ServiceCollection();
+        services.AddSrt(o => o.RunDirectory = _root)
+            .WithOpenAIBatchCritic(o => { o.Model = "critic-test"; o.Endpoint = new Uri("http://127.0.0.1:9/v1"); }, b => b.EnqueuedTokenBudget = 90_000);
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        ICritic critic = provider.GetRequiredService<ICritic>();
+
+        var batch = Assert.IsType<OpenAIBatchCritic>(critic.GetService(typeof(IBatchCritic)));
+        Assert.Equal(90_000, batch.BatchOptions.EnqueuedTokenBudget);
+        Assert.NotNull(critic.GetService(typeof(IRefiner)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ServiceCollection().AddSrt(o => o.RunDirectory = _root)
+            .WithOpenAIBatchCritic(o => o.Endpoint = new Uri("http://127.0.0.1:9/v1"), b => b.MaxRequestsPerFile = 50_001));
+    }
+
+    [Fact]
+    public async Task RunStageOne_CriticWithoutBatchMode_StopsBeforeAnyCall()
+    {
+        using var server = new LoopbackBatchServer();
+        var critic = OpenAICritic.Create(new OpenAICriticOptions { Model = "critic-test", Endpoint = server.Endpoint });
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new SelfRefinementLoop(new EchoPolicy(), critic, new RecordingTrainer(), new SelfRefinementOptions { RunDirectory = _root, CritiqueInBatches = true })
+            .RunStageOneAsync(Items(2)));
+
+        Assert.Contains(nameof(IBatchCritic), error.Message, StringComparison.Ordinal);
+        Assert.Empty(server.ChatBodies);
     }
 
     [Fact]
