@@ -88,14 +88,18 @@ public sealed partial class OpenAIBatchCritic : DelegatingCritic, IBatchCritic
         var run = new BatchRun(lines.Keys);
 
         // 1. Batches an interrupted run submitted for these very lines: resume them, never submit them again.
+        // A file never sent for creation is resumed only if every line in it is still wanted; otherwise creating it
+        // would pay for lines nobody asks for any more, and its wanted lines go into new files instead.
+        bool IsWanted(BatchLine line) => lines.TryGetValue(line.CustomId, out var open) && open.Line.Json == line.Json;
         List<BatchSubmission> earlier = ledger.Submissions
-            .Where(submission => submission.Lines.Any(line => lines.TryGetValue(line.CustomId, out var open) && open.Line.Json == line.Json))
+            .Where(submission => submission.Lines.Any(IsWanted)
+                && (submission.BatchId is not null || submission.CreatingAt is not null || submission.Lines.All(IsWanted)))
             .ToList();
-        run.BatchesResumed = earlier.Count(submission => submission.BatchId is not null || submission.CreatingAt is not null);
+        run.BatchesResumed = earlier.Count(submission => submission.BatchId is not null);
         await RunSubmissionsAsync(ledger, earlier, run, cancellationToken).ConfigureAwait(false);
         foreach (BatchSubmission submission in earlier)
         {
-            run.Collect(submission, line => lines.TryGetValue(line.CustomId, out var open) && open.Line.Json == line.Json);
+            run.Collect(submission, IsWanted);
         }
 
         // 2. New batches for the rest, then follow-up batches for lines that got no answer, as the options say.
@@ -213,6 +217,7 @@ public sealed partial class OpenAIBatchCritic : DelegatingCritic, IBatchCritic
             // A create was sent before a crash and its answer lost: the batch exists, so adopt it.
             ledger.RecordCreated(submission, found);
             LogAdopted(found, submission.Digest);
+            run.BatchesResumed++;
             return;
         }
 

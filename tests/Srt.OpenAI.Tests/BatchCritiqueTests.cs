@@ -140,6 +140,29 @@ public sealed class BatchCritiqueTests : IDisposable
     }
 
     [Fact]
+    public async Task RunStageOne_CreateRefusedAfterUpload_StopsAndTheRerunCreatesWithTheUploadedFile()
+    {
+        using var server = new LoopbackBatchServer();
+        IReadOnlyList<InstructionItem> items = Items(6);
+        string run = Path.Combine(_root, "batch");
+        server.FailNextCreate(400);
+        var options = new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true };
+
+        await Assert.ThrowsAsync<UnrecoverableCallException>(() => new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new RecordingTrainer(), options)
+            .RunStageOneAsync(items));
+        Assert.Equal((1, 0), (server.Uploads, server.BatchesCreated));
+
+        StageOneResult resumed = await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new RecordingTrainer(), options)
+            .RunStageOneAsync(items);
+        (StageOneResult synchronous, _) = await RunSynchronousAsync(server, items);
+
+        Assert.Equal(2, server.Uploads); // the critiques' file once, then the scores' file
+        Assert.All(server.CreatesByDigest.Values, creates => Assert.Equal(1, creates));
+        Assert.Equal(synchronous.Kept, resumed.Kept);
+        Assert.Empty(resumed.Failures);
+    }
+
+    [Fact]
     public void WithOpenAIBatchCritic_Resolved_OffersBatchCritiquesAndTheRefiner()
     {
         var services = new ServiceCollection();
