@@ -2,15 +2,17 @@
 // this process midway and check that a rerun resumes without repeating any finished critic call.
 // With a fifth argument the critic is the OpenAI critic talking to that OpenAI-compatible endpoint (a loopback server
 // in the test), so a test can measure the time from the server's last byte to the record on disk.
-// Usage: Srt.Tests.KillTarget <run directory> <item count> <critic delay ms> <max concurrent critic calls> [<critic endpoint>]
+// With a sixth argument "batch" that critic works through the Batch API (stage 1 in batch mode, polling every 2 s), so a
+// test can kill it between a batch's creation and its first poll.
+// Usage: Srt.Tests.KillTarget <run directory> <item count> <critic delay ms> <max concurrent critic calls> [<critic endpoint> [batch]]
 using System.Globalization;
 using Microsoft.Extensions.AI;
 using Srt;
 using Srt.OpenAI;
 
-if (args.Length is not (4 or 5))
+if (args.Length is not (4 or 5 or 6))
 {
-    Console.Error.WriteLine("usage: Srt.Tests.KillTarget <run directory> <item count> <critic delay ms> <max concurrent critic calls> [<critic endpoint>]");
+    Console.Error.WriteLine("usage: Srt.Tests.KillTarget <run directory> <item count> <critic delay ms> <max concurrent critic calls> [<critic endpoint> [batch]]");
     return 2;
 }
 
@@ -20,11 +22,17 @@ var options = new SelfRefinementOptions
 {
     RunDirectory = args[0],
     MaxConcurrentCriticCalls = int.Parse(args[3], CultureInfo.InvariantCulture),
+    CritiqueInBatches = args.Length == 6,
 };
 var items = Enumerable.Range(0, count).Select(index => new InstructionItem($"item-{index:D3}", $"Instruction number {index}"));
-ICritic critic = args.Length == 5
-    ? OpenAICritic.Create(new OpenAICriticOptions { Model = "critic-test", Endpoint = new Uri(args[4]), ApiKey = "kill-test" })
-    : new SlowCritic(delay);
+ICritic critic = args.Length switch
+{
+    6 => new OpenAIBatchCritic(
+        new OpenAICriticOptions { Model = "critic-test", Endpoint = new Uri(args[4]), ApiKey = "kill-test" },
+        new OpenAIBatchOptions { PollInterval = TimeSpan.FromSeconds(2), MaxPollInterval = TimeSpan.FromSeconds(2) }),
+    5 => OpenAICritic.Create(new OpenAICriticOptions { Model = "critic-test", Endpoint = new Uri(args[4]), ApiKey = "kill-test" }),
+    _ => new SlowCritic(delay),
+};
 var loop = new SelfRefinementLoop(new EchoPolicy(), critic, new BlockingTrainer(), options);
 await loop.RunStageOneAsync(items);
 return 0;

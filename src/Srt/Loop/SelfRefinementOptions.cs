@@ -87,6 +87,16 @@ public sealed class SelfRefinementOptions
     /// <value>The default is <see langword="true"/>: a failure that outlived the critic's own retries is usually transient.</value>
     public bool RetryFailedItems { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether stage 1 sends its critiques and its separate refinement scoring through
+    /// the critic's batch capability (<see cref="IBatchCritic"/>, such as the OpenAI Batch API) instead of one call each.
+    /// All responses are generated first; then every missing critique goes out in one round of batches, and every
+    /// missing refinement score in a second round. The critic must offer <see cref="IBatchCritic"/> through
+    /// <see cref="ICritic.GetService"/>; the run stops before any call when it does not.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: one synchronous call per critique.</value>
+    public bool CritiqueInBatches { get; set; }
+
     /// <summary>Checks every setting and throws naming the first bad one.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()

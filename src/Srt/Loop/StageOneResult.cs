@@ -60,6 +60,12 @@ public sealed record StageOneResult
     /// <summary>Gets a value indicating whether training was skipped because an earlier run finished it.</summary>
     public required bool TrainingResumed { get; init; }
 
+    /// <summary>
+    /// Gets the batch reports of this run, one per round of batches (critiques, then refinement scores), when
+    /// <see cref="SelfRefinementOptions.CritiqueInBatches"/> is set; otherwise empty.
+    /// </summary>
+    public IReadOnlyList<BatchCritiqueReport> BatchReports { get; init; } = [];
+
     /// <summary>Gets the number of items that failed.</summary>
     public int Failed => Failures.Count;
 }

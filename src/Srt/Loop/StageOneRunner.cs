@@ -21,6 +21,7 @@ internal sealed class StageOneRunner : IDisposable
     private readonly Dictionary<string, ResponseRecord> _responses;
     private readonly StageOneItemProcessor _processor;
     private readonly PolicyWeights _weights;
+    private readonly BatchingCritic? _batching;
 
     public StageOneRunner(
         IPolicyModel policy, ICritic critic, IRefiner? refiner, SelfRefinementFormat format, SelfRefinementOptions options, RunDirectory run, PolicyWeights weights, ILogger logger)
@@ -32,7 +33,15 @@ internal sealed class StageOneRunner : IDisposable
         _folder = run.StageOne;
         _responseStore = new(Path.Combine(_folder, "responses.jsonl"), logger: logger);
         _responses = StoredRecords.ById(_responseStore, record => record.Id);
-        _processor = new StageOneItemProcessor(critic, refiner, format, options, _folder, logger);
+        if (options.CritiqueInBatches)
+        {
+            var batchCritic = critic.GetService(typeof(IBatchCritic)) as IBatchCritic
+                ?? throw new InvalidOperationException(
+                    $"{nameof(SelfRefinementOptions.CritiqueInBatches)} is set, but the critic ({critic.GetType().Name}) offers no {nameof(IBatchCritic)}; use a critic with a batch mode, such as the OpenAI batch critic.");
+            _batching = new BatchingCritic(batchCritic, Path.Combine(_folder, "batches"), logger);
+        }
+
+        _processor = new StageOneItemProcessor(_batching ?? critic, refiner, format, options, _folder, logger);
     }
 
     public async Task<StageOneResult> RunAsync(
@@ -64,7 +73,9 @@ internal sealed class StageOneRunner : IDisposable
         LoopLog.StageStarting(_logger, Stage, items.Count, stored.Count, toGenerate.Count, _folder);
         SettleItemsNotRetried(items, stored, toGenerate, ledger);
 
-        await CritiqueWhileGeneratingAsync(stored, toGenerate, ledger, cancellationToken).ConfigureAwait(false);
+        await (_batching is null
+            ? CritiqueWhileGeneratingAsync(stored, toGenerate, ledger, cancellationToken)
+            : CritiqueInBatchesAsync(_batching, stored, toGenerate, ledger, cancellationToken)).ConfigureAwait(false);
         if (_processor.StaleResults > 0)
         {
             LoopLog.StaleCritiques(_logger, _processor.StaleResults, _folder);
@@ -119,6 +130,7 @@ internal sealed class StageOneRunner : IDisposable
             AverageRefinementScore = scored.Count == 0 ? null : scored.Average(outcome => outcome.RefinementScore!.Value),
             Training = trained,
             TrainingResumed = resumed,
+            BatchReports = _batching?.Reports ?? [],
         };
     }
 
@@ -181,6 +193,49 @@ internal sealed class StageOneRunner : IDisposable
         if (error is not null)
         {
             ExceptionDispatchInfo.Throw(error);
+        }
+    }
+
+    /// <summary>
+    /// Generates every missing response first, then runs all items at once against the batching critic, so each round
+    /// of batches (critiques, then refinement scores) holds every request it can.
+    /// </summary>
+    private async Task CritiqueInBatchesAsync(BatchingCritic batching, List<InstructionItem> stored, List<InstructionItem> toGenerate, StageLedger ledger, CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateUnbounded<InstructionItem>(new UnboundedChannelOptions { SingleWriter = true });
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            await GenerateAsync(toGenerate, channel.Writer, ledger, stop).ConfigureAwait(false);
+        }
+
+        var ready = new List<InstructionItem>(stored);
+        while (channel.Reader.TryRead(out InstructionItem? item))
+        {
+            ready.Add(item);
+        }
+
+        batching.Start(ready.Count, cancellationToken);
+        try
+        {
+            await Task.WhenAll(ready.Select(item => ProcessBatchedAsync(batching, item, ledger, cancellationToken))).ConfigureAwait(false);
+        }
+        finally
+        {
+            await batching.DrainAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task ProcessBatchedAsync(BatchingCritic batching, InstructionItem item, StageLedger ledger, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        BatchingCritic.SetCurrentItem(item.Id);
+        try
+        {
+            await _processor.ProcessAsync(item, ResponseOf(item.Id), ledger, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            batching.ItemFinished();
         }
     }
 
