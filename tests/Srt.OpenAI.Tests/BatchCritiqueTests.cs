@@ -27,7 +27,7 @@ public sealed class BatchCritiqueTests : IDisposable
     {
         using var server = new LoopbackBatchServer();
         IReadOnlyList<InstructionItem> items = Items(ItemCount);
-        (StageOneResult synchronous, RecordingTrainer syncTrainer) = await RunSynchronousAsync(server, items);
+        (StageOneResult synchronous, SupervisedTrainerDouble syncTrainer) = await RunSynchronousAsync(server, items);
         (int critiqueCalls, int scoreCalls) = (server.Count("critique"), server.Count("score"));
 
         server.FailNextCreate(429, retryAfter: "0");
@@ -35,7 +35,7 @@ public sealed class BatchCritiqueTests : IDisposable
         server.FailLine("item-000:critique");
         server.FailLine("item-001:score");
         var batchCritic = CreateBatchCritic(server, new OpenAIBatchOptions { MaxRequestsPerFile = 8 });
-        var trainer = new RecordingTrainer();
+        var trainer = new SupervisedTrainerDouble();
         string run = Path.Combine(_root, "batch");
         StageOneResult batched = await new SelfRefinementLoop(new EchoPolicy(), batchCritic, trainer, new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true })
             .RunStageOneAsync(items);
@@ -71,7 +71,7 @@ public sealed class BatchCritiqueTests : IDisposable
 
         // A rerun finds every record on disk: no upload, no batch, no call.
         int uploads = server.Uploads, batches = server.BatchesCreated, chats = server.ChatBodies.Count;
-        StageOneResult again = await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new RecordingTrainer(), new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true })
+        StageOneResult again = await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new SupervisedTrainerDouble(), new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true })
             .RunStageOneAsync(items);
         Assert.Equal(batched.Kept, again.Kept);
         Assert.Equal((uploads, batches, chats), (server.Uploads, server.BatchesCreated, server.ChatBodies.Count));
@@ -83,7 +83,7 @@ public sealed class BatchCritiqueTests : IDisposable
         using var server = new LoopbackBatchServer();
         IReadOnlyList<InstructionItem> items = Items(3);
         await RunSynchronousAsync(server, items);
-        await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new RecordingTrainer(), new SelfRefinementOptions { RunDirectory = Path.Combine(_root, "batch"), CritiqueInBatches = true })
+        await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new SupervisedTrainerDouble(), new SelfRefinementOptions { RunDirectory = Path.Combine(_root, "batch"), CritiqueInBatches = true })
             .RunStageOneAsync(items);
 
         Assert.NotEmpty(server.UploadedLines);
@@ -109,7 +109,7 @@ public sealed class BatchCritiqueTests : IDisposable
         server.NextBatches(BatchFate.ExpireHalf);
 
         StageOneResult batched = await new SelfRefinementLoop(
-                new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions { RetryMode = BatchRetryMode.Synchronous }), new RecordingTrainer(),
+                new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions { RetryMode = BatchRetryMode.Synchronous }), new SupervisedTrainerDouble(),
                 new SelfRefinementOptions { RunDirectory = Path.Combine(_root, "batch"), CritiqueInBatches = true })
             .RunStageOneAsync(items);
 
@@ -128,7 +128,7 @@ public sealed class BatchCritiqueTests : IDisposable
         using var server = new LoopbackBatchServer();
         server.FailLine("item-002:critique");
         StageOneResult batched = await new SelfRefinementLoop(
-                new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions { RetryMode = BatchRetryMode.None }), new RecordingTrainer(),
+                new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions { RetryMode = BatchRetryMode.None }), new SupervisedTrainerDouble(),
                 new SelfRefinementOptions { RunDirectory = Path.Combine(_root, "batch"), CritiqueInBatches = true })
             .RunStageOneAsync(Items(4));
 
@@ -148,11 +148,11 @@ public sealed class BatchCritiqueTests : IDisposable
         server.FailNextCreate(400);
         var options = new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true };
 
-        await Assert.ThrowsAsync<UnrecoverableCallException>(() => new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new RecordingTrainer(), options)
+        await Assert.ThrowsAsync<UnrecoverableCallException>(() => new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new SupervisedTrainerDouble(), options)
             .RunStageOneAsync(items));
         Assert.Equal((1, 0), (server.Uploads, server.BatchesCreated));
 
-        StageOneResult resumed = await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new RecordingTrainer(), options)
+        StageOneResult resumed = await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new SupervisedTrainerDouble(), options)
             .RunStageOneAsync(items);
         (StageOneResult synchronous, _) = await RunSynchronousAsync(server, items);
 
@@ -185,7 +185,7 @@ public sealed class BatchCritiqueTests : IDisposable
         using var server = new LoopbackBatchServer();
         var critic = OpenAICritic.Create(new OpenAICriticOptions { Model = "critic-test", Endpoint = server.Endpoint });
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new SelfRefinementLoop(new EchoPolicy(), critic, new RecordingTrainer(), new SelfRefinementOptions { RunDirectory = _root, CritiqueInBatches = true })
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new SelfRefinementLoop(new EchoPolicy(), critic, new SupervisedTrainerDouble(), new SelfRefinementOptions { RunDirectory = _root, CritiqueInBatches = true })
             .RunStageOneAsync(Items(2)));
 
         Assert.Contains(nameof(IBatchCritic), error.Message, StringComparison.Ordinal);
@@ -253,7 +253,7 @@ public sealed class BatchCritiqueTests : IDisposable
         Assert.Contains("\"event\":\"creating\"", ledger, StringComparison.Ordinal);
         Assert.Equal(afterAnswer, ledger.Contains("\"event\":\"created\"", StringComparison.Ordinal));
 
-        StageOneResult resumed = await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new RecordingTrainer(), new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true })
+        StageOneResult resumed = await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new SupervisedTrainerDouble(), new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true })
             .RunStageOneAsync(items);
         (StageOneResult synchronous, _) = await RunSynchronousAsync(server, items);
 
@@ -266,9 +266,9 @@ public sealed class BatchCritiqueTests : IDisposable
         Assert.Equal(synchronous.Kept, resumed.Kept);
     }
 
-    private async Task<(StageOneResult Result, RecordingTrainer Trainer)> RunSynchronousAsync(LoopbackBatchServer server, IReadOnlyList<InstructionItem> items)
+    private async Task<(StageOneResult Result, SupervisedTrainerDouble Trainer)> RunSynchronousAsync(LoopbackBatchServer server, IReadOnlyList<InstructionItem> items)
     {
-        var trainer = new RecordingTrainer();
+        var trainer = new SupervisedTrainerDouble();
         var options = new OpenAICriticOptions { Model = "critic-test", Endpoint = server.Endpoint, ApiKey = "test" };
         StageOneResult result = await new SelfRefinementLoop(new EchoPolicy(), OpenAICritic.Create(options), trainer, new SelfRefinementOptions { RunDirectory = Path.Combine(_root, "sync-" + Guid.NewGuid().ToString("N")) })
             .RunStageOneAsync(items);
@@ -286,7 +286,7 @@ public sealed class BatchCritiqueTests : IDisposable
         return new OpenAIBatchCritic(options, batchOptions, timeProvider: new RecordingTimeProvider());
     }
 
-    private static List<string> Sequences(RecordingTrainer trainer) =>
+    private static List<string> Sequences(SupervisedTrainerDouble trainer) =>
         trainer.Examples.OrderBy(e => e.Id, StringComparer.Ordinal).Select(e => e.Id + "|" + string.Concat(e.Completion.Select(s => s.Text))).ToList();
 
     private static Process StartKillTarget(string run, int count, Uri endpoint)
@@ -307,22 +307,6 @@ public sealed class BatchCritiqueTests : IDisposable
         public Task<IReadOnlyList<PolicyCompletion>> GenerateAsync(
             IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
             Task.FromResult<IReadOnlyList<PolicyCompletion>>(prompts.Select(p => new PolicyCompletion($"Answer to: {p[^1].Text}")).ToList());
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
-    }
-
-    private sealed class RecordingTrainer : ITrainer
-    {
-        public List<SupervisedExample> Examples { get; } = [];
-
-        public Task<TrainingResult> TrainSupervisedAsync(SupervisedTrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-        {
-            Examples.AddRange(request.Examples);
-            return Task.FromResult(new TrainingResult(1, 0.5));
-        }
-
-        public Task<TrainingResult> TrainPreferenceAsync(PreferenceTrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
 
         public object? GetService(Type serviceType, object? serviceKey = null) => null;
     }

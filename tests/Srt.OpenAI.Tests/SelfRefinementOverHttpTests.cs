@@ -22,7 +22,7 @@ public sealed class SelfRefinementOverHttpTests : IDisposable
         var options = new OpenAICriticOptions { Model = "critic-test", Endpoint = server.Endpoint };
         options.Critic.Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(20), UseJitter = false };
         var critic = OpenAICritic.Create(options);
-        var trainer = new RecordingTrainer();
+        var trainer = new SupervisedTrainerDouble();
         var loop = new SelfRefinementLoop(new EchoPolicy(), critic, trainer, new SelfRefinementOptions { RunDirectory = _runDirectory, MaxConcurrentCriticCalls = 1 });
         InstructionItem[] items = [new("a", "Name a prime."), new("b", "Name a colour."), new("c", "Name a river.")];
 
@@ -60,34 +60,5 @@ public sealed class SelfRefinementOverHttpTests : IDisposable
             Task.FromResult<IReadOnlyList<PolicyCompletion>>(prompts.Select(p => new PolicyCompletion($"answer to {p[^1].Text}")).ToList());
 
         public object? GetService(Type serviceType, object? serviceKey = null) => null;
-    }
-
-    private sealed class RecordingTrainer : ITrainer, ITrainedStateRestorer
-    {
-        public List<string> Restored { get; } = [];
-
-        public List<SupervisedExample> Examples { get; } = [];
-
-        public int SupervisedCalls { get; private set; }
-
-        public Task<TrainingResult> TrainSupervisedAsync(SupervisedTrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-        {
-            SupervisedCalls++;
-            Examples.AddRange(request.Examples);
-            string checkpoint = Path.Combine(request.OutputDirectory ?? throw new InvalidOperationException("No output directory."), "checkpoint-1");
-            Directory.CreateDirectory(checkpoint);
-            return Task.FromResult(new TrainingResult(1, 0.5) { CheckpointDirectory = checkpoint });
-        }
-
-        public Task<TrainingResult> TrainPreferenceAsync(PreferenceTrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-
-        public Task RestoreAsync(string checkpointDirectory, CancellationToken cancellationToken = default)
-        {
-            Restored.Add(checkpointDirectory);
-            return Task.CompletedTask;
-        }
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
     }
 }

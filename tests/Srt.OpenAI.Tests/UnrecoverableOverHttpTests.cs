@@ -25,7 +25,7 @@ public sealed class UnrecoverableOverHttpTests : IDisposable
     public async Task StageOne_WrongKey_StopsAtFirstCallNamingTheKeyRecordsNothingAndRerunWithGoodKeyDoesAllTheWork()
     {
         using var server = new LoopbackOpenAIServer { RequiredKey = "good-key" };
-        var trainer = new RecordingTrainer();
+        var trainer = new SupervisedTrainerDouble();
         var runOptions = new SelfRefinementOptions { RunDirectory = _runDirectory, MaxConcurrentCriticCalls = 1 };
         var wrong = OpenAICritic.Create(Options(server, "wrong-key"));
 
@@ -59,7 +59,7 @@ public sealed class UnrecoverableOverHttpTests : IDisposable
         server.TruncateNext();
         var critic = OpenAICritic.Create(Options(server, "key"));
 
-        var result = await new SelfRefinementLoop(new EchoPolicy(), critic, new RecordingTrainer(), new SelfRefinementOptions { RunDirectory = _runDirectory, MaxConcurrentCriticCalls = 1 })
+        var result = await new SelfRefinementLoop(new EchoPolicy(), critic, new SupervisedTrainerDouble(), new SelfRefinementOptions { RunDirectory = _runDirectory, MaxConcurrentCriticCalls = 1 })
             .RunStageOneAsync(Items(2));
 
         Assert.Equal(2, result.Kept);
@@ -90,22 +90,6 @@ public sealed class UnrecoverableOverHttpTests : IDisposable
         public Task<IReadOnlyList<PolicyCompletion>> GenerateAsync(
             IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
             Task.FromResult<IReadOnlyList<PolicyCompletion>>(prompts.Select(p => new PolicyCompletion($"answer to {p[^1].Text}")).ToList());
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
-    }
-
-    private sealed class RecordingTrainer : ITrainer
-    {
-        public int SupervisedCalls { get; private set; }
-
-        public Task<TrainingResult> TrainSupervisedAsync(SupervisedTrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-        {
-            SupervisedCalls++;
-            return Task.FromResult(new TrainingResult(1, 0.5));
-        }
-
-        public Task<TrainingResult> TrainPreferenceAsync(PreferenceTrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
 
         public object? GetService(Type serviceType, object? serviceKey = null) => null;
     }

@@ -12,6 +12,7 @@ internal sealed class PolicyBatchStage
     private readonly SelfRefinementOptions _options;
     private readonly int _stage;
     private readonly string _folder;
+    private readonly string _weights;
 
     private PolicyBatchStage(SelfRefinementOptions options, int stage)
     {
@@ -19,6 +20,11 @@ internal sealed class PolicyBatchStage
         _stage = stage;
         var run = new RunDirectory(options.RunDirectory!);
         _folder = stage == 1 ? run.StageOne : run.StageTwo;
+
+        // The weights the engine serves, as the loop names them: stage 1 samples the base model, stage 2 the stage-1 model.
+        _weights = stage == 1
+            ? TrainingMarker.BaseWeights
+            : PolicyWeights.ReadMarker(run.StageOne)?.WeightsId ?? TrainingMarker.BaseWeights;
     }
 
     private string AnswerFile => Path.Combine(_folder, _stage == 1 ? "responses.jsonl" : "outputs.jsonl");
@@ -123,13 +129,13 @@ internal sealed class PolicyBatchStage
         {
             var responses = new JsonlStore<ResponseRecord>(AnswerFile);
             append = (item, completion) => responses.Append(
-                new ResponseRecord(item.Id, item.Instruction, completion.Text, completion.FinishReason, completion.PromptTokens, completion.CompletionTokens));
+                new ResponseRecord(item.Id, item.Instruction, completion.Text, completion.FinishReason, completion.PromptTokens, completion.CompletionTokens, _weights));
             return responses;
         }
 
         var outputs = new JsonlStore<PolicyOutputRecord>(AnswerFile);
         append = (item, completion) => outputs.Append(
-            new PolicyOutputRecord(item.Id, item.Instruction, completion.Text, completion.FinishReason, completion.PromptTokens, completion.CompletionTokens));
+            new PolicyOutputRecord(item.Id, item.Instruction, completion.Text, completion.FinishReason, completion.PromptTokens, completion.CompletionTokens, _weights));
         return outputs;
     }
 
@@ -137,15 +143,20 @@ internal sealed class PolicyBatchStage
     private Dictionary<string, string> ReadStoredInstructions(IReadOnlyList<InstructionItem> items)
     {
         Dictionary<string, string> stored;
+        // Answers that other weights wrote count as missing, as they do for the loop: they are asked for again.
         if (_stage == 1)
         {
             using var store = new JsonlStore<ResponseRecord>(AnswerFile);
-            stored = StoredRecords.ById(store, record => record.Id).ToDictionary(pair => pair.Key, pair => pair.Value.Instruction, StringComparer.Ordinal);
+            Dictionary<string, ResponseRecord> records = StoredRecords.ById(store, record => record.Id);
+            StoredRecords.RemoveOtherWeights(records, record => record.Weights, _weights, TrainingMarker.BaseWeights);
+            stored = records.ToDictionary(pair => pair.Key, pair => pair.Value.Instruction, StringComparer.Ordinal);
         }
         else
         {
             using var store = new JsonlStore<PolicyOutputRecord>(AnswerFile);
-            stored = StoredRecords.ById(store, record => record.Id).ToDictionary(pair => pair.Key, pair => pair.Value.Instruction, StringComparer.Ordinal);
+            Dictionary<string, PolicyOutputRecord> records = StoredRecords.ById(store, record => record.Id);
+            StoredRecords.RemoveOtherWeights(records, record => record.Weights, _weights, TrainingMarker.BaseWeights);
+            stored = records.ToDictionary(pair => pair.Key, pair => pair.Value.Instruction, StringComparer.Ordinal);
         }
 
         StoredRecords.CheckInstructions(items, stored, instruction => instruction, AnswerFile);

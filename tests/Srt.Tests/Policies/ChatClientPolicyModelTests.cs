@@ -241,7 +241,7 @@ public sealed class ChatClientPolicyModelTests
 
         for (int attempt = 0; attempt < 20; attempt++)
         {
-            await Assert.ThrowsAsync<InvalidOperationException>(() => policy.GenerateAsync(Prompts(4)));
+            await Assert.ThrowsAsync<UnrecoverableCallException>(() => policy.GenerateAsync(Prompts(4)));
         }
 
         Assert.Equal(20, client.Requests.Count);
