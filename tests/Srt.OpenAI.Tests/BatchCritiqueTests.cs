@@ -233,14 +233,15 @@ public sealed class BatchCritiqueTests : IDisposable
                 _ = Task.Run(async () =>
                 {
                     await Task.Delay(500);
-                    child.Kill(entireProcessTree: true);
                     killed.TrySetResult();
+                    child.Kill(entireProcessTree: true);
                 });
             }
             else
             {
-                child.Kill(entireProcessTree: true);
+                // Noted before the kill, so the child's exit can never be observed first.
                 killed.TrySetResult();
+                child.Kill(entireProcessTree: true);
             }
         };
 
