@@ -42,16 +42,7 @@ internal sealed class LoopbackBatchServer : IDisposable
 
     public LoopbackBatchServer()
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
-        Endpoint = new Uri($"http://127.0.0.1:{port}/v1");
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
+        Endpoint = LoopbackPort.Listen(_listener);
         _loop = Task.Run(ServeAsync);
     }
 
