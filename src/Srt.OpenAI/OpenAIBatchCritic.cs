@@ -1,5 +1,3 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenAI;
@@ -43,27 +41,9 @@ public sealed partial class OpenAIBatchCritic : DelegatingCritic, IBatchCritic
         _model = options.Critic.ModelId ?? options.Model;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = loggerFactory?.CreateLogger<OpenAIBatchCritic>() ?? NullLogger<OpenAIBatchCritic>.Instance;
-        var clientOptions = new OpenAIClientOptions
-        {
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = options.NetworkTimeout,
-        };
-        if (options.Endpoint is not null)
-        {
-            clientOptions.Endpoint = options.Endpoint;
-        }
+        OpenAIClientOptions clientOptions = OpenAIClientSettings.Create(options.Endpoint, options.NetworkTimeout, options.OrganizationId, options.Transport);
 
-        if (!string.IsNullOrWhiteSpace(options.OrganizationId))
-        {
-            clientOptions.OrganizationId = options.OrganizationId;
-        }
-
-        if (options.Transport is not null)
-        {
-            clientOptions.Transport = options.Transport;
-        }
-
-        var client = new OpenAIClient(new ApiKeyCredential(options.ResolveApiKey() ?? "no-key"), clientOptions);
+        var client = new OpenAIClient(OpenAIClientSettings.Credential(options.ResolveApiKey()), clientOptions);
         _api = new BatchApi(client, _options, _timeProvider, _logger);
     }
 
@@ -239,7 +219,7 @@ public sealed partial class OpenAIBatchCritic : DelegatingCritic, IBatchCritic
                 Critique critique = await InnerCritic.CritiqueAsync(request.Request, token).ConfigureAwait(false);
                 run.AnsweredSynchronously(request.Id, critique);
             }
-            catch (Exception exception) when (!token.IsCancellationRequested && exception is not ClientResultException { Status: 401 or 403 or 404 })
+            catch (Exception exception) when (!token.IsCancellationRequested && !UnrecoverableFailure.IsUnrecoverable(exception, out _))
             {
                 run.FailedSynchronously(request.Id, $"{exception.GetType().Name}: {exception.Message}");
             }

@@ -1,5 +1,3 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using OpenAI;
@@ -15,9 +13,6 @@ namespace Srt.OpenAI;
 /// </remarks>
 public static class OpenAICritic
 {
-    // Servers that need no key still require the SDK to send some credential.
-    private const string NoKey = "no-key";
-
     /// <summary>Creates a critic for a model of the OpenAI API.</summary>
     /// <param name="model">The model name, such as <c>gpt-4-turbo</c>.</param>
     /// <param name="apiKey">The API key.</param>
@@ -58,28 +53,10 @@ public static class OpenAICritic
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var clientOptions = new OpenAIClientOptions
-        {
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = options.NetworkTimeout,
-        };
-        if (options.Endpoint is not null)
-        {
-            clientOptions.Endpoint = options.Endpoint;
-        }
-
-        if (!string.IsNullOrWhiteSpace(options.OrganizationId))
-        {
-            clientOptions.OrganizationId = options.OrganizationId;
-        }
-
-        if (options.Transport is not null)
-        {
-            clientOptions.Transport = options.Transport;
-        }
+        OpenAIClientOptions clientOptions = OpenAIClientSettings.Create(options.Endpoint, options.NetworkTimeout, options.OrganizationId, options.Transport);
 
         ResponsePathWarmUp.EnsureStarted();
-        var credential = new ApiKeyCredential(options.ResolveApiKey() ?? NoKey);
+        var credential = OpenAIClientSettings.Credential(options.ResolveApiKey());
         IChatClient client = new ChatClient(options.Model, credential, clientOptions).AsIChatClient();
         return options.Critic.Retry is null
             ? client

@@ -1,5 +1,3 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using OpenAI;
@@ -19,9 +17,6 @@ namespace Srt.OpenAI;
 /// </remarks>
 public static class OpenAIPolicy
 {
-    // Servers that need no key still require the SDK to send some credential.
-    private const string NoKey = "no-key";
-
     /// <summary>Creates a policy for a model behind an OpenAI-compatible endpoint.</summary>
     /// <param name="model">The model name the server knows (for vLLM, the served model name or a LoRA adapter's name).</param>
     /// <param name="endpoint">The server address, such as <c>http://localhost:8000/v1</c>.</param>
@@ -54,22 +49,9 @@ public static class OpenAIPolicy
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var clientOptions = new OpenAIClientOptions
-        {
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = options.NetworkTimeout,
-        };
-        if (options.Endpoint is not null)
-        {
-            clientOptions.Endpoint = options.Endpoint;
-        }
+        OpenAIClientOptions clientOptions = OpenAIClientSettings.Create(options.Endpoint, options.NetworkTimeout, organizationId: null, options.Transport);
 
-        if (options.Transport is not null)
-        {
-            clientOptions.Transport = options.Transport;
-        }
-
-        var credential = new ApiKeyCredential(options.ResolveApiKey() ?? NoKey);
+        var credential = OpenAIClientSettings.Credential(options.ResolveApiKey());
         IChatClient client = new CompatibleServerChatClient(
             new ChatClient(options.Model, credential, clientOptions).AsIChatClient(), sendMaxTokens: options.Endpoint is not null);
         return options.Policy.Retry is null
