@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -27,7 +26,7 @@ internal enum BatchFate
 /// its end on successive status looks. Faults: errors on the next creates, a batch that fails or expires half done,
 /// and line errors for chosen custom ids. It counts creates by request-file digest and batch answers by custom id.
 /// </summary>
-internal sealed class LoopbackBatchServer : IDisposable
+internal sealed partial class LoopbackBatchServer : IDisposable
 {
     public const string DigestKey = "srt_request_digest";
     private readonly HttpListener _listener = new();
@@ -76,23 +75,6 @@ internal sealed class LoopbackBatchServer : IDisposable
     /// <summary>Answers the given custom id with a line error in the next <paramref name="times"/> batches that hold it.</summary>
     public void FailLine(string customId, int times = 1) { lock (_gate) { _lineErrors[customId] = times; } }
 
-    /// <summary>The canned answer to a critic prompt: the instruction's number picks the case.</summary>
-    public static (string Kind, string Text) Answer(string prompt)
-    {
-        int number = int.TryParse(InstructionOf(prompt).Split(' ')[^1], out int n) ? n : 0;
-        string kind = Kind(prompt);
-        string text = kind switch
-        {
-            "score" when number % 3 == 2 => "Weaknesses:\n- Still thin.\nSuggestions:\n- Add more.\nOverall Score: [[2]]",
-            "score" => "Weaknesses:\n- Minor.\nSuggestions:\n- None needed.\nOverall Score: [[8]]",
-            "critique" when number % 5 == 4 => "Weaknesses:\n- The answer is vague.\nSuggestions:\n- Be specific.\nOverall Score: [[3]]",
-            "critique" when number % 7 == 6 => "Weaknesses:\n- The answer is vague.\nOverall Score: [[3]]",
-            "critique" => $"Weaknesses:\n- The answer is vague.\nSuggestions:\n- Be specific.\nOverall Score: [[3]]\n\n### Improved Response\nA specific, complete answer to {number}.",
-            _ => "### Improved Response\nA refined answer.",
-        };
-        return (kind, text);
-    }
-
     public void Dispose()
     {
         _listener.Stop();
@@ -105,45 +87,6 @@ internal sealed class LoopbackBatchServer : IDisposable
         {
             // The listener was closed under the pending GetContextAsync.
         }
-    }
-
-    private static string Kind(string prompt) => prompt switch
-    {
-        _ when prompt.Contains("Do not write an improved response.", StringComparison.Ordinal) => "score",
-        _ when prompt.TrimEnd().EndsWith("### Feedback", StringComparison.Ordinal) => "critique",
-        _ => "refine",
-    };
-
-    private static string PromptOf(JsonNode body) =>
-        string.Concat(body["messages"]!.AsArray().Select(message => message!["content"]!.GetValue<string>()));
-
-    private static string InstructionOf(string prompt)
-    {
-        int heading = prompt.IndexOf("### Instruction", StringComparison.Ordinal);
-        return heading < 0
-            ? string.Empty
-            : prompt[(heading + "### Instruction".Length)..].Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? string.Empty;
-    }
-
-    private static JsonObject Completion(JsonNode body)
-    {
-        string prompt = PromptOf(body);
-        (_, string text) = Answer(prompt);
-        long promptTokens = prompt.Length / 4, completionTokens = text.Length / 4;
-        return new JsonObject
-        {
-            ["id"] = "chatcmpl-test",
-            ["object"] = "chat.completion",
-            ["created"] = 0,
-            ["model"] = body["model"]!.GetValue<string>(),
-            ["choices"] = new JsonArray(new JsonObject
-            {
-                ["index"] = 0,
-                ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = text },
-                ["finish_reason"] = "stop",
-            }),
-            ["usage"] = new JsonObject { ["prompt_tokens"] = promptTokens, ["completion_tokens"] = completionTokens, ["total_tokens"] = promptTokens + completionTokens },
-        };
     }
 
     private async Task ServeAsync()

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -11,7 +10,7 @@ namespace Srt.Testing;
 /// <see cref="FailNext"/> queues HTTP errors (429 with Retry-After, 500, …) answered before the canned replies.
 /// Linked into the test projects that need a real HTTP wire (tests/Shared).
 /// </summary>
-internal sealed class LoopbackOpenAIServer : IDisposable
+internal sealed partial class LoopbackOpenAIServer : IDisposable
 {
     public const string Critique = "Weaknesses:\n- The answer is vague.\nSuggestions:\n- Be specific.\nOverall Score: [[3]]\n\n### Improved Response\nA specific, complete answer.";
     public const string ScoreOnly = "Weaknesses:\n- Minor.\nSuggestions:\n- None needed.\nOverall Score: [[8]]";
@@ -25,8 +24,6 @@ internal sealed class LoopbackOpenAIServer : IDisposable
     private int _faultsAnswered;
     private int _truncateNext;
     private readonly Dictionary<string, Func<string, string>> _policies = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _adapters = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _adapterPolicies = new(StringComparer.Ordinal);
     private HoldState? _hold;
     private int _held;
 
@@ -87,12 +84,6 @@ internal sealed class LoopbackOpenAIServer : IDisposable
 
     /// <summary>Gets every chat request answered with a completion, in order: what a server's access log would show.</summary>
     public List<ServedRequest> Log { get; } = [];
-
-    /// <summary>Gets the adapter calls (<c>/v1/load_lora_adapter</c>, <c>/v1/unload_lora_adapter</c>, <c>/v1/models</c>) with their status.</summary>
-    public List<(string Route, string Body, int Status)> AdapterCalls { get; } = [];
-
-    /// <summary>Gets or sets a value indicating whether the runtime LoRA routes exist (vLLM with VLLM_ALLOW_RUNTIME_LORA_UPDATING=True).</summary>
-    public bool LoraRoutesEnabled { get; set; } = true;
 
     /// <summary>
     /// Answers requests for <paramref name="model"/> as a policy (kind "policy:{model}"). With <paramref name="asAdapter"/>,
@@ -283,22 +274,13 @@ internal sealed class LoopbackOpenAIServer : IDisposable
         context.Response.ContentLength64 = bytes.Length;
         context.Response.OutputStream.Write(bytes);
         context.Response.Close();
-        string instruction = InstructionOf(prompt);
+        string instruction = CriticPromptText.InstructionOf(prompt);
         lock (_gate)
         {
             Finished.Add((kind, instruction, DateTimeOffset.UtcNow));
         }
 
         OnFinished?.Invoke(kind, instruction);
-    }
-
-    /// <summary>The first line under the critic prompt's <c>### Instruction</c> heading, or empty (judge prompts).</summary>
-    private static string InstructionOf(string prompt)
-    {
-        int heading = prompt.IndexOf("### Instruction", StringComparison.Ordinal);
-        return heading < 0
-            ? string.Empty
-            : prompt[(heading + "### Instruction".Length)..].Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? string.Empty;
     }
 
     private (string Kind, string Text)? PolicyAnswer(string model, string prompt)
@@ -312,13 +294,6 @@ internal sealed class LoopbackOpenAIServer : IDisposable
         return answer is null ? null : ("policy:" + model, answer(prompt));
     }
 
-    private bool IsUnloadedAdapter(string model)
-    {
-        lock (_gate)
-        {
-            return _adapterPolicies.Contains(model) && !_adapters.ContainsKey(model);
-        }
-    }
 
     private Task? HeldGate(string kind)
     {
@@ -334,53 +309,6 @@ internal sealed class LoopbackOpenAIServer : IDisposable
         }
     }
 
-    // vLLM's runtime LoRA routes: 400 "has already been loaded" for a loaded name, /v1/models lists adapters with their path as root.
-    private void AnswerAdapterRoute(HttpListenerContext context, string body)
-    {
-        string route = context.Request.Url!.AbsolutePath;
-        int status;
-        string answer;
-        lock (_gate)
-        {
-            if (!LoraRoutesEnabled && route != "/v1/models")
-            {
-                (status, answer) = (404, """{"detail":"Not Found"}""");
-            }
-            else if (route == "/v1/models")
-            {
-                var data = _adapters.Select(adapter => new { id = adapter.Key, @object = "model", root = adapter.Value });
-                (status, answer) = (200, JsonSerializer.Serialize(new { @object = "list", data }));
-            }
-            else
-            {
-                using var request = JsonDocument.Parse(body);
-                string name = request.RootElement.GetProperty("lora_name").GetString()!;
-                if (route == "/v1/unload_lora_adapter")
-                {
-                    (status, answer) = _adapters.Remove(name)
-                        ? (200, $"Success: LoRA adapter '{name}' removed successfully.")
-                        : (404, ErrorJson($"The lora adapter '{name}' cannot be found.", "NotFoundError", 404));
-                }
-                else if (_adapters.ContainsKey(name))
-                {
-                    (status, answer) = (400, ErrorJson($"The lora adapter '{name}' has already been loaded. If you want to load the adapter in place, set 'load_inplace' to True.", "InvalidUserInput", 400));
-                }
-                else
-                {
-                    _adapters[name] = request.RootElement.GetProperty("lora_path").GetString()!;
-                    (status, answer) = (200, $"Success: LoRA adapter '{name}' added successfully.");
-                }
-            }
-
-            AdapterCalls.Add((route, body, status));
-        }
-
-        byte[] bytes = Encoding.UTF8.GetBytes(answer);
-        context.Response.StatusCode = status;
-        context.Response.ContentType = answer.StartsWith('{') ? "application/json" : "text/plain";
-        context.Response.OutputStream.Write(bytes);
-        context.Response.Close();
-    }
 
     private static string ErrorJson(string message, string type, int code) =>
         JsonSerializer.Serialize(new { error = new { message, type, code } });
