@@ -34,16 +34,7 @@ public sealed class OpenAISampleTests : IDisposable
     [Fact]
     public async Task RunAsync_LoopbackServer_RunsBothStagesAndEvaluationThenResumesWithoutRequests()
     {
-        string modelFolder = Path.Combine(_folder, "tiny-model");
-        Directory.CreateDirectory(modelFolder);
-        using (var model = LlamaForCausalLM.Create(TinyChatModel.Config(), seed: 5))
-        {
-            model.SavePretrained(modelFolder);
-        }
-
-        TinyChatModel.WriteTokenizerFiles(modelFolder);
-        string instructions = Path.Combine(_folder, "instructions.jsonl");
-        File.WriteAllLines(instructions, Enumerable.Range(1, 6).Select(i => $$"""{"id":"q{{i}}","instruction":"Question number {{i}}?"}"""));
+        (string modelFolder, string instructions) = WriteTinyModelAndInstructions();
         string run = Path.Combine(_folder, "run");
         string[] args =
         [
@@ -108,16 +99,7 @@ public sealed class OpenAISampleTests : IDisposable
     [Fact]
     public async Task RunAsync_WrongKey_StopsAtTheFirstCriticCallsExitsOneWithoutStackTraceAndRerunWithTheRightKeyFinishes()
     {
-        string modelFolder = Path.Combine(_folder, "tiny-model");
-        Directory.CreateDirectory(modelFolder);
-        using (var model = LlamaForCausalLM.Create(TinyChatModel.Config(), seed: 5))
-        {
-            model.SavePretrained(modelFolder);
-        }
-
-        TinyChatModel.WriteTokenizerFiles(modelFolder);
-        string instructions = Path.Combine(_folder, "instructions.jsonl");
-        File.WriteAllLines(instructions, Enumerable.Range(1, 6).Select(i => $$"""{"id":"q{{i}}","instruction":"Question number {{i}}?"}"""));
+        (string modelFolder, string instructions) = WriteTinyModelAndInstructions();
         string run = Path.Combine(_folder, "run");
         using var server = new LoopbackOpenAIServer { RequiredKey = "right-key" };
         string[] args =
@@ -157,6 +139,22 @@ public sealed class OpenAISampleTests : IDisposable
         Assert.All(baseLines, line => Assert.Equal("base", WeightsOf(line)));
         Assert.NotEmpty(stageOneLines);
         Assert.All(stageOneLines, line => Assert.Equal(stageOneWeights, WeightsOf(line)));
+    }
+
+    /// <summary>Saves a tiny chat model with its tokenizer files and six instructions, as a user would have them on disk.</summary>
+    private (string ModelFolder, string Instructions) WriteTinyModelAndInstructions()
+    {
+        string modelFolder = Path.Combine(_folder, "tiny-model");
+        Directory.CreateDirectory(modelFolder);
+        using (var model = LlamaForCausalLM.Create(TinyChatModel.Config(), seed: 5))
+        {
+            model.SavePretrained(modelFolder);
+        }
+
+        TinyChatModel.WriteTokenizerFiles(modelFolder);
+        string instructions = Path.Combine(_folder, "instructions.jsonl");
+        File.WriteAllLines(instructions, Enumerable.Range(1, 6).Select(i => $$"""{"id":"q{{i}}","instruction":"Question number {{i}}?"}"""));
+        return (modelFolder, instructions);
     }
 
     private static string? WeightsOf(string line)
