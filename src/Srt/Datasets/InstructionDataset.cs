@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -7,32 +6,40 @@ using Srt.Evaluation;
 namespace Srt.Datasets;
 
 /// <summary>
-/// Reads instruction JSONL files: one object per line with the instruction as <c>"instruction"</c>, as TRL's
-/// <c>"prompt"</c> (a string or a list of messages) or as <c>"messages"</c> (the last user message is the instruction).
+/// Reads instruction sets as users have them: JSON Lines, JSON arrays and Parquet files, in the layouts of Alpaca,
+/// ShareGPT, UltraFeedback, AlpacaEval and TRL (see <see cref="InstructionColumns"/>).
 /// </summary>
 /// <remarks>
-/// <para><c>"id"</c> (a string or a number) keys the item in the run directory. A line without one gets
-/// <c>h</c> + the first 12 hex digits of the SHA-256 of its instruction, which is stable when lines move.</para>
-/// <para>Evaluation sets may add <c>"reference"</c> (an answer to judge against) and <c>"answer"</c> (the exact correct
-/// answer for task accuracy; <c>"expected"</c> is read too).</para>
-/// <para>Errors name the file and line: malformed JSON, a missing or empty instruction, an id seen before (with the
-/// line it was first seen on).</para>
+/// <para>The file kind comes from the extension (<c>.jsonl</c>, <c>.ndjson</c>, <c>.json</c>, <c>.parquet</c>) and the
+/// first bytes: a <c>.json</c> file that does not start with <c>[</c> is JSON Lines, as in Hugging Face's
+/// <c>datasets</c>.</para>
+/// <para>By default (<see cref="InstructionColumns.Detect"/>) each record's instruction is the first of
+/// <c>instruction</c> (plus Alpaca's <c>input</c> after a blank line when not empty), <c>prompt</c> (a string, or
+/// messages), <c>messages</c> and ShareGPT's <c>conversations</c>; a message list contributes its last user message.
+/// The id is <c>id</c> or <c>prompt_id</c> (a string or a number); a record without one gets <c>h</c> + the first 12
+/// hex digits of the SHA-256 of its instruction, which is stable when records move.</para>
+/// <para>Evaluation sets may add a reference answer to judge against (<c>reference</c>, or <c>output</c> as in
+/// AlpacaEval) and the exact answer for task accuracy (<c>answer</c> or <c>expected</c>).</para>
+/// <para>Errors name the file, the line (JSON Lines) or row (JSON arrays, Parquet) and the column: malformed JSON, a
+/// missing or empty instruction, a column of the wrong kind, an id seen before (with where it was first seen).</para>
 /// </remarks>
 public static class InstructionDataset
 {
     /// <summary>Reads instructions for the loop.</summary>
-    /// <param name="path">The JSONL file.</param>
+    /// <param name="path">The JSONL, JSON or Parquet file.</param>
+    /// <param name="columns">Which columns hold what; the default finds them by their common names.</param>
     /// <returns>The items, in file order.</returns>
-    /// <exception cref="DatasetFormatException">A line cannot be read; the message names the file and line.</exception>
-    public static IReadOnlyList<InstructionItem> ReadInstructions(string path) =>
-        Read(path).Select(line => new InstructionItem(line.Id, line.Instruction)).ToList();
+    /// <exception cref="DatasetFormatException">A record cannot be read; the message names the file, the line or row, and the column.</exception>
+    public static IReadOnlyList<InstructionItem> ReadInstructions(string path, InstructionColumns? columns = null) =>
+        Read(path, columns ?? InstructionColumns.Detect).Select(line => new InstructionItem(line.Id, line.Instruction)).ToList();
 
     /// <summary>Reads an evaluation set, with optional reference and expected answers.</summary>
-    /// <param name="path">The JSONL file.</param>
+    /// <param name="path">The JSONL, JSON or Parquet file.</param>
+    /// <param name="columns">Which columns hold what; the default finds them by their common names.</param>
     /// <returns>The items, in file order.</returns>
-    /// <exception cref="DatasetFormatException">A line cannot be read; the message names the file and line.</exception>
-    public static IReadOnlyList<EvaluationItem> ReadEvaluationItems(string path) =>
-        Read(path).Select(line => new EvaluationItem(line.Id, line.Instruction) { Reference = line.Reference, ExpectedAnswer = line.Expected }).ToList();
+    /// <exception cref="DatasetFormatException">A record cannot be read; the message names the file, the line or row, and the column.</exception>
+    public static IReadOnlyList<EvaluationItem> ReadEvaluationItems(string path, InstructionColumns? columns = null) =>
+        Read(path, columns ?? InstructionColumns.Detect).Select(line => new EvaluationItem(line.Id, line.Instruction) { Reference = line.Reference, ExpectedAnswer = line.Expected }).ToList();
 
     /// <summary>Writes instructions as <c>{"id","instruction"}</c> lines.</summary>
     /// <param name="path">The file to write (replaced).</param>
@@ -49,73 +56,68 @@ public static class InstructionDataset
     public static string ContentId(string instruction) =>
         "h" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(instruction)))[..12];
 
-    private static List<Line> Read(string path)
+    private static List<Line> Read(string path, InstructionColumns columns)
     {
-        string fullPath = Path.GetFullPath(path);
         var lines = new List<Line>();
-        var firstSeen = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach ((int number, JsonElement value) in JsonlLines.Read(fullPath))
+        var firstSeen = new Dictionary<string, (int Number, bool IsLine)>(StringComparer.Ordinal);
+        foreach (var row in DatasetRows.Read(path))
         {
-            string instruction = ReadInstruction(value, fullPath, number);
+            string instruction = ReadInstruction(row, columns);
             if (string.IsNullOrWhiteSpace(instruction))
             {
-                throw new DatasetFormatException(fullPath, number, "the instruction is empty.");
+                throw row.Error("the instruction is empty.", columns.Instruction);
             }
 
-            string id = ReadId(value, fullPath, number) ?? ContentId(instruction);
-            if (firstSeen.TryGetValue(id, out int first))
+            string id = FirstPresent(row, columns.Id, "id", "prompt_id", row.OptionalId) ?? ContentId(instruction);
+            if (firstSeen.TryGetValue(id, out var first))
             {
-                throw new DatasetFormatException(fullPath, number, $"duplicate id '{id}': first seen on line {first}. Ids must be unique (a line without an id gets one from its instruction, so identical instructions collide).");
+                throw row.Error($"duplicate id '{id}': first seen on {(first.IsLine ? "line" : "row")} {first.Number}. Ids must be unique (a record without an id gets one from its instruction, so identical instructions collide).");
             }
 
-            firstSeen[id] = number;
-            string? expected = JsonlLines.OptionalString(value, "answer", fullPath, number) ?? JsonlLines.OptionalString(value, "expected", fullPath, number);
-            lines.Add(new Line(id, instruction, JsonlLines.OptionalString(value, "reference", fullPath, number), expected));
+            firstSeen[id] = (row.Number, row.IsLine);
+            string? reference = FirstPresent(row, columns.Reference, "reference", "output", row.OptionalString);
+            string? expected = FirstPresent(row, columns.Answer, "answer", "expected", row.OptionalString);
+            lines.Add(new Line(id, instruction, reference, expected));
         }
 
         return lines;
     }
 
-    private static string ReadInstruction(JsonElement value, string path, int number)
+    private static string ReadInstruction(DatasetRow row, InstructionColumns columns)
     {
-        if (JsonlLines.OptionalString(value, "instruction", path, number) is string instruction)
+        if (columns.Instruction is { } named)
         {
-            return instruction;
+            return row.Value.TryGetProperty(named, out _)
+                ? ReadInstructionColumn(row, named, columns.Input)
+                : throw row.Error($"the column '{named}' is missing.", named);
         }
 
-        foreach (string field in (string[])["prompt", "messages"])
+        foreach (string column in (string[])["instruction", "prompt", "messages", "conversations"])
         {
-            if (!value.TryGetProperty(field, out var element))
+            if (row.Value.TryGetProperty(column, out var value) && value.ValueKind != JsonValueKind.Null)
             {
-                continue;
+                return ReadInstructionColumn(row, column, columns.Input ?? (column == "instruction" ? "input" : null));
             }
-
-            return element.ValueKind switch
-            {
-                JsonValueKind.String when field == "prompt" => element.GetString()!,
-                JsonValueKind.Array => DatasetMessages.LastUserMessage(DatasetMessages.Read(element, field, path, number), field, path, number),
-                _ => throw new DatasetFormatException(path, number, $"the field '{field}' must be {(field == "prompt" ? "a string or " : string.Empty)}a list of messages, not {element.ValueKind}."),
-            };
         }
 
-        throw new DatasetFormatException(path, number, "no instruction: expected a string field 'instruction', a field 'prompt' (string or messages) or a field 'messages'.");
+        throw row.Error("no instruction: expected a string column 'instruction', a column 'prompt' (a string or messages), 'messages' or ShareGPT's 'conversations'.");
     }
 
-    private static string? ReadId(JsonElement value, string path, int number)
+    private static string ReadInstructionColumn(DatasetRow row, string column, string? inputColumn)
     {
-        if (!value.TryGetProperty("id", out var id) || id.ValueKind == JsonValueKind.Null)
+        var value = row.Value.GetProperty(column);
+        string instruction = value.ValueKind switch
         {
-            return null;
-        }
-
-        string? text = id.ValueKind switch
-        {
-            JsonValueKind.String => id.GetString(),
-            JsonValueKind.Number => id.GetRawText(),
-            _ => throw new DatasetFormatException(path, number, $"the field 'id' must be a string or a number, not {id.ValueKind}."),
+            JsonValueKind.String => value.GetString()!,
+            JsonValueKind.Array => DatasetMessages.LastUserMessage(DatasetMessages.Read(value, column, row), column, row),
+            _ => throw row.Error($"the column '{column}' must be a string or a list of messages, not {value.ValueKind}.", column),
         };
-        return string.IsNullOrWhiteSpace(text) ? throw new DatasetFormatException(path, number, "the field 'id' is empty.") : text.ToString(CultureInfo.InvariantCulture);
+        string? input = inputColumn is null ? null : row.OptionalString(inputColumn);
+        return string.IsNullOrWhiteSpace(input) ? instruction : instruction + "\n\n" + input;
     }
+
+    private static string? FirstPresent(DatasetRow row, string? named, string common, string fallback, Func<string, string?> read) =>
+        named is not null ? read(named) : read(common) ?? read(fallback);
 
     private sealed record Line(string Id, string Instruction, string? Reference, string? Expected);
 }

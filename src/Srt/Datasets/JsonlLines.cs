@@ -71,7 +71,7 @@ internal static class JsonlLines
 
         if (field.ValueKind == JsonValueKind.Array)
         {
-            var messages = DatasetMessages.Read(field, name, path, lineNumber);
+            var messages = DatasetMessages.Read(field, name, DatasetRow.Line(path, lineNumber, value));
             return messages.LastOrDefault(m => m.Role == "assistant")?.Content
                 ?? throw new DatasetFormatException(path, lineNumber, $"the messages of '{name}' hold no assistant message.");
         }

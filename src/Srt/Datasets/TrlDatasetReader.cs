@@ -20,14 +20,14 @@ public static class TrlDatasetReader
             SftRecord record;
             if (value.TryGetProperty("messages", out var messagesField) && messagesField.ValueKind == JsonValueKind.Array)
             {
-                var messages = DatasetMessages.Read(messagesField, "messages", fullPath, number);
+                var messages = DatasetMessages.Read(messagesField, "messages", DatasetRow.Line(fullPath, number, value));
                 int last = messages.FindLastIndex(m => m.Role == "assistant");
                 if (last < 0)
                 {
                     throw new DatasetFormatException(fullPath, number, "the messages hold no assistant message to train on.");
                 }
 
-                string instruction = DatasetMessages.LastUserMessage(messages[..last], "messages", fullPath, number);
+                string instruction = DatasetMessages.LastUserMessage(messages[..last], "messages", DatasetRow.Line(fullPath, number, value));
                 record = new SftRecord(string.Empty, DatasetMessages.SystemMessage(messages), instruction, messages[last].Content);
             }
             else
@@ -72,16 +72,16 @@ public static class TrlDatasetReader
         (string? system, string instruction) = prompt.ValueKind switch
         {
             JsonValueKind.String => (null, prompt.GetString()!),
-            JsonValueKind.Array => ReadPromptMessages(prompt, path, number),
+            JsonValueKind.Array => ReadPromptMessages(prompt, DatasetRow.Line(path, number, value)),
             _ => throw new DatasetFormatException(path, number, $"the field 'prompt' must be a string or a list of messages, not {prompt.ValueKind}."),
         };
         return string.IsNullOrWhiteSpace(instruction) ? throw new DatasetFormatException(path, number, "the prompt is empty.") : (system, instruction);
     }
 
-    private static (string? System, string Instruction) ReadPromptMessages(JsonElement prompt, string path, int number)
+    private static (string? System, string Instruction) ReadPromptMessages(JsonElement prompt, DatasetRow row)
     {
-        var messages = DatasetMessages.Read(prompt, "prompt", path, number);
-        return (DatasetMessages.SystemMessage(messages), DatasetMessages.LastUserMessage(messages, "prompt", path, number));
+        var messages = DatasetMessages.Read(prompt, "prompt", row);
+        return (DatasetMessages.SystemMessage(messages), DatasetMessages.LastUserMessage(messages, "prompt", row));
     }
 
     private static string UniqueId(JsonElement value, string instruction, Dictionary<string, int> seen, string path, int number)
