@@ -3,6 +3,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Srt.Samples.Hosting;
 
@@ -47,8 +51,60 @@ public static class HostingApp
             });
         }
 
+        AddTelemetry(builder);
         builder.Services.AddSingleton<RunExitCode>();
         builder.Services.AddHostedService<LoopService>();
         return builder;
+    }
+
+    // Srt's spans (stages, training runs, policy batches, critic calls) and metrics, to the console when
+    // Telemetry:Console is true and to an OTLP collector when Telemetry:OtlpEndpoint (or OTEL_EXPORTER_OTLP_ENDPOINT) is set.
+    private static void AddTelemetry(HostApplicationBuilder builder)
+    {
+        IConfigurationSection telemetry = builder.Configuration.GetSection("Telemetry");
+        bool console = telemetry.GetValue("Console", false);
+        string? otlp = telemetry["OtlpEndpoint"];
+        bool useOtlp = !string.IsNullOrWhiteSpace(otlp) || !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        if (!console && !useOtlp)
+        {
+            return;
+        }
+
+        void Otlp(OtlpExporterOptions options)
+        {
+            if (!string.IsNullOrWhiteSpace(otlp))
+            {
+                options.Endpoint = new Uri(otlp);
+            }
+        }
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("Srt.Samples.Hosting"))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(SrtTelemetry.SourceName);
+                if (console)
+                {
+                    tracing.AddConsoleExporter();
+                }
+
+                if (useOtlp)
+                {
+                    tracing.AddOtlpExporter(Otlp);
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(SrtTelemetry.SourceName);
+                if (console)
+                {
+                    metrics.AddConsoleExporter();
+                }
+
+                if (useOtlp)
+                {
+                    metrics.AddOtlpExporter(Otlp);
+                }
+            });
     }
 }

@@ -34,12 +34,17 @@ public sealed partial class ChatClientCritic : ICritic, IRefiner
         _options = options ?? new ChatClientCriticOptions();
         _options.Validate();
         _logger = loggerFactory?.CreateLogger<ChatClientCritic>() ?? NullLogger<ChatClientCritic>.Instance;
-        _chatClient = _options.Retry is null || chatClient.GetService<RetryingChatClient>() is not null
+        IChatClient retrying = _options.Retry is null || chatClient.GetService<RetryingChatClient>() is not null
             ? chatClient
             : new RetryingChatClient(chatClient, _options.Retry, loggerFactory?.CreateLogger<RetryingChatClient>(), timeProvider);
+
+        // One GenAI span per critic call (retries included) under Srt's source, unless the caller's pipeline traces already.
+        _chatClient = retrying.GetService<OpenTelemetryChatClient>() is not null
+            ? retrying
+            : new OpenTelemetryChatClient(retrying, loggerFactory?.CreateLogger<OpenTelemetryChatClient>(), SrtTelemetry.SourceName);
     }
 
-    /// <summary>Gets the chat client the critic calls, with retries when they were added.</summary>
+    /// <summary>Gets the chat client the critic calls: the given one with retries (when they were added) and tracing (<see cref="SrtTelemetry"/>).</summary>
     public IChatClient ChatClient => _chatClient;
 
     /// <inheritdoc />

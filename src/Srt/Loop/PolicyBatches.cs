@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Srt;
 
 /// <summary>
@@ -25,13 +27,19 @@ internal sealed class PolicyBatches(IPolicyModel policy, SelfRefinementOptions o
             cancellationToken.ThrowIfCancellationRequested();
             var prompts = batch.Select(item => PolicyPrompt.Create(options.SystemPrompt, item.Instruction)).ToList();
             IReadOnlyList<PolicyCompletion> completions;
+            Activity? activity = SrtTelemetry.Source.StartActivity("srt.generation");
+            activity?.SetTag(SrtTelemetry.StageTag, stage);
+            activity?.SetTag("srt.generation.prompts", batch.Length);
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 completions = await policy.GenerateAsync(prompts, generation.Clone(), cancellationToken).ConfigureAwait(false);
                 CheckShape(completions, batch.Length);
+                RecordThroughput(activity, completions, Stopwatch.GetElapsedTime(started));
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
             {
+                SrtTelemetry.Failed(activity, exception);
                 if (UnrecoverableFailure.ToStop(exception, "policy generation") is { } stop)
                 {
                     throw stop;
@@ -43,6 +51,11 @@ internal sealed class PolicyBatches(IPolicyModel policy, SelfRefinementOptions o
                 }
 
                 continue;
+            }
+            finally
+            {
+                // The span covers the policy call only, not the work done on its completions.
+                activity?.Dispose();
             }
 
             for (int index = 0; index < batch.Length; index++)
@@ -57,6 +70,19 @@ internal sealed class PolicyBatches(IPolicyModel policy, SelfRefinementOptions o
                 await onCompleted(batch[index], completion).ConfigureAwait(false);
             }
         }
+    }
+
+    // Generated tokens/s of the batch, where the policy counts its tokens (every in-process and OpenAI-compatible one does).
+    private void RecordThroughput(Activity? activity, IReadOnlyList<PolicyCompletion> completions, TimeSpan elapsed)
+    {
+        if (completions.Any(completion => completion.CompletionTokens is null) || elapsed <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        long tokens = completions.Sum(completion => (long)completion.CompletionTokens!.Value);
+        activity?.SetTag("srt.generation.tokens", tokens);
+        SrtTelemetry.GenerationThroughput.Record(tokens / elapsed.TotalSeconds, SrtTelemetry.Stage(stage));
     }
 
     private static void CheckShape(IReadOnlyList<PolicyCompletion>? completions, int expected)

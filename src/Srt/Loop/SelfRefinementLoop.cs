@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -80,7 +81,19 @@ public sealed class SelfRefinementLoop
         _weights.CheckRestorable(1, [_run.StageOne]);
         _run.WriteManifest(_options);
         using var runner = new StageOneRunner(_policy, _critic, _refiner, _format, _options, _run, _weights, _logger);
-        return await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
+        using Activity? activity = StartStage(1, list.Count);
+        try
+        {
+            StageOneResult result = await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("srt.items.kept", result.Kept);
+            activity?.SetTag("srt.items.failed", result.Failures.Count);
+            return result;
+        }
+        catch (Exception exception)
+        {
+            SrtTelemetry.Failed(activity, exception);
+            throw;
+        }
     }
 
     /// <summary>Runs stage 2: the (stage-1-trained) policy answers, critiques and refines itself; the improved items become preference pairs.</summary>
@@ -98,7 +111,19 @@ public sealed class SelfRefinementLoop
         _weights.CheckRestorable(2, [_run.StageOne, _run.StageTwo]);
         _run.WriteManifest(_options);
         using var runner = new StageTwoRunner(_policy, _format, _options, _run, _weights, _logger);
-        return await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
+        using Activity? activity = StartStage(2, list.Count);
+        try
+        {
+            StageTwoResult result = await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("srt.items.kept", result.Kept);
+            activity?.SetTag("srt.items.failed", result.Failures.Count);
+            return result;
+        }
+        catch (Exception exception)
+        {
+            SrtTelemetry.Failed(activity, exception);
+            throw;
+        }
     }
 
     /// <summary>Runs stage 1, then stage 2 on the policy stage 1 trained.</summary>
@@ -120,5 +145,19 @@ public sealed class SelfRefinementLoop
         StageOneResult stageOne = await RunStageOneAsync(first, progress, cancellationToken).ConfigureAwait(false);
         StageTwoResult stageTwo = await RunStageTwoAsync(second, progress, cancellationToken).ConfigureAwait(false);
         return new SelfRefinementResult(stageOne, stageTwo);
+    }
+
+    private Activity? StartStage(int stage, int items)
+    {
+        Activity? activity = SrtTelemetry.Source.StartActivity("srt.stage");
+        if (activity is not null)
+        {
+            activity.DisplayName = $"srt.stage {stage}";
+            activity.SetTag(SrtTelemetry.StageTag, stage);
+            activity.SetTag("srt.items.total", items);
+            activity.SetTag("srt.run_directory", _run.Root);
+        }
+
+        return activity;
     }
 }

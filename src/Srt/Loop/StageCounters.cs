@@ -1,7 +1,7 @@
 namespace Srt;
 
 /// <summary>Thread-safe tallies of one stage run: item outcomes and model calls, for progress reports and results.</summary>
-internal sealed class StageCounters
+internal sealed class StageCounters(int stage)
 {
     private int _generated;
     private int _generatedThisRun;
@@ -54,6 +54,7 @@ internal sealed class StageCounters
         Interlocked.Add(ref _outputTokens, usage.Output ?? 0);
         Interlocked.Add(ref _totalTokens, usage.Sum);
         Volatile.Write(ref _anyTokens, true);
+        SrtTelemetry.Tokens(stage, usage.Input ?? 0, usage.Output ?? 0);
     }
 
     public void AddCompletionTokens(int? tokens)
@@ -83,7 +84,7 @@ internal sealed class StageCounters
         }
     }
 
-    public StageProgress Snapshot(int stage, StagePhase phase, int total, TrainingProgress? training = null) =>
+    public StageProgress Snapshot(StagePhase phase, int total, TrainingProgress? training = null) =>
         new(stage, phase, Volatile.Read(ref _done), total)
         {
             Generated = Generated,

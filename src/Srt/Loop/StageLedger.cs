@@ -21,6 +21,7 @@ internal sealed class StageLedger : IDisposable
     public StageLedger(int stage, string stageFolder, IReadOnlyList<InstructionItem> items, IProgress<StageProgress>? progress, ILogger logger)
     {
         _stage = stage;
+        Counters = new StageCounters(stage);
         _items = items;
         _progress = progress;
         _logger = logger;
@@ -32,7 +33,7 @@ internal sealed class StageLedger : IDisposable
         }
     }
 
-    public StageCounters Counters { get; } = new();
+    public StageCounters Counters { get; }
 
     public int Total => _items.Count;
 
@@ -65,11 +66,12 @@ internal sealed class StageLedger : IDisposable
         }
 
         Counters.AddOutcome(outcome);
+        SrtTelemetry.Settled(_stage, outcome);
         LoopLog.ItemSettled(_logger, _stage, id, outcome, reason is null ? string.Empty : $" ({reason})");
         Report(phase);
     }
 
-    public void Report(StagePhase phase) => _progress?.Report(Counters.Snapshot(_stage, phase, Total));
+    public void Report(StagePhase phase) => _progress?.Report(Counters.Snapshot(phase, Total));
 
     /// <summary>Gets every item's outcome in item order; fails if an item was never settled (a bug, not bad input).</summary>
     public IReadOnlyList<OutcomeRecord> OrderedOutcomes() =>

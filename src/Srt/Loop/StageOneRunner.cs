@@ -94,7 +94,7 @@ internal sealed class StageOneRunner : IDisposable
         }
 
         StageCounters counters = ledger.Counters;
-        LoopLog.StageSettled(_logger, Stage, examples.Count, counters.Snapshot(Stage, StagePhase.Training, items.Count).Filtered, ledger.Count(ItemOutcome.Failed), items.Count, counters.CriticCalls);
+        LoopLog.StageSettled(_logger, Stage, examples.Count, counters.Snapshot(StagePhase.Training, items.Count).Filtered, ledger.Count(ItemOutcome.Failed), items.Count, counters.CriticCalls);
         var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _weights, _logger);
         (TrainingResult? trained, bool resumed) = await training.RunAsync(
             TrainingMarker.BaseWeights,

@@ -101,7 +101,7 @@ internal sealed class StageTwoRunner : IDisposable
         }
 
         StageCounters counters = ledger.Counters;
-        LoopLog.StageSettled(_logger, Stage, pairs.Count, counters.Snapshot(Stage, StagePhase.Training, items.Count).Filtered, ledger.Count(ItemOutcome.Failed), items.Count, 0);
+        LoopLog.StageSettled(_logger, Stage, pairs.Count, counters.Snapshot(StagePhase.Training, items.Count).Filtered, ledger.Count(ItemOutcome.Failed), items.Count, 0);
         var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _weights, _logger);
         (TrainingResult? trained, bool resumed) = await training.RunAsync(
             weights,

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Srt;
@@ -61,9 +62,29 @@ internal sealed class TrainingStep(
 
         cancellationToken.ThrowIfCancellationRequested();
         LoopLog.TrainingStarting(logger, stage, count, what);
-        progress?.Report(counters.Snapshot(stage, StagePhase.Training, total));
-        var relay = new RelayProgress(report => progress?.Report(counters.Snapshot(stage, StagePhase.Training, total, report)));
-        TrainingResult result = await train(relay, cancellationToken).ConfigureAwait(false);
+        progress?.Report(counters.Snapshot(StagePhase.Training, total));
+        var relay = new RelayProgress(report =>
+        {
+            SrtTelemetry.TrainingStep(stage, report);
+            progress?.Report(counters.Snapshot(StagePhase.Training, total, report));
+        });
+        using Activity? activity = SrtTelemetry.Source.StartActivity("srt.training");
+        activity?.SetTag(SrtTelemetry.StageTag, stage);
+        activity?.SetTag("srt.training.name", name);
+        activity?.SetTag("srt.training.examples", count);
+        TrainingResult result;
+        try
+        {
+            result = await train(relay, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            SrtTelemetry.Failed(activity, exception);
+            throw;
+        }
+
+        activity?.SetTag("srt.training.steps", result.Steps);
+        activity?.SetTag("srt.training.final_loss", result.FinalLoss);
         marker = TrainingMarker.From(name, count, result, stageFolder, startWeights);
         RunJson.WriteDocument(MarkerPath, marker);
         weights.Trained(marker);

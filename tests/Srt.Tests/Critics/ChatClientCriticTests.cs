@@ -126,7 +126,8 @@ public class ChatClientCriticTests
         Assert.Same(critic, critic.GetService(typeof(IRefiner)));
         Assert.Same(options, critic.GetService(typeof(ChatClientCriticOptions)));
         Assert.Same(chat, critic.GetService(typeof(TestChatClient)));
-        Assert.IsType<RetryingChatClient>(critic.ChatClient);
+        Assert.NotNull(critic.ChatClient.GetService<RetryingChatClient>());
+        Assert.IsType<OpenTelemetryChatClient>(critic.ChatClient);
     }
 
     [Fact]
@@ -134,8 +135,8 @@ public class ChatClientCriticTests
     {
         var retrying = new RetryingChatClient(new TestChatClient());
 
-        Assert.Same(retrying, new ChatClientCritic(retrying).ChatClient);
-        Assert.IsType<TestChatClient>(new ChatClientCritic(new TestChatClient(), new ChatClientCriticOptions { Retry = null }).ChatClient);
+        Assert.Same(retrying, new ChatClientCritic(retrying).ChatClient.GetService<RetryingChatClient>());
+        Assert.Null(new ChatClientCritic(new TestChatClient(), new ChatClientCriticOptions { Retry = null }).ChatClient.GetService<RetryingChatClient>());
     }
 
     [Fact]
