@@ -13,6 +13,14 @@ namespace Srt.OpenAI;
 /// </remarks>
 public static class OpenAICritic
 {
+    /// <summary>Creates a critic for a model of the OpenAI API, with the API key from the <c>OPENAI_API_KEY</c> environment variable.</summary>
+    /// <param name="model">The model name, such as <c>gpt-4-turbo</c>.</param>
+    /// <param name="loggerFactory">Receives retry warnings; may be <see langword="null"/>.</param>
+    /// <returns>The critic, which is also an <see cref="IRefiner"/>.</returns>
+    /// <exception cref="ArgumentException"><c>OPENAI_API_KEY</c> is not set.</exception>
+    public static ChatClientCritic Create(string model, ILoggerFactory? loggerFactory = null) =>
+        Create(new OpenAICriticOptions { Model = model }, loggerFactory);
+
     /// <summary>Creates a critic for a model of the OpenAI API.</summary>
     /// <param name="model">The model name, such as <c>gpt-4-turbo</c>.</param>
     /// <param name="apiKey">The API key.</param>

@@ -41,14 +41,13 @@ public static class SrtServiceCollectionExtensions
             ?? throw MissingService<ICritic>("WithCritic, WithChatClientCritic or WithOpenAICritic");
         var policy = services.GetService<IPolicyModel>() ?? throw MissingService<IPolicyModel>("WithPolicy, WithChatClientPolicy or WithOpenAIPolicy");
         var trainer = services.GetService<ITrainer>() ?? throw MissingService<ITrainer>("WithTrainer");
-        var refiner = services.GetService<IRefiner>() ?? critic.GetService<IRefiner>();
         return new SelfRefinementLoop(
             policy,
             critic,
             trainer,
             services.GetRequiredService<IOptions<SelfRefinementOptions>>().Value,
             services.GetService<ILoggerFactory>(),
-            refiner);
+            services.GetService<IRefiner>());
     }
 
     private static InvalidOperationException MissingService<T>(string registration) =>

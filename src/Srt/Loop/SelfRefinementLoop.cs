@@ -28,7 +28,10 @@ public sealed class SelfRefinementLoop
     /// <param name="trainer">Trains the policy on stage-1 sequences and stage-2 pairs.</param>
     /// <param name="options">The loop's settings; validated here and copied into <c>run.json</c>.</param>
     /// <param name="loggerFactory">Creates the loop's logger; <see langword="null"/> logs nothing.</param>
-    /// <param name="refiner">Writes a refinement when a critique holds none; <see langword="null"/> drops such items.</param>
+    /// <param name="refiner">
+    /// Writes a refinement when a critique holds none; <see langword="null"/> uses the critic when it is also a refiner
+    /// (as <see cref="ChatClientCritic"/> is, found through <see cref="ICritic.GetService"/>), and otherwise drops such items.
+    /// </param>
     /// <exception cref="ArgumentException">A setting of <paramref name="options"/> is invalid; the message names it.</exception>
     public SelfRefinementLoop(
         IPolicyModel policy,
@@ -46,7 +49,7 @@ public sealed class SelfRefinementLoop
         _policy = policy;
         _critic = critic;
         _trainer = trainer;
-        _refiner = refiner;
+        _refiner = refiner ?? critic.GetService<IRefiner>();
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SelfRefinementLoop>();
         _run = new RunDirectory(options.RunDirectory!);

@@ -116,6 +116,21 @@ public sealed class StageOneFilterTests
     }
 
     [Fact]
+    public async Task RunStageOne_NoRefinerGivenButCriticRefines_CriticWritesTheMissingRefinements()
+    {
+        using var harness = new LoopHarness();
+        var refiner = new ScriptedRefiner();
+        harness.Critic.Refiner = refiner;
+        harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(
+            request.IncludeImprovedResponse ? Critiques.Complete(4, null) : Critiques.ScoreOnly(6));
+
+        StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(2));
+
+        Assert.Equal((2, 2, 0), (result.Kept, result.RefinerCalls, result.FilteredIncomplete));
+        Assert.Equal(2, refiner.Requests.Count);
+    }
+
+    [Fact]
     public async Task RunStageOne_ResponseEmptyOrHoldingHeading_DroppedBeforeAnyCriticCall()
     {
         using var harness = new LoopHarness();

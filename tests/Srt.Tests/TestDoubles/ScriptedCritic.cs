@@ -48,5 +48,9 @@ internal sealed class ScriptedCritic : ICritic
         }
     }
 
-    public object? GetService(Type serviceType, object? serviceKey = null) => serviceType.IsInstanceOfType(this) ? this : null;
+    /// <summary>Gets or sets the refiner this critic offers through <see cref="GetService"/>, as a critic that also refines does.</summary>
+    public IRefiner? Refiner { get; set; }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceType.IsInstanceOfType(this) ? this : serviceType == typeof(IRefiner) ? Refiner : null;
 }
