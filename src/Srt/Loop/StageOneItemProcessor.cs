@@ -17,15 +17,10 @@ internal sealed class StageOneItemProcessor : IDisposable
     private readonly SelfRefinementFormat _format;
     private readonly SelfRefinementOptions _options;
     private readonly ILogger _logger;
-    private readonly JsonlStore<CritiqueRecord> _critiqueStore;
-    private readonly JsonlStore<RefinementRecord> _refinementStore;
-    private readonly JsonlStore<CritiqueRecord> _scoreStore;
-    private readonly Dictionary<string, CritiqueRecord> _critiques;
-    private readonly Dictionary<string, RefinementRecord> _refinements;
-    private readonly Dictionary<string, CritiqueRecord> _scores;
+    private readonly StoredCalls<CritiqueRecord> _critiques;
+    private readonly StoredCalls<RefinementRecord> _refinements;
+    private readonly StoredCalls<CritiqueRecord> _scores;
     private readonly ConcurrentDictionary<string, ExampleRecord> _examples = new(StringComparer.Ordinal);
-    private int _newCritiques;
-    private int _staleResults;
 
     public StageOneItemProcessor(ICritic critic, IRefiner? refiner, SelfRefinementFormat format, SelfRefinementOptions options, string folder, ILogger logger)
     {
@@ -34,21 +29,18 @@ internal sealed class StageOneItemProcessor : IDisposable
         _format = format;
         _options = options;
         _logger = logger;
-        _critiqueStore = new(Path.Combine(folder, "critiques.jsonl"), logger: logger);
-        _refinementStore = new(Path.Combine(folder, "refinements.jsonl"), logger: logger);
-        _scoreStore = new(Path.Combine(folder, "refinement-scores.jsonl"), logger: logger);
-        _critiques = StoredRecords.ById(_critiqueStore, record => record.Id);
-        _refinements = StoredRecords.ById(_refinementStore, record => record.Id);
-        _scores = StoredRecords.ById(_scoreStore, record => record.Id);
+        _critiques = new(Path.Combine(folder, "critiques.jsonl"), logger);
+        _refinements = new(Path.Combine(folder, "refinements.jsonl"), logger);
+        _scores = new(Path.Combine(folder, "refinement-scores.jsonl"), logger);
         WarmRecordPath();
     }
 
     /// <summary>Counts the given items that have a critique, stored earlier or written in this run.</summary>
     public int CountCritiqued(IReadOnlyList<InstructionItem> items) =>
-        items.Count(item => _critiques.ContainsKey(item.Id)) + Volatile.Read(ref _newCritiques);
+        items.Count(item => _critiques.Contains(item.Id));
 
     /// <summary>Gets the number of stored critic results not reused in this run because they judged another text.</summary>
-    public int StaleResults => Volatile.Read(ref _staleResults);
+    public int StaleResults => _critiques.Stale + _refinements.Stale + _scores.Stale;
 
     /// <summary>Gets the kept items' training sequences, in item order.</summary>
     public List<ExampleRecord> Examples(IReadOnlyList<InstructionItem> items) =>
@@ -66,58 +58,39 @@ internal sealed class StageOneItemProcessor : IDisposable
             return;
         }
 
-        bool hadCritique = _critiques.TryGetValue(id, out CritiqueRecord? critique);
-        if (!hadCritique || !critique!.Judges(response.Response))
+        var critiqueRequest = new CritiqueRequest(item.Instruction, response.Response) { IncludeImprovedResponse = true };
+        CritiqueRecord? critique = await _critiques.RecallOrCallAsync(
+            id,
+            response.Response,
+            ledger,
+            mayCall,
+            calls,
+            StagePhase.Critiquing,
+            () => _critic.CritiqueAsync(critiqueRequest, cancellationToken),
+            result => CritiqueRecord.From(id, result, response.Response),
+            made => LoopLog.Content(_logger, Stage, id, "critique", made.RawText)).ConfigureAwait(false);
+        if (critique is null)
         {
-            CountStale(hadCritique);
-            if (!mayCall)
-            {
-                ledger.SettleEarlierFailure(id);
-                return;
-            }
-
-            var request = new CritiqueRequest(item.Instruction, response.Response) { IncludeImprovedResponse = true };
-            Critique? result = await calls.RunAsync(StagePhase.Critiquing, () => _critic.CritiqueAsync(request, cancellationToken)).ConfigureAwait(false);
-            if (result is null)
-            {
-                return;
-            }
-
-            critique = CritiqueRecord.From(id, result, response.Response);
-            _critiqueStore.Append(critique);
-            if (!hadCritique)
-            {
-                Interlocked.Increment(ref _newCritiques);
-            }
-
-            ledger.Counters.AddTokens(critique.Usage);
-            LoopLog.Content(_logger, Stage, id, "critique", critique.RawText);
+            return;
         }
 
         Feedback feedback = critique.Feedback;
         string? refinement = StageOneChecks.NonBlank(critique.ImprovedResponse);
         if (refinement is null && feedback.IsComplete && _refiner is not null)
         {
-            bool hadRefinement = _refinements.TryGetValue(id, out RefinementRecord? stored);
-            if (!hadRefinement || !stored!.Judges(response.Response))
+            var refinementRequest = new RefinementRequest(item.Instruction, response.Response, feedback);
+            RefinementRecord? stored = await _refinements.RecallOrCallAsync(
+                id,
+                response.Response,
+                ledger,
+                mayCall,
+                calls,
+                StagePhase.Refining,
+                () => _refiner.RefineAsync(refinementRequest, cancellationToken),
+                written => new RefinementRecord(id, written.Text ?? string.Empty, TokenCounts.From(written.Usage), StoredRecords.Digest(response.Response))).ConfigureAwait(false);
+            if (stored is null)
             {
-                CountStale(hadRefinement);
-                if (!mayCall)
-                {
-                    ledger.SettleEarlierFailure(id);
-                    return;
-                }
-
-                var request = new RefinementRequest(item.Instruction, response.Response, feedback);
-                Refinement? written = await calls.RunAsync(StagePhase.Refining, () => _refiner.RefineAsync(request, cancellationToken)).ConfigureAwait(false);
-                if (written is null)
-                {
-                    return;
-                }
-
-                stored = new RefinementRecord(id, written.Text ?? string.Empty, TokenCounts.From(written.Usage), StoredRecords.Digest(response.Response));
-                _refinementStore.Append(stored);
-                ledger.Counters.AddTokens(stored.Usage);
+                return;
             }
 
             refinement = StageOneChecks.NonBlank(stored.Text);
@@ -132,28 +105,21 @@ internal sealed class StageOneItemProcessor : IDisposable
         int? refinementScore = null;
         if (_options.FilterByRefinementScore)
         {
-            bool hadScore = _scores.TryGetValue(id, out CritiqueRecord? score);
-            if (!hadScore || !score!.Judges(refinement))
+            // Scored without the feedback: a critic that just wrote the feedback over-rates its own refinement.
+            var scoreRequest = new CritiqueRequest(item.Instruction, refinement) { IncludeImprovedResponse = false };
+            CritiqueRecord? score = await _scores.RecallOrCallAsync(
+                id,
+                refinement,
+                ledger,
+                mayCall,
+                calls,
+                StagePhase.Scoring,
+                () => _critic.CritiqueAsync(scoreRequest, cancellationToken),
+                result => CritiqueRecord.From(id, result, refinement),
+            made => LoopLog.Content(_logger, Stage, id, "refinement score", made.RawText)).ConfigureAwait(false);
+            if (score is null)
             {
-                CountStale(hadScore);
-                if (!mayCall)
-                {
-                    ledger.SettleEarlierFailure(id);
-                    return;
-                }
-
-                // Scored without the feedback: a critic that just wrote the feedback over-rates its own refinement.
-                var request = new CritiqueRequest(item.Instruction, refinement) { IncludeImprovedResponse = false };
-                Critique? result = await calls.RunAsync(StagePhase.Scoring, () => _critic.CritiqueAsync(request, cancellationToken)).ConfigureAwait(false);
-                if (result is null)
-                {
-                    return;
-                }
-
-                score = CritiqueRecord.From(id, result, refinement);
-                _scoreStore.Append(score);
-                ledger.Counters.AddTokens(score.Usage);
-                LoopLog.Content(_logger, Stage, id, "refinement score", score.RawText);
+                return;
             }
 
             refinementScore = score.Feedback.Score;
@@ -197,19 +163,10 @@ internal sealed class StageOneItemProcessor : IDisposable
         _ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new RefinementRecord("warm-up", "r", null, StoredRecords.Digest("r")), RunJson.Options);
     }
 
-    // A stored result for another text (its response was generated again) is not reused; counted for the log.
-    private void CountStale(bool stored)
-    {
-        if (stored)
-        {
-            Interlocked.Increment(ref _staleResults);
-        }
-    }
-
     public void Dispose()
     {
-        _critiqueStore.Dispose();
-        _refinementStore.Dispose();
-        _scoreStore.Dispose();
+        _critiques.Dispose();
+        _refinements.Dispose();
+        _scores.Dispose();
     }
 }

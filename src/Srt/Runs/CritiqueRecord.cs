@@ -12,7 +12,7 @@ internal sealed record CritiqueRecord(
     string? ImprovedResponse,
     string RawText,
     TokenCounts? Usage,
-    string? Judged = null)
+    string? Judged = null) : IJudgedRecord
 {
     public static CritiqueRecord From(string id, Critique critique, string judgedText) =>
         new(id, critique.Feedback, critique.ImprovedResponse, critique.RawText, TokenCounts.From(critique.Usage), StoredRecords.Digest(judgedText));
