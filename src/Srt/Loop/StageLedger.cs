@@ -10,6 +10,7 @@ namespace Srt;
 internal sealed class StageLedger : IDisposable
 {
     private readonly int _stage;
+    private readonly string _stageFolder;
     private readonly IReadOnlyList<InstructionItem> _items;
     private readonly JsonlStore<FailureRecord> _failureStore;
     private readonly Dictionary<string, FailureRecord> _earlierFailures;
@@ -21,6 +22,7 @@ internal sealed class StageLedger : IDisposable
     public StageLedger(int stage, string stageFolder, IReadOnlyList<InstructionItem> items, IProgress<StageProgress>? progress, ILogger logger)
     {
         _stage = stage;
+        _stageFolder = stageFolder;
         Counters = new StageCounters(stage);
         _items = items;
         _progress = progress;
@@ -83,6 +85,49 @@ internal sealed class StageLedger : IDisposable
         _items.Where(item => _failures.ContainsKey(item.Id)).Select(item => _failures[item.Id]).ToList();
 
     public int Count(ItemOutcome outcome) => _outcomes.Values.Count(record => record.Outcome == outcome);
+
+    /// <summary>
+    /// The tail both stages share once every item is settled: writes <c>outcomes.jsonl</c> and the kept records, logs
+    /// the tally, runs (or restores) the stage's training, and reports the stage complete.
+    /// </summary>
+    /// <param name="keptFile">The file of kept records: <c>examples.jsonl</c> or <c>pairs.jsonl</c>.</param>
+    /// <param name="kept">The kept records, in item order.</param>
+    /// <param name="criticCalls">The critic calls of this run, for the log.</param>
+    /// <param name="training">Runs the stage's training once.</param>
+    /// <param name="startWeights">The identity of the weights the training starts from.</param>
+    /// <param name="name">The training's name: <c>stage1</c> or <c>stage2</c>.</param>
+    /// <param name="what">What is trained on, for the log.</param>
+    /// <param name="train">Calls the trainer.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The outcomes in item order and the training's summary.</returns>
+    public async Task<StageSettlement> SettleAndTrainAsync<TKept>(
+        string keptFile,
+        IReadOnlyList<TKept> kept,
+        int criticCalls,
+        TrainingStep training,
+        string startWeights,
+        string name,
+        string what,
+        Func<IProgress<TrainingProgress>, CancellationToken, Task<TrainingResult>> train,
+        CancellationToken cancellationToken)
+        where TKept : class
+    {
+        IReadOnlyList<OutcomeRecord> outcomes = OrderedOutcomes();
+        using (var outcomeStore = new JsonlStore<OutcomeRecord>(Path.Combine(_stageFolder, "outcomes.jsonl"), logger: _logger))
+        {
+            outcomeStore.Rewrite(outcomes);
+        }
+
+        using (var keptStore = new JsonlStore<TKept>(Path.Combine(_stageFolder, keptFile), logger: _logger))
+        {
+            keptStore.Rewrite(kept);
+        }
+
+        LoopLog.StageSettled(_logger, _stage, kept.Count, Counters.Snapshot(StagePhase.Training, Total).Filtered, Count(ItemOutcome.Failed), Total, criticCalls);
+        (TrainingResult? trained, bool resumed) = await training.RunAsync(startWeights, name, kept.Count, what, train, cancellationToken).ConfigureAwait(false);
+        Report(StagePhase.Completed);
+        return StageSettlement.From(outcomes, trained, resumed);
+    }
 
     public void Dispose() => _failureStore.Dispose();
 }

@@ -81,34 +81,23 @@ internal sealed class StageOneRunner : IDisposable
             LoopLog.StaleCritiques(_logger, _processor.StaleResults, _folder);
         }
 
-        IReadOnlyList<OutcomeRecord> outcomes = ledger.OrderedOutcomes();
-        using (var outcomeStore = new JsonlStore<OutcomeRecord>(Path.Combine(_folder, "outcomes.jsonl"), logger: _logger))
-        {
-            outcomeStore.Rewrite(outcomes);
-        }
-
         List<ExampleRecord> examples = _processor.Examples(items);
-        using (var exampleStore = new JsonlStore<ExampleRecord>(Path.Combine(_folder, "examples.jsonl"), logger: _logger))
-        {
-            exampleStore.Rewrite(examples);
-        }
-
         StageCounters counters = ledger.Counters;
-        LoopLog.StageSettled(_logger, Stage, examples.Count, counters.Snapshot(StagePhase.Training, items.Count).Filtered, ledger.Count(ItemOutcome.Failed), items.Count, counters.CriticCalls);
         var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _weights, _logger);
-        (TrainingResult? trained, bool resumed) = await training.RunAsync(
+        StageSettlement settled = await ledger.SettleAndTrainAsync(
+            "examples.jsonl",
+            examples,
+            counters.CriticCalls,
+            training,
             TrainingMarker.BaseWeights,
             "stage1",
-            examples.Count,
             "supervised sequences",
             (relay, token) => trainer.TrainSupervisedAsync(
                 new SupervisedTrainingRequest(examples.Select(ToSupervisedExample).ToList()) { OutputDirectory = training.OutputDirectory, Name = "stage1" },
                 relay,
                 token),
             cancellationToken).ConfigureAwait(false);
-        ledger.Report(StagePhase.Completed);
 
-        var scored = outcomes.Where(outcome => outcome.ResponseScore is not null && outcome.RefinementScore is not null).ToList();
         return new StageOneResult
         {
             Total = items.Count,
@@ -125,11 +114,11 @@ internal sealed class StageOneRunner : IDisposable
             RefinerCalls = counters.RefinerCalls,
             InputTokens = counters.InputTokens,
             OutputTokens = counters.OutputTokens,
-            ScoredItems = scored.Count,
-            AverageResponseScore = scored.Count == 0 ? null : scored.Average(outcome => outcome.ResponseScore!.Value),
-            AverageRefinementScore = scored.Count == 0 ? null : scored.Average(outcome => outcome.RefinementScore!.Value),
-            Training = trained,
-            TrainingResumed = resumed,
+            ScoredItems = settled.ScoredItems,
+            AverageResponseScore = settled.AverageResponseScore,
+            AverageRefinementScore = settled.AverageRefinementScore,
+            Training = settled.Training,
+            TrainingResumed = settled.TrainingResumed,
             BatchReports = _batching?.Reports ?? [],
         };
     }

@@ -88,34 +88,23 @@ internal sealed class StageTwoRunner : IDisposable
             (item, exception) => ledger.RecordFailure(item.Id, StagePhase.Generating, exception),
             cancellationToken).ConfigureAwait(false);
 
-        IReadOnlyList<OutcomeRecord> outcomes = ledger.OrderedOutcomes();
         var pairs = items.Where(item => _pairs.ContainsKey(item.Id)).Select(item => _pairs[item.Id]).ToList();
-        using (var outcomeStore = new JsonlStore<OutcomeRecord>(Path.Combine(_folder, "outcomes.jsonl"), logger: _logger))
-        {
-            outcomeStore.Rewrite(outcomes);
-        }
-
-        using (var pairStore = new JsonlStore<PairRecord>(Path.Combine(_folder, "pairs.jsonl"), logger: _logger))
-        {
-            pairStore.Rewrite(pairs);
-        }
-
         StageCounters counters = ledger.Counters;
-        LoopLog.StageSettled(_logger, Stage, pairs.Count, counters.Snapshot(StagePhase.Training, items.Count).Filtered, ledger.Count(ItemOutcome.Failed), items.Count, 0);
         var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _weights, _logger);
-        (TrainingResult? trained, bool resumed) = await training.RunAsync(
+        StageSettlement settled = await ledger.SettleAndTrainAsync(
+            "pairs.jsonl",
+            pairs,
+            criticCalls: 0,
+            training,
             weights,
             "stage2",
-            pairs.Count,
             "preference pairs",
             (relay, token) => trainer.TrainPreferenceAsync(
                 new PreferenceTrainingRequest(pairs.Select(ToPreferencePair).ToList()) { OutputDirectory = training.OutputDirectory, Name = "stage2" },
                 relay,
                 token),
             cancellationToken).ConfigureAwait(false);
-        ledger.Report(StagePhase.Completed);
 
-        var scored = outcomes.Where(outcome => outcome.ResponseScore is not null && outcome.RefinementScore is not null).ToList();
         return new StageTwoResult
         {
             Total = items.Count,
@@ -127,11 +116,11 @@ internal sealed class StageTwoRunner : IDisposable
             Failures = ledger.OrderedFailures(),
             GeneratedThisRun = counters.GeneratedThisRun,
             CompletionTokens = counters.OutputTokens,
-            ScoredItems = scored.Count,
-            AverageResponseScore = scored.Count == 0 ? null : scored.Average(outcome => outcome.ResponseScore!.Value),
-            AverageRefinementScore = scored.Count == 0 ? null : scored.Average(outcome => outcome.RefinementScore!.Value),
-            Training = trained,
-            TrainingResumed = resumed,
+            ScoredItems = settled.ScoredItems,
+            AverageResponseScore = settled.AverageResponseScore,
+            AverageRefinementScore = settled.AverageRefinementScore,
+            Training = settled.Training,
+            TrainingResumed = settled.TrainingResumed,
         };
     }
 
