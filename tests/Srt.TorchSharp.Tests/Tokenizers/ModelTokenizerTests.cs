@@ -72,13 +72,23 @@ public sealed class ModelTokenizerTests
     [InlineData(Phi3Mini, "<|assistant|>", 32001)]
     [InlineData(MistralV3, "[INST]", 3)]
     [InlineData(MistralV3, "[/INST]", 4)]
-    [InlineData(MistralV3, "[REFERENCE_DOC_0]", 770)]
     public void Encode_SpecialTokenText_IsOneId(string fixture, string token, int id)
     {
         var tokenizer = Load(fixture);
         Assert.Equal([id], tokenizer.EncodeMarkup(token));
         Assert.Equal(id, tokenizer.TokenToId(token));
         Assert.Equal(token, tokenizer.Decode([id]));
+    }
+
+    [Fact]
+    public void Encode_SentencePieceUserDefinedPiece_IsOneIdAfterTheDummyPrefix()
+    {
+        // USER_DEFINED pieces are cut out inside SentencePiece's segmentation, after the "▁" (29473) it prepends.
+        var tokenizer = Load(MistralV3);
+        Assert.Equal([29473, 770], tokenizer.Encode("[REFERENCE_DOC_0]"));
+        Assert.Equal([770], tokenizer.EncodeContinuation("[REFERENCE_DOC_0]"));
+        Assert.Equal(770, tokenizer.TokenToId("[REFERENCE_DOC_0]"));
+        Assert.Equal("[REFERENCE_DOC_0]", tokenizer.Decode([770]));
     }
 
     [Fact]

@@ -122,14 +122,15 @@ public sealed partial class ModelTokenizer
 
         // SentencePiece itself never matches CONTROL pieces in text; Srt matches them as special tokens in chat
         // template markup (and everywhere with MatchSpecialTokensInText, as Hugging Face's converted tokenizers
-        // do), so templates can write [INST] or <s>. USER_DEFINED pieces are matched everywhere, by both.
+        // do), so templates can write [INST] or <s>. USER_DEFINED pieces are matched everywhere by SentencePiece's
+        // own segmentation (SentencePieceBpe), after the dummy prefix, as the sentencepiece library does.
         var added = new List<AddedToken>();
         for (int id = 0; id < entries.Count; id++)
         {
             var entry = entries[id];
-            if (entry.Type is SentencePieceType.Control or SentencePieceType.Unknown or SentencePieceType.UserDefined)
+            if (entry.Type is SentencePieceType.Control or SentencePieceType.Unknown)
             {
-                added.Add(new AddedToken(entry.Piece, id, IsSpecial: entry.Type != SentencePieceType.UserDefined));
+                added.Add(new AddedToken(entry.Piece, id, IsSpecial: true));
             }
         }
 
