@@ -22,7 +22,7 @@ public static class ChatTokenization
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(tokenizer);
-        return tokenizer.EncodeSegmented(template.RenderSegmented(messages, addGenerationPrompt: true), addSpecialTokens: true);
+        return template.EncodePromptText(tokenizer, template.RenderSegmented(messages, addGenerationPrompt: true));
     }
 
     /// <summary>
@@ -42,9 +42,25 @@ public static class ChatTokenization
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(tokenizer);
         var promptText = template.RenderSegmented(prompt, addGenerationPrompt: true);
-        var promptIds = tokenizer.EncodeSegmented(promptText, addSpecialTokens: true);
+        var promptIds = template.EncodePromptText(tokenizer, promptText);
         var completionIds = tokenizer.EncodeContinuationSegmented(template.FormatCompletionSegmented(completion), promptText);
         return new ChatTrainingTokens(promptIds, completionIds);
+    }
+
+    /// <summary>
+    /// Encodes a rendered prompt with the BOS the tokenizer adds; a template that writes the BOS itself (OLMo 2) gets
+    /// it first when the tokenizer adds none, once either way.
+    /// </summary>
+    internal static List<int> EncodePromptText(this IChatTemplate template, ModelTokenizer tokenizer, SegmentedText promptText)
+    {
+        var ids = new List<int>(tokenizer.EncodeSegmented(promptText, addSpecialTokens: true));
+        if (template is IChatTemplateMarkup { StartsWithBeginningOfSequence: true } && tokenizer.BosTokenId is int bos
+            && (ids.Count == 0 || ids[0] != bos))
+        {
+            ids.Insert(0, bos);
+        }
+
+        return ids;
     }
 
     /// <summary>The rendered conversation with its markup marked; a template of the user's own is all markup.</summary>

@@ -15,4 +15,10 @@ internal interface IChatTemplateMarkup
 
     /// <summary>Formats as <see cref="IChatTemplate.FormatCompletion"/> does, with the completion marked as content.</summary>
     SegmentedText FormatCompletionSegmented(string completion);
+
+    /// <summary>
+    /// Gets whether the model's own template writes the BOS text first whatever the tokenizer adds (OLMo 2), so
+    /// encoding puts the BOS id first when the tokenizer does not.
+    /// </summary>
+    bool StartsWithBeginningOfSequence => false;
 }

@@ -17,6 +17,8 @@ internal abstract class TurnBasedChatTemplate : IChatTemplate, IChatTemplateMark
 
     public abstract IReadOnlyList<string> StopSequences { get; }
 
+    public virtual bool StartsWithBeginningOfSequence => false;
+
     /// <summary>The text after an assistant turn's <see cref="EndOfTurn"/>, before the next message.</summary>
     protected virtual string TurnSeparator => "";
 

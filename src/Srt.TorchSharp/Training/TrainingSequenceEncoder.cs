@@ -38,7 +38,7 @@ internal sealed class TrainingSequenceEncoder(ModelTokenizer tokenizer, IChatTem
         string id, IReadOnlyList<ChatMessage> prompt, IReadOnlyList<(string Text, bool IsTrained)> segments, bool trainEndOfTurn, out bool truncated)
     {
         var promptText = template.RenderSegmented(prompt, addGenerationPrompt: true);
-        var ids = new List<int>(tokenizer.EncodeSegmented(promptText, addSpecialTokens: true));
+        var ids = template.EncodePromptText(tokenizer, promptText);
         var mask = new List<bool>(new bool[ids.Count]);
         string completion = string.Concat(segments.Select(s => s.Text));
         string formatted = template.FormatCompletion(completion);
