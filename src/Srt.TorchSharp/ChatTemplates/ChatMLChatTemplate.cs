@@ -3,7 +3,7 @@ using Microsoft.Extensions.AI;
 namespace Srt.TorchSharp.ChatTemplates;
 
 /// <summary>
-/// ChatML (Qwen, OLMo 2, SmolLM): <c>&lt;|im_start|&gt;user\n{content}&lt;|im_end|&gt;\n</c> per message,
+/// ChatML (Qwen 2/2.5, SmolLM 2): <c>&lt;|im_start|&gt;user\n{content}&lt;|im_end|&gt;\n</c> per message,
 /// generation prompt <c>&lt;|im_start|&gt;assistant\n</c>.
 /// </summary>
 internal sealed class ChatMLChatTemplate : TurnBasedChatTemplate

@@ -1,5 +1,5 @@
-using System.Text;
 using Microsoft.Extensions.AI;
+using Srt.TorchSharp.Loading.Tokenizers;
 
 namespace Srt.TorchSharp.ChatTemplates;
 
@@ -9,7 +9,7 @@ namespace Srt.TorchSharp.ChatTemplates;
 /// System messages are prepended to the first user message, separated by a blank line. The space before the
 /// assistant text makes its first word "▁word", as Mistral's own tokenizer library (mistral-common) encodes it.
 /// </summary>
-internal sealed class MistralChatTemplate(bool v3, string endOfSequence) : IChatTemplate
+internal sealed class MistralChatTemplate(bool v3, string endOfSequence) : IChatTemplate, IChatTemplateMarkup
 {
     public string Name => v3 ? "mistral-v3" : "mistral";
 
@@ -17,23 +17,26 @@ internal sealed class MistralChatTemplate(bool v3, string endOfSequence) : IChat
 
     public IReadOnlyList<string> StopSequences => [EndOfTurn];
 
-    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt) =>
+        RenderSegmented(messages, addGenerationPrompt).Text;
+
+    public SegmentedText RenderSegmented(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
         ArgumentNullException.ThrowIfNull(messages);
         string system = string.Join("\n\n", messages.Where(m => m.Role == ChatRole.System).Select(m => m.Text));
-        var text = new StringBuilder();
+        var text = new SegmentedText();
         bool firstUser = true;
         foreach (var message in messages)
         {
             if (message.Role == ChatRole.User)
             {
                 string content = firstUser && system.Length > 0 ? system + "\n\n" + message.Text : message.Text;
-                text.Append("[INST] ").Append(content).Append(v3 ? "[/INST]" : " [/INST]");
+                text.AppendMarkup("[INST] ").AppendContent(content).AppendMarkup(v3 ? "[/INST]" : " [/INST]");
                 firstUser = false;
             }
             else if (message.Role == ChatRole.Assistant)
             {
-                text.Append(FormatCompletion(message.Text));
+                text.Append(FormatCompletionSegmented(message.Text));
             }
             else if (message.Role != ChatRole.System)
             {
@@ -42,12 +45,14 @@ internal sealed class MistralChatTemplate(bool v3, string endOfSequence) : IChat
         }
 
         // The prompt already ends with [/INST]: Mistral has no separate generation prompt.
-        return text.ToString();
+        return text;
     }
 
-    public string FormatCompletion(string completion)
+    public string FormatCompletion(string completion) => FormatCompletionSegmented(completion).Text;
+
+    public SegmentedText FormatCompletionSegmented(string completion)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        return " " + completion + EndOfTurn;
+        return SegmentedText.Markup(" ").AppendContent(completion).AppendMarkup(EndOfTurn);
     }
 }

@@ -1,14 +1,15 @@
-using System.Text;
 using Microsoft.Extensions.AI;
+using Srt.TorchSharp.Loading.Tokenizers;
 
 namespace Srt.TorchSharp.ChatTemplates;
 
 /// <summary>
 /// Shared rendering for formats where every message is a header, its content and a closing marker. A rendered
 /// assistant message is always <c>header + FormatCompletion(content) + separator</c>, so a prompt rendered with
-/// its generation prompt followed by <see cref="FormatCompletion"/> is exactly the conversation's own text.
+/// its generation prompt followed by <see cref="FormatCompletion"/> is exactly the conversation's own text. Headers,
+/// footers and the end of turn are markup; message text is content.
 /// </summary>
-internal abstract class TurnBasedChatTemplate : IChatTemplate
+internal abstract class TurnBasedChatTemplate : IChatTemplate, IChatTemplateMarkup
 {
     public abstract string Name { get; }
 
@@ -16,38 +17,45 @@ internal abstract class TurnBasedChatTemplate : IChatTemplate
 
     public abstract IReadOnlyList<string> StopSequences { get; }
 
+    public virtual bool StartsWithBeginningOfSequence => false;
+
     /// <summary>The text after an assistant turn's <see cref="EndOfTurn"/>, before the next message.</summary>
     protected virtual string TurnSeparator => "";
 
-    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt) =>
+        RenderSegmented(messages, addGenerationPrompt).Text;
+
+    public SegmentedText RenderSegmented(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var text = new StringBuilder();
+        var text = new SegmentedText();
         foreach (var message in messages)
         {
             ArgumentNullException.ThrowIfNull(message);
             if (message.Role == ChatRole.Assistant)
             {
-                text.Append(Header(ChatRole.Assistant)).Append(FormatCompletion(message.Text)).Append(TurnSeparator);
+                text.AppendMarkup(Header(ChatRole.Assistant)).Append(FormatCompletionSegmented(message.Text)).AppendMarkup(TurnSeparator);
             }
             else
             {
-                text.Append(Header(message.Role)).Append(Content(message.Text)).Append(Footer(message.Role));
+                text.AppendMarkup(Header(message.Role)).AppendContent(Content(message.Text)).AppendMarkup(Footer(message.Role));
             }
         }
 
         if (addGenerationPrompt)
         {
-            text.Append(Header(ChatRole.Assistant));
+            text.AppendMarkup(Header(ChatRole.Assistant));
         }
 
-        return text.ToString();
+        return text;
     }
 
-    public virtual string FormatCompletion(string completion)
+    public string FormatCompletion(string completion) => FormatCompletionSegmented(completion).Text;
+
+    public virtual SegmentedText FormatCompletionSegmented(string completion)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        return Content(completion) + EndOfTurn;
+        return SegmentedText.Content(Content(completion)).AppendMarkup(EndOfTurn);
     }
 
     /// <summary>The text opening a message of <paramref name="role"/>.</summary>

@@ -37,8 +37,8 @@ internal sealed class TrainingSequenceEncoder(ModelTokenizer tokenizer, IChatTem
     private TrainingSequence? Encode(
         string id, IReadOnlyList<ChatMessage> prompt, IReadOnlyList<(string Text, bool IsTrained)> segments, bool trainEndOfTurn, out bool truncated)
     {
-        string promptText = template.Render(prompt, addGenerationPrompt: true);
-        var ids = new List<int>(tokenizer.Encode(promptText, addSpecialTokens: true));
+        var promptText = template.RenderSegmented(prompt, addGenerationPrompt: true);
+        var ids = template.EncodePromptText(tokenizer, promptText);
         var mask = new List<bool>(new bool[ids.Count]);
         string completion = string.Concat(segments.Select(s => s.Text));
         string formatted = template.FormatCompletion(completion);
@@ -48,20 +48,22 @@ internal sealed class TrainingSequenceEncoder(ModelTokenizer tokenizer, IChatTem
             throw new InvalidOperationException(
                 $"Chat template '{template.Name}' changes the completion text of example '{id}', so segment masks cannot be placed.");
         }
-        var pieces = new List<(string Text, bool IsTrained)>(segments);
-        pieces[0] = (formatted[..at] + pieces[0].Text, pieces[0].IsTrained);
-        pieces.Add((formatted[(at + completion.Length)..], trainEndOfTurn));
-        string preceding = promptText;
+        // The template's text around the completion is markup (special tokens); the segments are content, so text
+        // in them that spells a special token stays text (see ModelTokenizerOptions.MatchSpecialTokensInText).
+        var pieces = segments.Select(s => (Text: SegmentedText.Content(s.Text), s.IsTrained)).ToList();
+        pieces[0] = (SegmentedText.Markup(formatted[..at]).Append(pieces[0].Text), pieces[0].IsTrained);
+        pieces.Add((SegmentedText.Markup(formatted[(at + completion.Length)..]), trainEndOfTurn));
+        var preceding = new SegmentedText().Append(promptText);
         foreach (var (text, isTrained) in pieces)
         {
             if (text.Length == 0)
             {
                 continue;
             }
-            var pieceIds = tokenizer.EncodeContinuation(text, preceding);
+            var pieceIds = tokenizer.EncodeContinuationSegmented(text, preceding);
             ids.AddRange(pieceIds);
             mask.AddRange(Enumerable.Repeat(isTrained, pieceIds.Count));
-            preceding += text;
+            preceding.Append(text);
         }
         truncated = ids.Count > maxLength;
         if (truncated)

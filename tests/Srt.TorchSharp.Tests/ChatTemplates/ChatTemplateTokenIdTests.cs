@@ -33,7 +33,7 @@ public sealed class ChatTemplateTokenIdTests
         Assert.Equal(prompt, tokens.PromptIds);
         Assert.Equal([9906 /* "Hello" */, 100265 /* <|im_end|> */], tokens.CompletionIds);
         Assert.Equal(9, tokens.CompletionStart);
-        Assert.Equal(tokenizer.Encode("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>"), tokens.AllIds);
+        Assert.Equal(tokenizer.EncodeMarkup("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>"), tokens.AllIds);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class ChatTemplateTokenIdTests
         const string answer = "It is 4. 😀";
         var tokens = template.EncodeForTraining(tokenizer, prompt, answer);
         string whole = template.Render(prompt, addGenerationPrompt: true) + template.FormatCompletion(answer);
-        Assert.Equal(tokenizer.Encode(whole, addSpecialTokens: true), tokens.AllIds);
+        Assert.Equal(tokenizer.EncodeMarkup(whole, addSpecialTokens: true), tokens.AllIds);
 
         // Decoding drops a leading space of the first token only, which Mistral's completion starts with.
         string expected = template.FormatCompletion(answer);

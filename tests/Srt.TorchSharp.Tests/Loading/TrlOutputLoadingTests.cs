@@ -42,7 +42,7 @@ public sealed class TrlOutputLoadingTests
         Assert.Equal((0.6f, 0.9f, 50), (loaded.GenerationDefaults!.Temperature, loaded.GenerationDefaults.TopP, loaded.GenerationDefaults.TopK));
 
         // extra_special_tokens makes "</s>", a non-special added token in tokenizer.json, special.
-        Assert.Equal([2], loaded.Tokenizer.Encode("</s>"));
+        Assert.Equal([2], loaded.Tokenizer.EncodeMarkup("</s>"));
         Assert.Equal("Hi", loaded.Tokenizer.Decode([.. loaded.Tokenizer.Encode("Hi"), 2], skipSpecialTokens: true));
         Assert.Equal("Hi</s>", loaded.Tokenizer.Decode([.. loaded.Tokenizer.Encode("Hi"), 2]));
     }

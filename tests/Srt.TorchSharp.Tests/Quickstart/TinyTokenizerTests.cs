@@ -14,7 +14,7 @@ public sealed class TinyTokenizerTests : IDisposable
         var tokenizer = ModelTokenizer.FromPretrained(_folder);
         string text = "<|im_start|>assistant\n23\n\n### Feedback\nWeaknesses:\n- 7+5=12, so the sum is 24, not 23.\nOverall Score: [[5]]<|im_end|>";
 
-        IReadOnlyList<int> ids = tokenizer.Encode(text);
+        IReadOnlyList<int> ids = tokenizer.EncodeMarkup(text);
 
         Assert.Equal(vocabulary, tokenizer.VocabularySize);
         Assert.Equal(text, tokenizer.Decode(ids));

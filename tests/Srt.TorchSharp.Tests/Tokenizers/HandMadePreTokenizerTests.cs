@@ -41,7 +41,7 @@ public sealed class HandMadePreTokenizerTests : IDisposable
     public void Encode_MetaspaceAlways_PrependsAfterAddedTokensToo()
     {
         var tokenizer = Write("""{ "type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true }""", MetaspaceVocab, MetaspaceMerges);
-        Assert.Equal([3, 9, 3], tokenizer.Encode("a<|x|>a"));
+        Assert.Equal([3, 9, 3], tokenizer.EncodeMarkup("a<|x|>a"));
         Assert.Equal([2], tokenizer.EncodeContinuation("a"));
     }
 
@@ -53,7 +53,7 @@ public sealed class HandMadePreTokenizerTests : IDisposable
             """{ "<unk>": 0, "Ġ": 1, "a": 2, "Ġa": 3, "b": 4, "Ġb": 5 }""",
             """[ ["Ġ", "a"], ["Ġ", "b"] ]""");
         Assert.Equal([3, 5], tokenizer.Encode("a b"));
-        Assert.Equal([3, 9, 5], tokenizer.Encode("a<|x|>b"));
+        Assert.Equal([3, 9, 5], tokenizer.EncodeMarkup("a<|x|>b"));
         Assert.Equal([2], tokenizer.EncodeContinuation("a"));
         Assert.Equal(" a b", tokenizer.Decode([3, 5]));
     }

@@ -72,20 +72,30 @@ public sealed class ModelTokenizerTests
     [InlineData(Phi3Mini, "<|assistant|>", 32001)]
     [InlineData(MistralV3, "[INST]", 3)]
     [InlineData(MistralV3, "[/INST]", 4)]
-    [InlineData(MistralV3, "[REFERENCE_DOC_0]", 770)]
     public void Encode_SpecialTokenText_IsOneId(string fixture, string token, int id)
     {
         var tokenizer = Load(fixture);
-        Assert.Equal([id], tokenizer.Encode(token));
+        Assert.Equal([id], tokenizer.EncodeMarkup(token));
         Assert.Equal(id, tokenizer.TokenToId(token));
         Assert.Equal(token, tokenizer.Decode([id]));
+    }
+
+    [Fact]
+    public void Encode_SentencePieceUserDefinedPiece_IsOneIdAfterTheDummyPrefix()
+    {
+        // USER_DEFINED pieces are cut out inside SentencePiece's segmentation, after the "▁" (29473) it prepends.
+        var tokenizer = Load(MistralV3);
+        Assert.Equal([29473, 770], tokenizer.Encode("[REFERENCE_DOC_0]"));
+        Assert.Equal([770], tokenizer.EncodeContinuation("[REFERENCE_DOC_0]"));
+        Assert.Equal(770, tokenizer.TokenToId("[REFERENCE_DOC_0]"));
+        Assert.Equal("[REFERENCE_DOC_0]", tokenizer.Decode([770]));
     }
 
     [Fact]
     public void Encode_SpecialTokenInsideText_IsKeptWholeBetweenWords()
     {
         var tokenizer = Load(Olmo2);
-        var ids = tokenizer.Encode("Hello<|im_end|>Hello");
+        var ids = tokenizer.EncodeMarkup("Hello<|im_end|>Hello");
         Assert.Equal([9906, 100265, 9906], ids); // "Hello" = 9906 in cl100k
     }
 
@@ -93,7 +103,7 @@ public sealed class ModelTokenizerTests
     public void Decode_SkipSpecialTokens_DropsSpecialButKeepsNonSpecialAddedTokens()
     {
         var tokenizer = Load(Olmo2);
-        var ids = tokenizer.Encode("<|im_start|>Hello<|extra_id_0|><|im_end|>");
+        var ids = tokenizer.EncodeMarkup("<|im_start|>Hello<|extra_id_0|><|im_end|>");
         Assert.Equal("Hello<|extra_id_0|>", tokenizer.Decode(ids, skipSpecialTokens: true));
         Assert.Equal("<|im_start|>Hello<|extra_id_0|><|im_end|>", tokenizer.Decode(ids));
     }
@@ -126,8 +136,8 @@ public sealed class ModelTokenizerTests
     {
         // mistral-common v3 encodes "[INST]" + sp("Hi") + "[/INST]": [3, "▁Hi" = 16127, 4].
         var tokenizer = Load(MistralV3);
-        Assert.Equal([1, 3, 16127, 4], tokenizer.Encode("[INST] Hi[/INST]", addSpecialTokens: true));
-        Assert.Equal([3, 16998, 4], tokenizer.Encode("[INST]Hello[/INST]")); // "Hello" = 16998, no "▁"
+        Assert.Equal([1, 3, 16127, 4], tokenizer.EncodeMarkup("[INST] Hi[/INST]", addSpecialTokens: true));
+        Assert.Equal([3, 16998, 4], tokenizer.EncodeMarkup("[INST]Hello[/INST]")); // "Hello" = 16998, no "▁"
     }
 
     [Fact]
@@ -144,8 +154,10 @@ public sealed class ModelTokenizerTests
     {
         // Phi-3: <|assistant|> has rstrip and the legacy normalizer prepends "▁" after every added token.
         var tokenizer = Load(Phi3Mini);
-        Assert.Equal([15043, 32007], tokenizer.EncodeContinuation("Hello<|end|>", "<|assistant|>\n"));
-        Assert.Equal(tokenizer.Encode("<|assistant|>\nHello<|end|>").Skip(1), tokenizer.EncodeContinuation("Hello<|end|>", "<|assistant|>\n"));
+        var completion = SegmentedText.Content("Hello").AppendMarkup("<|end|>");
+        var prompt = SegmentedText.Markup("<|assistant|>\n");
+        Assert.Equal([15043, 32007], tokenizer.EncodeContinuationSegmented(completion, prompt));
+        Assert.Equal(tokenizer.EncodeMarkup("<|assistant|>\nHello<|end|>").Skip(1), tokenizer.EncodeContinuationSegmented(completion, prompt));
     }
 
     [Fact]

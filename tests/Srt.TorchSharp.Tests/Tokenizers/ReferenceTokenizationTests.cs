@@ -4,7 +4,9 @@ namespace Srt.TorchSharp.Tests.Tokenizers;
 
 /// <summary>
 /// Every loader against ids produced by a reference implementation (see ReferenceTokenizations.*.cs and Fixtures/tokenizers/README.md for how each
-/// set was derived): tokenizer.model must match the sentencepiece library, tokenizer.json Hugging Face's rules.
+/// set was derived): tokenizer.model must match the sentencepiece library, tokenizer.json Hugging Face's rules. The
+/// tokenizer.json references follow Hugging Face's default of matching special-token text anywhere, so those sets
+/// load with <see cref="ModelTokenizerOptions.MatchSpecialTokensInText"/>.
 /// </summary>
 public sealed class ReferenceTokenizationTests
 {
@@ -74,10 +76,10 @@ public sealed class ReferenceTokenizationTests
     {
         "Mistral7BSentencePiece" => (TokenizerFixtures.Load(TokenizerFixtures.Mistral7B, TokenizerFileKind.SentencePieceModel), ReferenceTokenizations.Mistral7BSentencePiece),
         "MistralV3SentencePiece" => (TokenizerFixtures.Load(TokenizerFixtures.MistralV3), ReferenceTokenizations.MistralV3SentencePiece),
-        "Phi2Json" => (TokenizerFixtures.Load(TokenizerFixtures.Phi2), ReferenceTokenizations.Phi2Json),
-        "Olmo2Json" => (TokenizerFixtures.Load(TokenizerFixtures.Olmo2), ReferenceTokenizations.Olmo2Json),
-        "Phi3MiniJson" => (TokenizerFixtures.Load(TokenizerFixtures.Phi3Mini), ReferenceTokenizations.Phi3MiniJson),
-        "Mistral7BJson" => (TokenizerFixtures.Load(TokenizerFixtures.Mistral7B), ReferenceTokenizations.Mistral7BJson),
+        "Phi2Json" => (TokenizerFixtures.Load(TokenizerFixtures.Phi2, matchSpecialTokensInText: true), ReferenceTokenizations.Phi2Json),
+        "Olmo2Json" => (TokenizerFixtures.Load(TokenizerFixtures.Olmo2, matchSpecialTokensInText: true), ReferenceTokenizations.Olmo2Json),
+        "Phi3MiniJson" => (TokenizerFixtures.Load(TokenizerFixtures.Phi3Mini, matchSpecialTokensInText: true), ReferenceTokenizations.Phi3MiniJson),
+        "Mistral7BJson" => (TokenizerFixtures.Load(TokenizerFixtures.Mistral7B, matchSpecialTokensInText: true), ReferenceTokenizations.Mistral7BJson),
         _ => throw new ArgumentOutOfRangeException(nameof(set)),
     };
 

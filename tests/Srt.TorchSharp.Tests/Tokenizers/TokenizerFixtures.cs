@@ -11,7 +11,7 @@ internal static class TokenizerFixtures
     public const string Phi2 = "phi-2";
     public const string Phi3Mini = "phi-3-mini";
 
-    private static readonly Dictionary<(string, TokenizerFileKind?), Lazy<ModelTokenizer>> Cache = [];
+    private static readonly Dictionary<(string, TokenizerFileKind?, bool), Lazy<ModelTokenizer>> Cache = [];
 
     public static string Folder(string name)
     {
@@ -19,15 +19,17 @@ internal static class TokenizerFixtures
         return Directory.Exists(folder) ? folder : throw new DirectoryNotFoundException($"Fixture folder missing: {folder}");
     }
 
-    public static ModelTokenizer Load(string name, TokenizerFileKind? kind = null)
+    /// <summary>Loads a fixture; <paramref name="matchSpecialTokensInText"/> turns on Hugging Face's special-token matching.</summary>
+    public static ModelTokenizer Load(string name, TokenizerFileKind? kind = null, bool matchSpecialTokensInText = false)
     {
         Lazy<ModelTokenizer> lazy;
         lock (Cache)
         {
-            if (!Cache.TryGetValue((name, kind), out lazy!))
+            if (!Cache.TryGetValue((name, kind, matchSpecialTokensInText), out lazy!))
             {
-                lazy = new Lazy<ModelTokenizer>(() => ModelTokenizer.FromPretrained(Folder(name), kind));
-                Cache[(name, kind)] = lazy;
+                lazy = new Lazy<ModelTokenizer>(() => ModelTokenizer.FromPretrained(
+                    Folder(name), new ModelTokenizerOptions { FileKind = kind, MatchSpecialTokensInText = matchSpecialTokensInText }));
+                Cache[(name, kind, matchSpecialTokensInText)] = lazy;
             }
         }
 

@@ -2,7 +2,9 @@ namespace Srt.TorchSharp.Loading.Tokenizers;
 
 /// <summary>
 /// Cuts text into plain sections and whole added tokens, leftmost match first and the longest token at a position
-/// winning, as Hugging Face's added-vocabulary matcher does; honours <c>lstrip</c>/<c>rstrip</c>.
+/// winning, as Hugging Face's added-vocabulary matcher does; honours <c>lstrip</c>/<c>rstrip</c>. Special tokens are
+/// matched only inside markup (see <see cref="SegmentedText"/>) unless asked to match them everywhere, as Hugging
+/// Face's <c>split_special_tokens</c> leaves non-special added tokens matched either way.
 /// </summary>
 internal sealed class AddedTokenSplitter
 {
@@ -16,15 +18,24 @@ internal sealed class AddedTokenSplitter
             .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
     }
 
-    /// <summary>Splits <paramref name="text"/>; plain sections carry their offset in the original text.</summary>
-    public List<TextPiece> Split(string text)
+    /// <summary>Splits <paramref name="text"/>, matching every added token; plain sections carry their offset.</summary>
+    public List<TextPiece> Split(string text) => Split(text, null);
+
+    /// <summary>
+    /// Splits <paramref name="segmented"/>: special tokens are matched where they lie wholly in markup, or anywhere
+    /// when <paramref name="matchSpecialInContent"/> is set; plain sections carry their offset.
+    /// </summary>
+    public List<TextPiece> Split(SegmentedText segmented, bool matchSpecialInContent) =>
+        Split(segmented.Text, matchSpecialInContent ? null : segmented);
+
+    private List<TextPiece> Split(string text, SegmentedText? markup)
     {
         var pieces = new List<TextPiece>();
         int sectionStart = 0;
         int i = 0;
         while (i < text.Length)
         {
-            AddedToken? match = FindAt(text, i);
+            AddedToken? match = FindAt(text, i, markup);
             if (match is null)
             {
                 i++;
@@ -66,7 +77,7 @@ internal sealed class AddedTokenSplitter
         return pieces;
     }
 
-    private AddedToken? FindAt(string text, int position)
+    private AddedToken? FindAt(string text, int position, SegmentedText? markup)
     {
         if (!_byFirstChar.TryGetValue(text[position], out var candidates))
         {
@@ -75,7 +86,8 @@ internal sealed class AddedTokenSplitter
 
         foreach (var candidate in candidates)
         {
-            if (string.CompareOrdinal(text, position, candidate.Content, 0, candidate.Content.Length) == 0)
+            if (string.CompareOrdinal(text, position, candidate.Content, 0, candidate.Content.Length) == 0
+                && (!candidate.IsSpecial || markup is null || markup.IsMarkup(position, position + candidate.Content.Length)))
             {
                 return candidate;
             }

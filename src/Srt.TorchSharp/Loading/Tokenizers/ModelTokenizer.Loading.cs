@@ -22,9 +22,26 @@ public sealed partial class ModelTokenizer
     /// <exception cref="FileNotFoundException">The folder has neither tokenizer file.</exception>
     /// <exception cref="InvalidDataException">A file is corrupt; the message names it.</exception>
     /// <exception cref="NotSupportedException">The tokenizer uses a component Srt does not convert; the message names it.</exception>
-    public static ModelTokenizer FromPretrained(string folder, TokenizerFileKind? fileKind = null)
+    public static ModelTokenizer FromPretrained(string folder, TokenizerFileKind? fileKind = null) =>
+        FromPretrained(folder, new ModelTokenizerOptions { FileKind = fileKind });
+
+    /// <summary>
+    /// Loads the tokenizer of a Hugging Face model folder as <see cref="FromPretrained(string, TokenizerFileKind?)"/>
+    /// does, with <paramref name="options"/> choosing the file and how special-token text in content is encoded.
+    /// </summary>
+    /// <param name="folder">The model folder.</param>
+    /// <param name="options">The load options.</param>
+    /// <returns>The loaded tokenizer.</returns>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The folder has neither tokenizer file, or not the one asked for.</exception>
+    /// <exception cref="InvalidDataException">A file is corrupt; the message names it.</exception>
+    /// <exception cref="NotSupportedException">The tokenizer uses a component Srt does not convert; the message names it.</exception>
+    public static ModelTokenizer FromPretrained(string folder, ModelTokenizerOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
+        ArgumentNullException.ThrowIfNull(options);
+        var fileKind = options.FileKind;
+        bool matchSpecial = options.MatchSpecialTokensInText;
         if (!Directory.Exists(folder))
         {
             throw new DirectoryNotFoundException($"Model folder '{folder}' does not exist.");
@@ -47,7 +64,7 @@ public sealed partial class ModelTokenizer
                 json.Codec, WithExtraSpecialTokens(json.AddedTokens.Concat(settings.AddedTokens), settings.ExtraSpecialTokens, json.Codec), bos, settings.EosToken ?? json.SuffixToken,
                 settings.PadToken, addBos: settings.AddBosToken ?? json.PrefixToken is not null,
                 addEos: settings.AddEosToken ?? json.SuffixToken is not null, settings.GenerationEosIds,
-                settings.GenerationPadId, settings.ChatTemplate, TokenizerFileKind.HuggingFaceJson);
+                settings.GenerationPadId, settings.ChatTemplate, TokenizerFileKind.HuggingFaceJson, matchSpecial);
         }
 
         if (File.Exists(modelPath))
@@ -57,7 +74,7 @@ public sealed partial class ModelTokenizer
                 codec, WithExtraSpecialTokens(added.Concat(settings.AddedTokens), settings.ExtraSpecialTokens, codec), settings.BosToken ?? "<s>", settings.EosToken ?? "</s>",
                 settings.PadToken, addBos: settings.AddBosToken ?? true, addEos: settings.AddEosToken ?? false,
                 settings.GenerationEosIds, settings.GenerationPadId, settings.ChatTemplate,
-                TokenizerFileKind.SentencePieceModel);
+                TokenizerFileKind.SentencePieceModel, matchSpecial);
         }
 
         throw new FileNotFoundException(
@@ -103,15 +120,17 @@ public sealed partial class ModelTokenizer
             throw new InvalidDataException($"'{path}' could not be read as a SentencePiece model: {e.Message}", e);
         }
 
-        // SentencePiece itself never matches CONTROL pieces in text; Srt does (as Hugging Face's converted
-        // tokenizers do), so chat templates can write [INST] or <s>. USER_DEFINED pieces are matched by both.
+        // SentencePiece itself never matches CONTROL pieces in text; Srt matches them as special tokens in chat
+        // template markup (and everywhere with MatchSpecialTokensInText, as Hugging Face's converted tokenizers
+        // do), so templates can write [INST] or <s>. USER_DEFINED pieces are matched everywhere by SentencePiece's
+        // own segmentation (SentencePieceBpe), after the dummy prefix, as the sentencepiece library does.
         var added = new List<AddedToken>();
         for (int id = 0; id < entries.Count; id++)
         {
             var entry = entries[id];
-            if (entry.Type is SentencePieceType.Control or SentencePieceType.Unknown or SentencePieceType.UserDefined)
+            if (entry.Type is SentencePieceType.Control or SentencePieceType.Unknown)
             {
-                added.Add(new AddedToken(entry.Piece, id, IsSpecial: entry.Type != SentencePieceType.UserDefined));
+                added.Add(new AddedToken(entry.Piece, id, IsSpecial: true));
             }
         }
 

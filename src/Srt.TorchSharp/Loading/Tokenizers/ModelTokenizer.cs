@@ -10,9 +10,11 @@ namespace Srt.TorchSharp.Loading.Tokenizers;
 /// streams.
 /// </summary>
 /// <remarks>
-/// Special-token text in the input (for example <c>&lt;|im_end|&gt;</c>) always becomes its single id, as Hugging
-/// Face tokenizers do; chat templates rely on this. Do not pass untrusted text that may spell special tokens
-/// without escaping it first.
+/// Special-token text in the input (for example <c>&lt;|im_end|&gt;</c>) is plain text to <see cref="Encode"/> and
+/// <see cref="EncodeContinuation"/> unless the tokenizer was loaded with
+/// <see cref="ModelTokenizerOptions.MatchSpecialTokensInText"/> (Hugging Face's behaviour); <see cref="EncodeMarkup"/>
+/// always matches it. Chat templates (<see cref="ChatTemplates.ChatTokenization"/>) encode their own markers as
+/// special tokens and message content as plain text.
 /// </remarks>
 public sealed partial class ModelTokenizer
 {
@@ -23,9 +25,10 @@ public sealed partial class ModelTokenizer
 
     internal ModelTokenizer(TokenizerModelCodec codec, IEnumerable<AddedToken> addedTokens, string? bosToken,
         string? eosToken, string? padToken, bool addBos, bool addEos, IEnumerable<int> extraEosIds, int? padId,
-        string? chatTemplate, TokenizerFileKind kind)
+        string? chatTemplate, TokenizerFileKind kind, bool matchSpecialTokensInText)
     {
         _codec = codec;
+        MatchesSpecialTokensInText = matchSpecialTokensInText;
         var added = new List<AddedToken>();
         _addedById = [];
         _addedByContent = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -66,6 +69,12 @@ public sealed partial class ModelTokenizer
 
     /// <summary>Gets which file the tokenizer was loaded from.</summary>
     public TokenizerFileKind FileKind { get; }
+
+    /// <summary>
+    /// Gets whether special-token text inside text and message content becomes the special token's id (see
+    /// <see cref="ModelTokenizerOptions.MatchSpecialTokensInText"/>).
+    /// </summary>
+    public bool MatchesSpecialTokensInText { get; }
 
     /// <summary>Gets one past the largest token id, added tokens included.</summary>
     public int VocabularySize { get; }
@@ -113,10 +122,28 @@ public sealed partial class ModelTokenizer
     /// <summary>Returns the token string of an id in the model's spelling (e.g. "▁Hello", "Ġworld"), or null.</summary>
     public string? IdToToken(int id) => _addedById.TryGetValue(id, out var token) ? token.Content : _codec.IdToToken(id);
 
-    /// <summary>Encodes text; with <paramref name="addSpecialTokens"/> adds BOS/EOS as the config says.</summary>
+    /// <summary>
+    /// Encodes text; with <paramref name="addSpecialTokens"/> adds BOS/EOS as the config says. Special-token text in
+    /// <paramref name="text"/> is plain text unless <see cref="MatchesSpecialTokensInText"/>.
+    /// </summary>
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return EncodeSegmented(SegmentedText.Content(text), addSpecialTokens);
+    }
+
+    /// <summary>
+    /// Encodes text written as markup, such as a chat prompt rendered by hand: special-token text in it always
+    /// becomes the token's id, as Hugging Face tokenizers do. Do not pass untrusted text through it.
+    /// </summary>
+    public IReadOnlyList<int> EncodeMarkup(string text, bool addSpecialTokens = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return EncodeSegmented(SegmentedText.Markup(text), addSpecialTokens);
+    }
+
+    internal IReadOnlyList<int> EncodeSegmented(SegmentedText text, bool addSpecialTokens)
+    {
         var ids = new List<int>(text.Length / 3 + 2);
         if (addSpecialTokens && AddBosToken)
         {
@@ -137,7 +164,8 @@ public sealed partial class ModelTokenizer
     /// Hugging Face would tokenize that part of the joined text: SentencePiece-style tokenizers add no "▁" prefix
     /// unless the preceding text ends with an added token, and an <c>rstrip</c> token there swallows leading
     /// whitespace. Byte-level BPE encodes it as <see cref="Encode"/> does. Encoding the two parts separately keeps
-    /// the boundary between them exact.
+    /// the boundary between them exact. Special-token text in either is plain text unless
+    /// <see cref="MatchesSpecialTokensInText"/>.
     /// </summary>
     /// <param name="text">The text to encode.</param>
     /// <param name="precedingText">The text before it; null or empty when it continues plain text.</param>
@@ -145,20 +173,26 @@ public sealed partial class ModelTokenizer
     public IReadOnlyList<int> EncodeContinuation(string text, string? precedingText = null)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return EncodeContinuationSegmented(SegmentedText.Content(text), precedingText is null ? null : SegmentedText.Content(precedingText));
+    }
+
+    internal IReadOnlyList<int> EncodeContinuationSegmented(SegmentedText text, SegmentedText? preceding)
+    {
         var ids = new List<int>(text.Length / 3 + 1);
-        var lastPiece = string.IsNullOrEmpty(precedingText) ? default : _splitter.Split(precedingText)[^1];
+        var lastPiece = preceding is null || preceding.Length == 0 ? default : _splitter.Split(preceding, MatchesSpecialTokensInText)[^1];
         if (lastPiece.AddedToken is { StripRight: true })
         {
-            text = text.TrimStart();
+            string plain = text.Text;
+            text = text.Substring(plain.Length - plain.TrimStart().Length);
         }
 
         EncodeInto(text, lastPiece.AddedToken is null ? SectionPosition.Continuation : SectionPosition.AfterAddedToken, ids);
         return ids;
     }
 
-    private void EncodeInto(string text, SectionPosition start, List<int> ids)
+    private void EncodeInto(SegmentedText text, SectionPosition start, List<int> ids)
     {
-        foreach (var piece in _splitter.Split(text))
+        foreach (var piece in _splitter.Split(text, MatchesSpecialTokensInText))
         {
             if (piece.AddedToken is { } token)
             {

@@ -4,20 +4,23 @@ using Microsoft.ML.Tokenizers;
 namespace Srt.TorchSharp.Loading.Tokenizers;
 
 /// <summary>
-/// A SentencePiece <c>tokenizer.model</c> through ML.Tokenizers' <see cref="LlamaTokenizer"/>. A section that starts
-/// the input goes through SentencePiece's own normalizer (dummy prefix, whitespace escaping), so plain text encodes
-/// exactly as the sentencepiece library does; later sections (after a control token, or continuations) only escape
-/// spaces, as Hugging Face's non-legacy Llama tokenizer does.
+/// A SentencePiece <c>tokenizer.model</c>: ML.Tokenizers' <see cref="LlamaTokenizer"/> reads the model and
+/// normalizes text, and <see cref="SentencePieceBpe"/> segments it in the sentencepiece library's exact merge order.
+/// A section that starts the input goes through SentencePiece's own normalizer (dummy prefix, whitespace escaping),
+/// so plain text encodes exactly as the sentencepiece library does; later sections (after a control token, or
+/// continuations) only escape spaces, as Hugging Face's non-legacy Llama tokenizer does.
 /// </summary>
 internal sealed class SentencePieceModelCodec : TokenizerModelCodec
 {
     private readonly LlamaTokenizer _inner;
     private readonly string?[] _pieces;
     private readonly SentencePieceType[] _types;
+    private readonly SentencePieceBpe _bpe;
 
     public SentencePieceModelCodec(LlamaTokenizer inner, IReadOnlyList<SentencePieceEntry> entries)
     {
         _inner = inner;
+        _bpe = new SentencePieceBpe(entries, inner.ByteFallback, inner.UnknownId);
         _pieces = new string?[entries.Count];
         _types = new SentencePieceType[entries.Count];
         for (int i = 0; i < entries.Count; i++)
@@ -40,10 +43,21 @@ internal sealed class SentencePieceModelCodec : TokenizerModelCodec
             return;
         }
 
-        IReadOnlyList<int> encoded = position == SectionPosition.InputStart
-            ? _inner.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false)
-            : _inner.EncodeToIds(text.Replace(' ', '\u2581'), false, false, considerPreTokenization: false, considerNormalization: false);
-        ids.AddRange(encoded);
+        string normalized = position == SectionPosition.InputStart
+            ? Normalize(text)
+            : text.Replace(' ', '\u2581');
+        _bpe.Encode(normalized, ids);
+    }
+
+    private string Normalize(string text)
+    {
+        if (_inner.Normalizer is { } normalizer)
+        {
+            return normalizer.Normalize(text);
+        }
+
+        string escaped = _inner.EscapeWhiteSpaces ? text.Replace(' ', '\u2581') : text;
+        return _inner.AddDummyPrefix && escaped.Length > 0 ? "\u2581" + escaped : escaped;
     }
 
     public override void AppendTokenBytes(int id, List<byte> bytes)

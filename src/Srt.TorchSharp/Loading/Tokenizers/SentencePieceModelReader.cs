@@ -14,11 +14,12 @@ internal enum SentencePieceType
 }
 
 /// <summary>One vocabulary entry of a SentencePiece model.</summary>
-internal readonly record struct SentencePieceEntry(string Piece, SentencePieceType Type);
+internal readonly record struct SentencePieceEntry(string Piece, SentencePieceType Type, float Score = 0f);
 
 /// <summary>
-/// Reads just the piece list (text and type) out of a SentencePiece <c>tokenizer.model</c> protobuf, which
-/// ML.Tokenizers does not expose: Srt needs the CONTROL and USER_DEFINED pieces to match them whole in text.
+/// Reads just the piece list (text, type and score) out of a SentencePiece <c>tokenizer.model</c> protobuf, which
+/// ML.Tokenizers does not expose: Srt needs the CONTROL pieces to match them in template markup, and the scores and
+/// USER_DEFINED pieces to run SentencePiece's BPE itself.
 /// Every length is checked against the buffer, so a corrupt file gives an error, never a huge allocation.
 /// </summary>
 internal static class SentencePieceModelReader
@@ -55,6 +56,7 @@ internal static class SentencePieceModelReader
         byte[] copy = message.ToArray();
         string? piece = null;
         var type = SentencePieceType.Normal;
+        float score = 0f;
         int position = 0;
         while (position < copy.Length)
         {
@@ -64,6 +66,16 @@ internal static class SentencePieceModelReader
                 int length = ReadLength(copy, ref position, fileName);
                 piece = Encoding.UTF8.GetString(copy, position, length);
                 position += length;
+            }
+            else if (field == 2 && wireType == 5)
+            {
+                if (copy.Length - position < 4)
+                {
+                    throw new InvalidDataException($"'{fileName}' is truncated: the score of SentencePiece piece #{index} runs past its end.");
+                }
+
+                score = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(copy.AsSpan(position, 4));
+                position += 4;
             }
             else if (field == 3 && wireType == 0)
             {
@@ -77,7 +89,8 @@ internal static class SentencePieceModelReader
 
         return new SentencePieceEntry(
             piece ?? throw new InvalidDataException($"'{fileName}': SentencePiece piece #{index} has no text."),
-            type);
+            type,
+            score);
     }
 
     private static (int Field, int WireType) ReadTag(byte[] data, ref int position, string fileName)

@@ -30,7 +30,7 @@ ALPHABET = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789") + [" "] * 12 +
     "  ", "    ", "\t\t", "  \n"]
 _random = random.Random(7)
 TEXTS += ["".join(_random.choice(ALPHABET) for _ in range(_random.randint(1, 25))) for _ in range(40)]
-# sentencepiece never matches control pieces in text, Srt does (like Hugging Face): leave those texts out there.
+# Texts that spell control pieces are left out of the sentencepiece sets here; sentencepiece-cases/ covers them.
 CONTROL_TEXT = ["<s>", "</s>", "<unk>", "[INST]", "[/INST]"]
 
 def cs(s):
