@@ -126,6 +126,17 @@ public sealed class TorchSharpTrainerOptions
     /// <value>The default is 1.</value>
     public int LoggingSteps { get; set; } = 1;
 
+    /// <summary>
+    /// Gets or sets whether activation checkpointing (Hugging Face's <c>gradient_checkpointing</c>) is on: each decoder
+    /// layer keeps only its input during the forward pass and is recomputed during backward. Activation memory falls
+    /// from every layer's intermediates to one hidden-state tensor per layer plus one layer's intermediates, for about
+    /// one more forward pass of compute per step. It applies to the policy's passes only; the DPO reference runs
+    /// without gradients and never checkpoints. Results are the same either way (gradients agree to float rounding).
+    /// </summary>
+    /// <value>The default is <see langword="true"/>, as TRL's SFTConfig and DPOConfig: the paper trains full models
+    /// at 8,192 tokens, where activations, not weights, decide whether a step fits on one GPU.</value>
+    public bool GradientCheckpointing { get; set; } = true;
+
     /// <summary>The paper's stage 1: full fine-tuning, lr 1e-5, 5 epochs, global batch 32, cosine, 10% warm-up, 8,192 tokens.</summary>
     /// <returns>New options.</returns>
     public static TorchSharpTrainerOptions PaperStageOne() => new();
