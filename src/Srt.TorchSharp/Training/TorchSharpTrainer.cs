@@ -206,6 +206,7 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
             sequences.Add(sequence);
         }
         ReportTruncation(request.Examples.Count, truncated, dropped, options.MaxSequenceLength);
+        TrainingMemoryCheck.Run(Model, options, sequences.Max(s => s.Length), TrainingKind.Supervised, _logger);
         var adapters = PrepareAdapters(options, "sft:" + request.Name);
         using var objective = new SupervisedObjective(Model, sequences, options.Loss);
         return new TrainingSession(Model, adapters, options, request.Name, request.OutputDirectory, BaseModelNameOrPath, _logger, progress)
@@ -238,6 +239,7 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
             pairs.Add(value);
         }
         ReportTruncation(request.Pairs.Count, truncated, dropped, options.MaxSequenceLength);
+        TrainingMemoryCheck.Run(Model, options, pairs.Max(p => Math.Max(p.Item1.Length, p.Item2.Length)), TrainingKind.Preference, _logger);
         var adapters = PrepareAdapters(options, "dpo:" + request.Name);
         // The reference is built before the session restores a checkpoint: it must see the starting model.
         var reference = ReferenceLogProbs.Create(Model, adapters, pairs, options, request.OutputDirectory, _logger);

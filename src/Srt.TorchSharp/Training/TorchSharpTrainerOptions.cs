@@ -126,6 +126,27 @@ public sealed class TorchSharpTrainerOptions
     /// <value>The default is 1.</value>
     public int LoggingSteps { get; set; } = 1;
 
+    /// <summary>
+    /// Gets or sets whether activation checkpointing (Hugging Face's <c>gradient_checkpointing</c>) is on: each decoder
+    /// layer keeps only its input during the forward pass and is recomputed during backward. Activation memory falls
+    /// from every layer's intermediates to one hidden-state tensor per layer plus one layer's intermediates, for about
+    /// one more forward pass of compute per step. It applies to the policy's passes only; the DPO reference runs
+    /// without gradients and never checkpoints. Results are the same either way (gradients agree to float rounding).
+    /// </summary>
+    /// <value>The default is <see langword="true"/>, as TRL's SFTConfig and DPOConfig: the paper trains full models
+    /// at 8,192 tokens, where activations, not weights, decide whether a step fits on one GPU.
+    /// <see cref="TrainingMemoryPlan"/> shows what turning it off would cost.</value>
+    public bool GradientCheckpointing { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the free memory, in bytes, that the run's <see cref="TrainingMemoryPlan"/> is checked against
+    /// before the first step, instead of what the device reports (free CUDA memory; MemAvailable on the CPU). A run
+    /// whose plan needs more stops with a <see cref="TrainingMemoryException"/> that names the options that would fit.
+    /// <see cref="long.MaxValue"/> turns the check off (the plan is still logged).
+    /// </summary>
+    /// <value>The default is <see langword="null"/> (ask the device).</value>
+    public long? MemoryBudgetBytes { get; set; }
+
     /// <summary>The paper's stage 1: full fine-tuning, lr 1e-5, 5 epochs, global batch 32, cosine, 10% warm-up, 8,192 tokens.</summary>
     /// <returns>New options.</returns>
     public static TorchSharpTrainerOptions PaperStageOne() => new();
@@ -170,6 +191,7 @@ public sealed class TorchSharpTrainerOptions
         Require(Threads >= 1, nameof(Threads), Threads, "must be at least 1");
         Require(LoggingSteps >= 1, nameof(LoggingSteps), LoggingSteps, "must be at least 1");
         Require(Enum.IsDefined(NonFiniteSteps), nameof(NonFiniteSteps), NonFiniteSteps, "must be Stop or Skip");
+        Require(MemoryBudgetBytes is null or > 0, nameof(MemoryBudgetBytes), MemoryBudgetBytes!, "must be positive when set");
         Lora?.Validate();
     }
 }

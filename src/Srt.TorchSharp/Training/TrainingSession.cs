@@ -50,6 +50,7 @@ internal sealed class TrainingSession(
 
         using var metrics = new MetricsLog(outputDirectory, step);
         model.Train();
+        model.Module.Decoder.CheckpointLayers = options.GradientCheckpointing;
         if (adapters is not null)
         {
             adapters.IsTraining = true;
@@ -112,6 +113,7 @@ internal sealed class TrainingSession(
         finally
         {
             model.Eval();
+            model.Module.Decoder.CheckpointLayers = false;
             if (adapters is not null)
             {
                 adapters.IsTraining = false;

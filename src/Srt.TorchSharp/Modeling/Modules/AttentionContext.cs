@@ -11,4 +11,13 @@ namespace Srt.TorchSharp.Modeling.Modules;
 /// <param name="Mask">Boolean mask (true = attend) broadcastable to [B, heads, T, S], or null.</param>
 /// <param name="IsCausal">Whether to ask SDPA for its causal fast path (only without mask and cache).</param>
 /// <param name="Cache">The cache to append new keys/values to, or null.</param>
-internal sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask, bool IsCausal, IAttentionCache? Cache);
+internal sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask, bool IsCausal, IAttentionCache? Cache)
+{
+    /// <summary>Every tensor of the context, in a fixed order (for activation checkpointing, which must keep them alive
+    /// until backward). A tensor field added to this record belongs here and in <see cref="WithTensors"/>.</summary>
+    public IReadOnlyList<Tensor?> Tensors => [Cos, Sin, Mask];
+
+    /// <summary>This context with its tensors replaced by <paramref name="tensors"/>, in <see cref="Tensors"/>' order.</summary>
+    public AttentionContext WithTensors(IReadOnlyList<Tensor?> tensors) =>
+        this with { Cos = tensors[0]!, Sin = tensors[1]!, Mask = tensors[2] };
+}

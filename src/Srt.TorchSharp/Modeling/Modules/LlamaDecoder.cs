@@ -36,15 +36,22 @@ internal sealed class LlamaDecoder : nn.Module
 
     public int LayerCount => _layers.Count;
 
+    /// <summary>Gets or sets whether <see cref="Forward"/> checkpoints each layer while gradients are recorded (only its
+    /// input is kept; backward recomputes it). No effect on no-grad passes, cached passes or <see cref="ForwardSlots"/>.</summary>
+    public bool CheckpointLayers { get; set; }
+
     /// <summary>Runs the stack over <paramref name="inputIds"/> [B, T] and returns normed hidden states [B, T, hidden].</summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache)
     {
         using var scope = NewDisposeScope();
         var hidden = _embedTokens.forward(inputIds);
         var context = AttentionInputs.Build(inputIds, attentionMask, cache, _rotary, hidden.dtype, hidden.device);
+        bool checkpoint = CheckpointLayers && cache is null && is_grad_enabled();
         foreach (var layer in _layers)
         {
-            hidden = layer.Forward(hidden, context);
+            hidden = checkpoint
+                ? ActivationCheckpoint.Run(hidden, context.Tensors, (input, tensors) => layer.Forward(input, context.WithTensors(tensors)))
+                : layer.Forward(hidden, context);
         }
         cache?.Advance(inputIds.shape[1]);
         return _norm.forward(hidden).MoveToOuterDisposeScope();

@@ -49,6 +49,7 @@ internal sealed unsafe class CudaDriver
     private readonly delegate* unmanaged<IntPtr, int> _cuEventDestroy;
     private readonly delegate* unmanaged<int, byte**, int> _cuGetErrorString;
     private readonly delegate* unmanaged<int, byte**, int> _cuGetErrorName;
+    private readonly delegate* unmanaged<nuint*, nuint*, int> _cuMemGetInfo;
 
     private CudaDriver(IntPtr library, string name)
     {
@@ -83,6 +84,7 @@ internal sealed unsafe class CudaDriver
         _cuEventDestroy = (delegate* unmanaged<IntPtr, int>)F("cuEventDestroy_v2");
         _cuGetErrorString = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorString");
         _cuGetErrorName = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorName");
+        _cuMemGetInfo = (delegate* unmanaged<nuint*, nuint*, int>)F("cuMemGetInfo_v2");
     }
 
     /// <summary>Gets the file name the driver library was loaded from.</summary>
@@ -205,6 +207,15 @@ internal sealed unsafe class CudaDriver
     }
 
     public void Free(ulong pointer) => Check(_cuMemFree(pointer), "cuMemFree");
+
+    /// <summary>Gets the free and total memory of the current context's device, in bytes (free excludes what any
+    /// allocator, libtorch's cache included, holds).</summary>
+    public (long Free, long Total) GetMemoryInfo()
+    {
+        nuint free, total;
+        Check(_cuMemGetInfo(&free, &total), "cuMemGetInfo");
+        return ((long)free, (long)total);
+    }
 
     public void CopyToDevice(ulong destination, void* source, long bytes) =>
         Check(_cuMemcpyHtoD(destination, source, (nuint)bytes), "cuMemcpyHtoD");
