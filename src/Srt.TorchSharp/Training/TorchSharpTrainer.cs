@@ -207,7 +207,7 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
         }
         ReportTruncation(request.Examples.Count, truncated, dropped, options.MaxSequenceLength);
         var adapters = PrepareAdapters(options, "sft:" + request.Name);
-        using var objective = new SupervisedObjective(Model, sequences, options.Loss);
+        using var objective = new SupervisedObjective(Model, sequences, options.Loss, PackingSettings.From(options));
         return new TrainingSession(Model, adapters, options, request.Name, request.OutputDirectory, BaseModelNameOrPath, _logger, progress)
             .Run(objective, truncated, cancellationToken);
     }

@@ -11,4 +11,15 @@ namespace Srt.TorchSharp.Modeling.Modules;
 /// <param name="Mask">Boolean mask (true = attend) broadcastable to [B, heads, T, S], or null.</param>
 /// <param name="IsCausal">Whether to ask SDPA for its causal fast path (only without mask and cache).</param>
 /// <param name="Cache">The cache to append new keys/values to, or null.</param>
-internal sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask, bool IsCausal, IAttentionCache? Cache);
+internal sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask, bool IsCausal, IAttentionCache? Cache)
+{
+    /// <summary>Per-token positions [B, T] when the pass holds packed sequences (each restarts at 0), else null.</summary>
+    public Tensor? PositionIds { get; init; }
+
+    /// <summary>Per-token sequence ids [B, T] of packed sequences (a token attends only within its own), else null.</summary>
+    public Tensor? SequenceIds { get; init; }
+
+    /// <summary>Where the packed sequences lie in each row, for layers that attend one sequence at a time (no masked
+    /// work); null when the pass is not packed. <see cref="Mask"/> always holds the same rule as a boolean mask.</summary>
+    public PackedSegments? Segments { get; init; }
+}

@@ -50,6 +50,20 @@ internal sealed class LlamaDecoder : nn.Module
         return _norm.forward(hidden).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Runs the stack over packed rows <paramref name="inputIds"/> [B, T]: several sequences per row, each with
+    /// its own positions, none attending to another. Returns normed hidden states [B, T, hidden].</summary>
+    public Tensor ForwardPacked(Tensor inputIds, Tensor positionIds, Tensor sequenceIds, PackedSegments? segments)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = _embedTokens.forward(inputIds);
+        var context = PackedAttentionInputs.Build(inputIds, positionIds, sequenceIds, segments, _rotary, hidden.dtype, hidden.device);
+        foreach (var layer in _layers)
+        {
+            hidden = layer.Forward(hidden, context);
+        }
+        return _norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Runs one token per active slot of <paramref name="cache"/> (<paramref name="inputIds"/> [active, 1]),
     /// each at its own position, and returns normed hidden states [active, 1, hidden].</summary>
     public Tensor ForwardSlots(Tensor inputIds, SlotKvCache cache)
