@@ -8,5 +8,5 @@ internal sealed record PackingSettings(int RowTokens, bool PerSequenceAttention 
 {
     /// <summary>The settings <paramref name="options"/> ask for, or null for padded length buckets.</summary>
     public static PackingSettings? From(TorchSharpTrainerOptions options) =>
-        options.BatchLayout == BatchLayout.Packed ? new PackingSettings(options.MaxSequenceLength) : null;
+        options.BatchLayout == BatchLayout.Packed ? new PackingSettings(options.MaxSequenceLength, !options.PackedAttentionThroughMask) : null;
 }

@@ -145,6 +145,10 @@ public sealed class TorchSharpTrainerOptions
     /// <value>The default is <see langword="true"/>.</value>
     public bool WeightDecayExcludesBiasAndNorm { get; set; } = true;
 
+    /// <summary>Gets or sets a value indicating whether packed rows attend through the block-diagonal causal mask over
+    /// the whole row instead of one sequence at a time (same values; kept to measure the two against each other).</summary>
+    internal bool PackedAttentionThroughMask { get; set; }
+
     /// <summary>The paper's stage 1: full fine-tuning, lr 1e-5, 5 epochs, global batch 32, cosine, 10% warm-up, 8,192 tokens.</summary>
     /// <returns>New options.</returns>
     public static TorchSharpTrainerOptions PaperStageOne() => new();
