@@ -135,6 +135,21 @@ public sealed class PackingTests
         AssertGradientsEqual(padded.Gradients, packed.Gradients);
     }
 
+    [Theory]
+    [InlineData(BatchLayout.Packed)]
+    [InlineData(BatchLayout.LengthBuckets)]
+    public async Task TrainSupervised_EitherLayout_LossFallsOverTheSameTrainedTokens(BatchLayout layout)
+    {
+        using var model = TrainingFixtures.Model();
+        var trainer = TrainingFixtures.Trainer(model, TrainingFixtures.Options(o => { o.LearningRate = 1e-2; o.Epochs = 6; o.BatchLayout = layout; }));
+        var losses = new List<double>();
+
+        var result = await trainer.TrainSupervisedAsync(new SupervisedTrainingRequest(TrainingFixtures.RepeatExamples()), new SyncProgress(p => losses.Add(p.Loss)));
+
+        Assert.True(losses[^1] < 0.7 * losses[0], $"loss {losses[0]:F3} → {losses[^1]:F3}");
+        Assert.Equal(6 * TrainingFixtures.RepeatExamples().Sum(e => e.Completion[0].Text.Length + 1), result.TrainedTokens);
+    }
+
     private static (double Loss, Dictionary<string, float[]> Gradients) RunSupervised(
         IReadOnlyList<TrainingSequence> sequences, int[] micro, double normalizer, LossImplementation loss, bool lora, PackingSettings? packing)
     {
