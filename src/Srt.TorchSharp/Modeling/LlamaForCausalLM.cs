@@ -161,6 +161,27 @@ public sealed class LlamaForCausalLM : IDisposable
         return _module.Decoder.Forward(inputIds, attentionMask, cache);
     }
 
+    /// <summary>Runs the decoder over packed rows and returns the final hidden states [B, T, hidden]: each row holds
+    /// several sequences back to back, <paramref name="positionIds"/> restart at 0 at each sequence, and a token attends
+    /// only to earlier tokens with its own <paramref name="sequenceIds"/> value. Gives each sequence the hidden states it
+    /// gets alone. No cache: for training and scoring.</summary>
+    /// <param name="inputIds">Token ids [B, T] (int64).</param>
+    /// <param name="positionIds">Positions [B, T] (int64), each sequence's own.</param>
+    /// <param name="sequenceIds">Sequence ids [B, T] (int64); padding after the last sequence of a row takes an id of its own.</param>
+    /// <param name="segments">The same layout as (start, length) per row, which lets attention run once per sequence
+    /// instead of over a masked row; null to attend through the block-diagonal causal mask.</param>
+    internal Tensor ForwardHiddenPacked(Tensor inputIds, Tensor positionIds, Tensor sequenceIds, PackedSegments? segments = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(positionIds);
+        ArgumentNullException.ThrowIfNull(sequenceIds);
+        if (inputIds.dim() != 2)
+        {
+            throw new ArgumentException($"inputIds must be [batch, tokens]; got [{string.Join(", ", inputIds.shape)}].", nameof(inputIds));
+        }
+        return _module.Decoder.ForwardPacked(inputIds, positionIds, sequenceIds, segments);
+    }
+
     /// <summary>One decoding step of continuous batching: one token per active slot of <paramref name="cache"/>
     /// ([active, 1]), each at its own position; returns hidden states [active, 1, hidden].</summary>
     internal Tensor ForwardHiddenSlots(Tensor inputIds, SlotKvCache cache)

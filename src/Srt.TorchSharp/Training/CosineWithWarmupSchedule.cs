@@ -2,7 +2,7 @@ namespace Srt.TorchSharp.Training;
 
 /// <summary>Linear warm-up from 0 then cosine decay towards 0, as Hugging Face's
 /// <c>get_cosine_schedule_with_warmup</c>: the factor for optimizer step <c>s</c> (0-based).</summary>
-internal sealed class CosineWithWarmupSchedule(int totalSteps, double warmupRatio)
+internal sealed class CosineWithWarmupSchedule(int totalSteps, double warmupRatio) : ILearningRateSchedule
 {
     public int TotalSteps { get; } = totalSteps;
 

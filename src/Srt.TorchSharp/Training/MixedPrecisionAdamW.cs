@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 namespace Srt.TorchSharp.Training;
 
 /// <summary>
-/// AdamW (decoupled weight decay, bias-corrected, as torch.optim.AdamW) with float32 state for any parameter dtype.
+/// AdamW (decoupled weight decay, bias-corrected, as torch.optim.AdamW; decay skips biases and norm weights unless
+/// <see cref="TorchSharpTrainerOptions.WeightDecayExcludesBiasAndNorm"/> is off) with float32 state for any parameter dtype.
 /// A float32 parameter is updated in place. A bfloat16 (or float16) parameter gets a float32 master copy: gradients
 /// are summed into a float32 accumulator after every micro-batch, the update is applied to the master, and the master
 /// is rounded into the model's parameter after each step — mixed-precision training without autocast.
@@ -19,8 +20,14 @@ internal sealed class MixedPrecisionAdamW : IDisposable
     {
         _options = options;
         using var noGrad = no_grad();
-        _slots = parameters.Select(p => new Slot(p.Name, p.Parameter)).ToList();
+        _slots = parameters.Select(p => new Slot(p.Name, p.Parameter)
+        {
+            Decays = WeightDecayRules.Decays(p.Name, options.WeightDecayExcludesBiasAndNorm),
+        }).ToList();
     }
+
+    /// <summary>The names of the parameters weight decay applies to (all but biases and norm weights by default).</summary>
+    public IReadOnlyList<string> DecayedParameterNames => _slots.Where(s => s.Decays).Select(s => s.Name).ToList();
 
     /// <summary>Optimizer steps taken (AdamW's t).</summary>
     public int StepCount { get; private set; }
@@ -78,7 +85,7 @@ internal sealed class MixedPrecisionAdamW : IDisposable
             {
                 gradient.mul_(gradientScale);
             }
-            if (_options.WeightDecay > 0)
+            if (_options.WeightDecay > 0 && slot.Decays)
             {
                 target.mul_(1 - learningRate * _options.WeightDecay);
             }
@@ -179,6 +186,8 @@ internal sealed class MixedPrecisionAdamW : IDisposable
         public string Name { get; }
 
         public Parameter Parameter { get; }
+
+        public bool Decays { get; init; } = true;
 
         public Tensor? Master { get; }
 

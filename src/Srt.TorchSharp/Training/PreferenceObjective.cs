@@ -8,7 +8,8 @@ namespace Srt.TorchSharp.Training;
 /// DPO's sigmoid loss, −log σ(β((π_c − π_r) − (ref_c − ref_r))), per pair, with sequence log-probs summed over the
 /// answer tokens (end-of-turn included), plus α times the chosen answer's mean token NLL when
 /// <see cref="TorchSharpTrainerOptions.DpoNllWeight"/> is α &gt; 0. Chosen and rejected rows go through the model in one
-/// batch. Metrics use TRL's names: rewards/chosen = β(π_c − ref_c), rewards/rejected, rewards/margins,
+/// batch (packed into shared rows when <see cref="TorchSharpTrainerOptions.BatchLayout"/> is
+/// <see cref="BatchLayout.Packed"/>). Metrics use TRL's names: rewards/chosen = β(π_c − ref_c), rewards/rejected, rewards/margins,
 /// rewards/accuracies, logps/chosen, logps/rejected, nll_loss.
 /// </summary>
 internal sealed class PreferenceObjective(
@@ -16,6 +17,7 @@ internal sealed class PreferenceObjective(
     : ITrainingObjective
 {
     private readonly LanguageModelLossOptions _lossOptions = new() { Implementation = options.Loss };
+    private readonly PackingSettings? _packing = PackingSettings.From(options);
 
     public string Kind => "dpo";
 
@@ -34,7 +36,7 @@ internal sealed class PreferenceObjective(
         var (referenceChosen, referenceRejected) = reference.Get(micro);
         using var scope = NewDisposeScope();
         var rows = micro.Select(i => pairs[i].Chosen).Concat(micro.Select(i => pairs[i].Rejected)).ToList();
-        var logProbs = SequenceBatch.SequenceLogProbs(model, rows, _lossOptions);
+        var logProbs = SequenceLogProbs(rows);
         var policyChosen = logProbs[..micro.Count];
         var policyRejected = logProbs[micro.Count..];
         var refChosen = tensor(referenceChosen, ScalarType.Float32).to(logProbs.device);
@@ -70,6 +72,16 @@ internal sealed class PreferenceObjective(
             ["nll_loss"] = Sum(chosenNll.detach()),
         };
         return (lossValue, metrics);
+    }
+
+    private Tensor SequenceLogProbs(IReadOnlyList<TrainingSequence> rows)
+    {
+        if (_packing is null)
+        {
+            return SequenceBatch.SequenceLogProbs(model, rows, _lossOptions);
+        }
+        using var packed = PackedSequenceBatch.Collate(rows, _packing.RowTokens, model.Device);
+        return packed.SequenceLogProbs(model, _packing, rows, _lossOptions);
     }
 
     public void Dispose() => reference.Dispose();

@@ -33,7 +33,9 @@ internal sealed class ReferenceLogProbs : IDisposable
         (float[], float[]) Compute(LlamaForCausalLM model, IReadOnlyList<int> indices)
         {
             var rows = indices.Select(i => pairs[i].Chosen).Concat(indices.Select(i => pairs[i].Rejected)).ToList();
-            var all = SequenceBatch.SequenceLogProbsNoGrad(model, rows, lossOptions, 2 * options.MicroBatchSize);
+            var all = PackingSettings.From(options) is { } packing
+                ? PackedSequenceBatch.SequenceLogProbsNoGrad(model, packing, rows, lossOptions, 2 * options.MicroBatchSize)
+                : SequenceBatch.SequenceLogProbsNoGrad(model, rows, lossOptions, 2 * options.MicroBatchSize);
             return (all[..indices.Count], all[indices.Count..]);
         }
         (float[], float[]) WithAdaptersOff(IReadOnlyList<int> indices)

@@ -5,8 +5,10 @@ using static TorchSharp.torch;
 namespace Srt.TorchSharp.Training;
 
 /// <summary>Next-token cross-entropy over trained tokens. Micro-batch losses are sums divided by the trained tokens of
-/// the whole global batch, so accumulation gives exactly the token-mean loss of the global batch.</summary>
-internal sealed class SupervisedObjective(LlamaForCausalLM model, IReadOnlyList<TrainingSequence> sequences, LossImplementation implementation)
+/// the whole global batch, so accumulation gives exactly the token-mean loss of the global batch. With
+/// <paramref name="packing"/>, a micro-batch's sequences share rows (<see cref="PackedSequenceBatch"/>); the loss is the same.</summary>
+internal sealed class SupervisedObjective(
+    LlamaForCausalLM model, IReadOnlyList<TrainingSequence> sequences, LossImplementation implementation, PackingSettings? packing = null)
     : ITrainingObjective
 {
     private static readonly IReadOnlyDictionary<string, double> NoMetrics = new Dictionary<string, double>();
@@ -29,8 +31,18 @@ internal sealed class SupervisedObjective(LlamaForCausalLM model, IReadOnlyList<
     {
         using var scope = NewDisposeScope();
         var rows = micro.Select(i => sequences[i]).ToList();
-        var (inputs, targets, mask) = SequenceBatch.Collate(rows, model.Device);
-        var hidden = model.ForwardHidden(inputs);
+        Tensor hidden, targets, mask;
+        if (packing is not null)
+        {
+            var packed = PackedSequenceBatch.Collate(rows, packing.RowTokens, model.Device);
+            (hidden, targets, mask) = (packed.ForwardHidden(model, packing), packed.Targets, packed.Mask);
+        }
+        else
+        {
+            Tensor inputs;
+            (inputs, targets, mask) = SequenceBatch.Collate(rows, model.Device);
+            hidden = model.ForwardHidden(inputs);
+        }
         var result = LanguageModelLoss.CrossEntropy(hidden, model.LmHeadWeight, targets, mask, _lossOptions);
         double lossSum = result.Loss.to(ScalarType.Float64).item<double>();
         if (!double.IsFinite(lossSum))

@@ -208,7 +208,7 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
         ReportTruncation(request.Examples.Count, truncated, dropped, options.MaxSequenceLength);
         TrainingMemoryCheck.Run(Model, options, sequences.Max(s => s.Length), TrainingKind.Supervised, _logger);
         var adapters = PrepareAdapters(options, "sft:" + request.Name);
-        using var objective = new SupervisedObjective(Model, sequences, options.Loss);
+        using var objective = new SupervisedObjective(Model, sequences, options.Loss, PackingSettings.From(options));
         return new TrainingSession(Model, adapters, options, request.Name, request.OutputDirectory, BaseModelNameOrPath, _logger, progress)
             .Run(objective, truncated, cancellationToken);
     }

@@ -146,6 +146,28 @@ public sealed class TorchSharpTrainerOptions
     /// </summary>
     /// <value>The default is <see langword="null"/> (ask the device).</value>
     public long? MemoryBudgetBytes { get; set; }
+    /// <summary>Gets or sets how a micro-batch's sequences are laid out: packed back to back into rows of at most
+    /// <see cref="MaxSequenceLength"/> tokens (positions restart at each sequence and attention stays inside it, so the
+    /// loss and gradients equal those of the unpacked sequences), or one padded row each, ordered in length buckets.
+    /// Packing changes only the layout: <see cref="MicroBatchSize"/> still counts sequences (pairs for DPO).</summary>
+    /// <value>The default is <see cref="BatchLayout.Packed"/> (measured faster on a long-tailed mix of lengths; see docs/benchmarks.md).</value>
+    public BatchLayout BatchLayout { get; set; } = BatchLayout.Packed;
+
+    /// <summary>Gets or sets the shape of the learning rate after warm-up: cosine decay to 0 at the last step (the
+    /// paper's), or constant at <see cref="LearningRate"/> (Hugging Face's <c>constant_with_warmup</c>; with
+    /// <see cref="WarmupRatio"/> 0, <c>constant</c>). Both warm up linearly from 0 over <see cref="WarmupRatio"/>.</summary>
+    /// <value>The default is <see cref="LearningRateSchedule.Cosine"/> (paper).</value>
+    public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Cosine;
+
+    /// <summary>Gets or sets a value indicating whether <see cref="WeightDecay"/> skips biases and normalization weights
+    /// (RMSNorm/LayerNorm, including q/k norms), as Hugging Face's Trainer does; <see langword="false"/> decays every
+    /// trained parameter.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool WeightDecayExcludesBiasAndNorm { get; set; } = true;
+
+    /// <summary>Gets or sets a value indicating whether packed rows attend through the block-diagonal causal mask over
+    /// the whole row instead of one sequence at a time (same values; kept to measure the two against each other).</summary>
+    internal bool PackedAttentionThroughMask { get; set; }
 
     /// <summary>The paper's stage 1: full fine-tuning, lr 1e-5, 5 epochs, global batch 32, cosine, 10% warm-up, 8,192 tokens.</summary>
     /// <returns>New options.</returns>
@@ -192,6 +214,8 @@ public sealed class TorchSharpTrainerOptions
         Require(LoggingSteps >= 1, nameof(LoggingSteps), LoggingSteps, "must be at least 1");
         Require(Enum.IsDefined(NonFiniteSteps), nameof(NonFiniteSteps), NonFiniteSteps, "must be Stop or Skip");
         Require(MemoryBudgetBytes is null or > 0, nameof(MemoryBudgetBytes), MemoryBudgetBytes!, "must be positive when set");
+        Require(Enum.IsDefined(BatchLayout), nameof(BatchLayout), BatchLayout, "must be Packed or LengthBuckets");
+        Require(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), LearningRateSchedule, "must be Cosine or ConstantWithWarmup");
         Lora?.Validate();
     }
 }

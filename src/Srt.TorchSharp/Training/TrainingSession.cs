@@ -9,7 +9,7 @@ namespace Srt.TorchSharp.Training;
 
 /// <summary>
 /// The optimizer loop shared by SFT and DPO: epoch order, micro-batches accumulated to a global batch, NaN/Inf guard,
-/// clipping, AdamW with the cosine schedule, metrics, checkpoints and resume. Runs synchronously on the calling thread.
+/// clipping, AdamW with the learning-rate schedule, metrics, checkpoints and resume. Runs synchronously on the calling thread.
 /// </summary>
 /// <remarks>
 /// A step's update is trusted only once the next step's loss and gradient norm, computed from the weights it made,
@@ -28,7 +28,7 @@ internal sealed class TrainingSession(
     {
         int stepsPerEpoch = LengthBucketedBatches.BatchesPerEpoch(objective.Count, options.GlobalBatchSize);
         int totalSteps = stepsPerEpoch * options.Epochs;
-        var schedule = new CosineWithWarmupSchedule(totalSteps, options.WarmupRatio);
+        var schedule = LearningRateSchedules.Create(options, totalSteps);
         var trainable = adapters is not null
             ? adapters.NamedParameters().ToList()
             : model.NamedParameters().Where(p => p.Parameter.requires_grad).ToList();
@@ -71,7 +71,9 @@ internal sealed class TrainingSession(
                 int epoch = step / stepsPerEpoch;
                 if (epoch != loadedEpoch)
                 {
-                    batches = LengthBucketedBatches.ForEpoch(lengths, options.GlobalBatchSize, options.LengthBucketBatches, options.Seed, epoch);
+                    batches = options.BatchLayout == BatchLayout.Packed
+                        ? ShuffledBatches.ForEpoch(lengths.Length, options.GlobalBatchSize, options.Seed, epoch)
+                        : LengthBucketedBatches.ForEpoch(lengths, options.GlobalBatchSize, options.LengthBucketBatches, options.Seed, epoch);
                     loadedEpoch = epoch;
                 }
                 var batch = batches[step % stepsPerEpoch];
@@ -130,7 +132,7 @@ internal sealed class TrainingSession(
     // One global batch; null when the step was skipped for a non-finite value. saveVerified writes the previous step's
     // pending checkpoint: called once this step's loss and gradient norm are found finite, before the optimizer steps.
     private (double Loss, TrainingProgress Record, long TrainedTokens)? RunStep(
-        ITrainingObjective objective, MixedPrecisionAdamW optimizer, CosineWithWarmupSchedule schedule, int[] batch, int step, int totalSteps, int stepsPerEpoch,
+        ITrainingObjective objective, MixedPrecisionAdamW optimizer, ILearningRateSchedule schedule, int[] batch, int step, int totalSteps, int stepsPerEpoch,
         Action? saveVerified)
     {
         var clock = Stopwatch.StartNew();

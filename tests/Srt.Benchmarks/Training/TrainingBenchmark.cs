@@ -17,11 +17,14 @@ namespace Srt.Benchmarks.Training;
 /// <summary>
 /// <c>train</c>: training tokens/s and MFU of <see cref="TorchSharpTrainer"/> (full fine-tuning, one optimizer step per
 /// global batch) for ~25M and ~100M Llama configs in float32 and bfloat16, against a PyTorch peer running the same
-/// model, batch and step (tests/Srt.Benchmarks/peers/train_llama_peer.py) in the same run.
+/// model, batch and step (tests/Srt.Benchmarks/peers/train_llama_peer.py) in the same run, in interleaved repeats.
+/// The peer runs twice per repeat: projecting only the trained positions to logits (Srt's fused loss does the same
+/// work) and projecting every position (a plain full-logits cross-entropy).
 /// </summary>
 /// <remarks>
 /// Options: <c>--models 25m,100m</c>, <c>--dtype float32,bfloat16</c>, <c>--threads 2</c>, <c>--steps 3</c> (timed; median
-/// reported), <c>--warmup 1</c>, <c>--loss fused|plain</c>, <c>--peer /usr/bin/python3</c> (<c>none</c> skips it).
+/// reported), <c>--warmup 1</c>, <c>--repeats 3</c>, <c>--peer-logits trained,all</c>, <c>--loss fused|plain</c>,
+/// <c>--peer /usr/bin/python3</c> (<c>none</c> skips it).
 /// Set <c>OMP_WAIT_POLICY=PASSIVE</c> in the environment: both processes inherit it.
 /// </remarks>
 internal sealed class TrainingBenchmark : IBenchmark
@@ -39,6 +42,8 @@ internal sealed class TrainingBenchmark : IBenchmark
         int threads = int.Parse(Option("threads", "2"), CultureInfo.InvariantCulture);
         int steps = int.Parse(Option("steps", "3"), CultureInfo.InvariantCulture);
         int warmup = int.Parse(Option("warmup", "1"), CultureInfo.InvariantCulture);
+        int repeats = int.Parse(Option("repeats", "3"), CultureInfo.InvariantCulture);
+        var peerLogits = Option("peer-logits", "trained,all").Split(',');
         var loss = Option("loss", "fused") == "plain" ? LossImplementation.Plain : LossImplementation.Fused;
         string peer = Option("peer", "/usr/bin/python3");
         torch.set_num_threads(threads);
@@ -47,21 +52,35 @@ internal sealed class TrainingBenchmark : IBenchmark
         {
             foreach (var dtype in Option("dtype", "float32,bfloat16").Split(','))
             {
-                double matmul = MatmulGigaflops(dtype);
-                double srt = SrtTokensPerSecond(model, dtype, threads, steps, warmup, loss, tokenizerFolder);
-                var line = Result(model, dtype, "srt", srt, matmul, threads);
-                line["loss_impl"] = loss.ToString().ToLowerInvariant();
-                line["load_average"] = LoadAverage();
-                Emit(output, line);
-                if (peer != "none" && PeerResult(peer, model, dtype, threads, steps, warmup) is { } peerLine)
+                // Interleaved repeats (Srt, PyTorch, Srt, PyTorch, ...) so a drift in the machine's speed hits both sides.
+                for (int repeat = 1; repeat <= repeats; repeat++)
                 {
-                    double peerRate = peerLine["tokens_per_second"]!.GetValue<double>();
-                    var peerResult = Result(model, dtype, "pytorch", peerRate, matmul, threads);
-                    peerResult["torch"] = peerLine["torch"]?.GetValue<string>();
-                    peerResult["peer_matmul_gflops"] = Math.Round(peerLine["matmul_gflops"]!.GetValue<double>(), 1);
-                    peerResult["load_average"] = LoadAverage();
-                    Emit(output, peerResult);
-                    Emit(output, new JsonObject { ["bench"] = "train", ["model"] = model.Name, ["dtype"] = dtype, ["ratio"] = "srt/pytorch", ["tokens_per_second"] = Math.Round(srt / peerRate, 3) });
+                    double matmul = MatmulGigaflops(dtype);
+                    double srt = SrtTokensPerSecond(model, dtype, threads, steps, warmup, loss, tokenizerFolder);
+                    var line = Result(model, dtype, "srt", srt, matmul, threads);
+                    line["repeat"] = repeat;
+                    line["loss_impl"] = loss.ToString().ToLowerInvariant();
+                    line["load_average"] = LoadAverage();
+                    Emit(output, line);
+                    foreach (var logits in peer == "none" ? Array.Empty<string>() : peerLogits)
+                    {
+                        if (PeerResult(peer, model, dtype, threads, steps, warmup, logits) is not { } peerLine)
+                        {
+                            continue;
+                        }
+                        double peerRate = peerLine["tokens_per_second"]!.GetValue<double>();
+                        var peerResult = Result(model, dtype, "pytorch", peerRate, peerLine["matmul_gflops"]!.GetValue<double>(), threads);
+                        peerResult["repeat"] = repeat;
+                        peerResult["logits"] = logits;
+                        peerResult["torch"] = peerLine["torch"]?.GetValue<string>();
+                        peerResult["load_average"] = LoadAverage();
+                        Emit(output, peerResult);
+                        Emit(output, new JsonObject
+                        {
+                            ["bench"] = "train", ["model"] = model.Name, ["dtype"] = dtype, ["repeat"] = repeat,
+                            ["ratio"] = $"srt/pytorch-{logits}", ["tokens_per_second"] = Math.Round(srt / peerRate, 3),
+                        });
+                    }
                 }
             }
         }
@@ -124,7 +143,7 @@ internal sealed class TrainingBenchmark : IBenchmark
         return Statistics.Median(rates);
     }
 
-    private static JsonObject? PeerResult(string python, TrainingBenchmarkModel model, string dtype, int threads, int steps, int warmup)
+    private static JsonObject? PeerResult(string python, TrainingBenchmarkModel model, string dtype, int threads, int steps, int warmup, string logits)
     {
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "tests", "Srt.Benchmarks", "peers", "train_llama_peer.py"));
@@ -132,6 +151,8 @@ internal sealed class TrainingBenchmark : IBenchmark
         {
             start.ArgumentList.Add(argument);
         }
+        start.ArgumentList.Add("--logits");
+        start.ArgumentList.Add(logits);
         start.Environment["OMP_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
         try
         {
@@ -148,23 +169,25 @@ internal sealed class TrainingBenchmark : IBenchmark
         }
     }
 
-    private static double MatmulGigaflops(string dtype)
+    /// <summary>The MFU reference: the median of five 2048² × 2048 matmuls in this process, after one untimed.</summary>
+    internal static double MatmulGigaflops(string dtype)
     {
-        const int size = 1024;
+        const int size = 2048;
         var type = dtype == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
         using var a = torch.randn(size, size, dtype: type);
         using var b = torch.randn(size, size, dtype: type);
-        double best = double.MaxValue;
-        for (int i = 0; i < 4; i++)
+        a.mm(b).Dispose();
+        var times = new List<double>();
+        for (int i = 0; i < 5; i++)
         {
             var clock = Stopwatch.StartNew();
             using var c = a.mm(b);
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            times.Add(clock.Elapsed.TotalSeconds);
         }
-        return 2.0 * size * size * size / best / 1e9;
+        return 2.0 * size * size * size / Statistics.Median(times) / 1e9;
     }
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+    internal static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     private static string RepositoryRoot()
     {

@@ -13,11 +13,21 @@ namespace Srt.TorchSharp.Modeling.Modules;
 /// <param name="Cache">The cache to append new keys/values to, or null.</param>
 internal sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask, bool IsCausal, IAttentionCache? Cache)
 {
+    /// <summary>Per-token positions [B, T] when the pass holds packed sequences (each restarts at 0), else null.</summary>
+    public Tensor? PositionIds { get; init; }
+
+    /// <summary>Per-token sequence ids [B, T] of packed sequences (a token attends only within its own), else null.</summary>
+    public Tensor? SequenceIds { get; init; }
+
+    /// <summary>Where the packed sequences lie in each row, for layers that attend one sequence at a time (no masked
+    /// work); null when the pass is not packed. <see cref="Mask"/> always holds the same rule as a boolean mask.</summary>
+    public PackedSegments? Segments { get; init; }
+
     /// <summary>Every tensor of the context, in a fixed order (for activation checkpointing, which must keep them alive
     /// until backward). A tensor field added to this record belongs here and in <see cref="WithTensors"/>.</summary>
-    public IReadOnlyList<Tensor?> Tensors => [Cos, Sin, Mask];
+    public IReadOnlyList<Tensor?> Tensors => [Cos, Sin, Mask, PositionIds, SequenceIds];
 
     /// <summary>This context with its tensors replaced by <paramref name="tensors"/>, in <see cref="Tensors"/>' order.</summary>
     public AttentionContext WithTensors(IReadOnlyList<Tensor?> tensors) =>
-        this with { Cos = tensors[0]!, Sin = tensors[1]!, Mask = tensors[2] };
+        this with { Cos = tensors[0]!, Sin = tensors[1]!, Mask = tensors[2], PositionIds = tensors[3], SequenceIds = tensors[4] };
 }

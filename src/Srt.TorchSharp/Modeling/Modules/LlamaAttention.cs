@@ -65,6 +65,10 @@ internal sealed class LlamaAttention : nn.Module
             attended = nn.functional.scaled_dot_product_attention(grouped, key, value, context.Mask, 0.0, false)
                 .reshape(batch, _heads, 1, _headDim);
         }
+        else if (context.Segments is { } segments)
+        {
+            attended = SegmentedAttention.Attend(query, RepeatKeyValueHeads(key), RepeatKeyValueHeads(value), segments);
+        }
         else
         {
             attended = nn.functional.scaled_dot_product_attention(

@@ -37,7 +37,8 @@ internal sealed class LlamaDecoder : nn.Module
     public int LayerCount => _layers.Count;
 
     /// <summary>Gets or sets whether <see cref="Forward"/> checkpoints each layer while gradients are recorded (only its
-    /// input is kept; backward recomputes it). No effect on no-grad passes, cached passes or <see cref="ForwardSlots"/>.</summary>
+    /// input is kept; backward recomputes it), in <see cref="Forward"/> and <see cref="ForwardPacked"/>. No effect on no-grad
+    /// passes, cached passes or <see cref="ForwardSlots"/>.</summary>
     public bool CheckpointLayers { get; set; }
 
     /// <summary>Runs the stack over <paramref name="inputIds"/> [B, T] and returns normed hidden states [B, T, hidden].</summary>
@@ -46,15 +47,32 @@ internal sealed class LlamaDecoder : nn.Module
         using var scope = NewDisposeScope();
         var hidden = _embedTokens.forward(inputIds);
         var context = AttentionInputs.Build(inputIds, attentionMask, cache, _rotary, hidden.dtype, hidden.device);
-        bool checkpoint = CheckpointLayers && cache is null && is_grad_enabled();
+        hidden = RunLayers(hidden, context, checkpoint: CheckpointLayers && cache is null && is_grad_enabled());
+        cache?.Advance(inputIds.shape[1]);
+        return _norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Runs the stack over packed rows <paramref name="inputIds"/> [B, T]: several sequences per row, each with
+    /// its own positions, none attending to another. Returns normed hidden states [B, T, hidden].</summary>
+    public Tensor ForwardPacked(Tensor inputIds, Tensor positionIds, Tensor sequenceIds, PackedSegments? segments)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = _embedTokens.forward(inputIds);
+        var context = PackedAttentionInputs.Build(inputIds, positionIds, sequenceIds, segments, _rotary, hidden.dtype, hidden.device);
+        hidden = RunLayers(hidden, context, checkpoint: CheckpointLayers && is_grad_enabled());
+        return _norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Runs every layer; with <paramref name="checkpoint"/>, each keeps only its input and is recomputed in backward.</summary>
+    private Tensor RunLayers(Tensor hidden, AttentionContext context, bool checkpoint)
+    {
         foreach (var layer in _layers)
         {
             hidden = checkpoint
                 ? ActivationCheckpoint.Run(hidden, context.Tensors, (input, tensors) => layer.Forward(input, context.WithTensors(tensors)))
                 : layer.Forward(hidden, context);
         }
-        cache?.Advance(inputIds.shape[1]);
-        return _norm.forward(hidden).MoveToOuterDisposeScope();
+        return hidden;
     }
 
     /// <summary>Runs one token per active slot of <paramref name="cache"/> (<paramref name="inputIds"/> [active, 1]),
