@@ -11,8 +11,8 @@ namespace Srt.TorchSharp.Kernels.Cpu;
 /// <c>y = x Wᵀ + b</c> for a few float32 rows on the CPU, for inference: the products of a decoding step, where x has
 /// one row per running sequence. libtorch's CPU GEMM reaches a fifth to a third of its square-matrix rate at 1–16
 /// rows; this kernel streams each weight row once for all rows (weights are [out, in] row-major, so a dot-product
-/// microkernel of two weight rows against four input rows in registers needs no packing) and splits the output
-/// features across the torch thread count.
+/// microkernel of four weight rows, or two without AVX-512's extra registers, against four input rows in registers
+/// needs no packing) and splits blocks of output features across the torch thread count (<see cref="KernelWorkers"/>).
 /// </summary>
 /// <remarks>
 /// Every output element is summed in the same order whatever the number of rows, the tile it falls in or the thread
@@ -31,6 +31,9 @@ internal static class SmallRowLinear
 
     // Products under this many multiply-adds run on the calling thread: waking a second one costs more.
     private const long SerialMultiplyAdds = 1L << 16;
+
+    // AVX-512 (VL) doubles the vector registers the JIT may use, room for a 4 × 4 tile of accumulators.
+    private static readonly bool WideTiles = Avx512F.VL.IsSupported;
 
     /// <summary>Gets a value indicating whether this CPU has the instructions the kernel needs (AVX2 and FMA).</summary>
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
@@ -71,7 +74,7 @@ internal static class SmallRowLinear
         }
         else
         {
-            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, block =>
+            KernelWorkers.Shared.Run(blocks, threads, block =>
                 Compute(x, w, b, y, rows, depth, features, block * BlockFeatures, Math.Min(features, (block + 1) * BlockFeatures)));
         }
         return output;
@@ -108,7 +111,10 @@ internal static class SmallRowLinear
         return true;
     }
 
-    /// <summary>Output features [first, end) of every row: two weight rows at a time against four input rows.</summary>
+    /// <summary>Output features [first, end) of every row: four (or two) weight rows at a time against four input rows.</summary>
+    // Fully optimised from the first call: tier-0 code of these loops runs several times slower, and a decode step's
+    // first calls would otherwise pay for it until tiering catches up.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Compute(nint xAddress, nint wAddress, nint bAddress, nint yAddress, int rows, int depth, int features, int first, int end)
     {
         var x = (float*)xAddress;
@@ -116,6 +122,26 @@ internal static class SmallRowLinear
         var b = (float*)bAddress;
         var y = (float*)yAddress;
         var j = first;
+        if (WideTiles)
+        {
+            for (; j + 3 < end; j += 4)
+            {
+                var w0 = w + (long)j * depth;
+                var r = 0;
+                for (; r + 3 < rows; r += 4)
+                {
+                    Tile4x4(x + (long)r * depth, depth, w0, b == null ? null : b + j, y + (long)r * features + j, features);
+                }
+                for (; r < rows; r++)
+                {
+                    var row = x + (long)r * depth;
+                    for (var i = 0; i < 4; i++)
+                    {
+                        y[(long)r * features + j + i] = Dot(row, w0 + (long)i * depth, depth, b == null ? 0f : b[j + i]);
+                    }
+                }
+            }
+        }
         for (; j + 1 < end; j += 2)
         {
             var w0 = w + (long)j * depth;
@@ -142,7 +168,76 @@ internal static class SmallRowLinear
         }
     }
 
+    // Four weight rows against four input rows: sixteen accumulators, eight loads per sixteen fused multiply-adds.
+    // Only where AVX-512 gives the JIT 32 vector registers; with 16 the accumulators would spill.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Tile4x4(float* x, int depth, float* w, float* bias, float* y, int features)
+    {
+        var x0 = x;
+        var x1 = x + depth;
+        var x2 = x1 + depth;
+        var x3 = x2 + depth;
+        var w0 = w;
+        var w1 = w + depth;
+        var w2 = w1 + depth;
+        var w3 = w2 + depth;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+        var k = 0;
+        for (; k + 8 <= depth; k += 8)
+        {
+            var v0 = Avx.LoadVector256(w0 + k);
+            var v1 = Avx.LoadVector256(w1 + k);
+            var v2 = Avx.LoadVector256(w2 + k);
+            var v3 = Avx.LoadVector256(w3 + k);
+            var u = Avx.LoadVector256(x0 + k);
+            a00 = Fma.MultiplyAdd(v0, u, a00);
+            a01 = Fma.MultiplyAdd(v1, u, a01);
+            a02 = Fma.MultiplyAdd(v2, u, a02);
+            a03 = Fma.MultiplyAdd(v3, u, a03);
+            u = Avx.LoadVector256(x1 + k);
+            a10 = Fma.MultiplyAdd(v0, u, a10);
+            a11 = Fma.MultiplyAdd(v1, u, a11);
+            a12 = Fma.MultiplyAdd(v2, u, a12);
+            a13 = Fma.MultiplyAdd(v3, u, a13);
+            u = Avx.LoadVector256(x2 + k);
+            a20 = Fma.MultiplyAdd(v0, u, a20);
+            a21 = Fma.MultiplyAdd(v1, u, a21);
+            a22 = Fma.MultiplyAdd(v2, u, a22);
+            a23 = Fma.MultiplyAdd(v3, u, a23);
+            u = Avx.LoadVector256(x3 + k);
+            a30 = Fma.MultiplyAdd(v0, u, a30);
+            a31 = Fma.MultiplyAdd(v1, u, a31);
+            a32 = Fma.MultiplyAdd(v2, u, a32);
+            a33 = Fma.MultiplyAdd(v3, u, a33);
+        }
+        var b0 = bias == null ? 0f : bias[0];
+        var b1 = bias == null ? 0f : bias[1];
+        var b2 = bias == null ? 0f : bias[2];
+        var b3 = bias == null ? 0f : bias[3];
+        y[0] = Finish(a00, x0, w0, k, depth, b0);
+        y[1] = Finish(a01, x0, w1, k, depth, b1);
+        y[2] = Finish(a02, x0, w2, k, depth, b2);
+        y[3] = Finish(a03, x0, w3, k, depth, b3);
+        y += features;
+        y[0] = Finish(a10, x1, w0, k, depth, b0);
+        y[1] = Finish(a11, x1, w1, k, depth, b1);
+        y[2] = Finish(a12, x1, w2, k, depth, b2);
+        y[3] = Finish(a13, x1, w3, k, depth, b3);
+        y += features;
+        y[0] = Finish(a20, x2, w0, k, depth, b0);
+        y[1] = Finish(a21, x2, w1, k, depth, b1);
+        y[2] = Finish(a22, x2, w2, k, depth, b2);
+        y[3] = Finish(a23, x2, w3, k, depth, b3);
+        y += features;
+        y[0] = Finish(a30, x3, w0, k, depth, b0);
+        y[1] = Finish(a31, x3, w1, k, depth, b1);
+        y[2] = Finish(a32, x3, w2, k, depth, b2);
+        y[3] = Finish(a33, x3, w3, k, depth, b3);
+    }
+
     // Two weight rows against four input rows: eight accumulators, six loads per eight fused multiply-adds.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Tile2x4(float* x, int depth, float* w0, float* w1, float* bias, float* y, int features)
     {
         var x0 = x;
@@ -182,6 +277,7 @@ internal static class SmallRowLinear
     }
 
     // One row against one weight row, in exactly the order of the tile above.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe float Dot(float* x, float* w, int depth, float bias)
     {
         var a = Vector256<float>.Zero;
