@@ -82,7 +82,7 @@ internal sealed class BatchingBenchmark : IBenchmark
                     useful_decode_tokens_per_s = Round(decodeRate), decode_bound_tokens_per_s = Round(bound.TokensPerSecond),
                     decode_bound = bound.Kind, decode_fraction_of_bound = Round(decodeRate / bound.TokensPerSecond, 3),
                     decode_ms_per_step = Round(decode.TotalMilliseconds / steps, 2), weight_matmuls_ms_per_step = Round(products.Libtorch * 1e3, 2),
-                    kernel_matmuls_ms_per_step = Round(products.Kernel * 1e3, 2),
+                    kernel_matmuls_ms_per_step = double.IsNaN(products.Kernel) ? (double?)null : Round(products.Kernel * 1e3, 2),
                     load_average = LoadAverage(),
                 });
             }

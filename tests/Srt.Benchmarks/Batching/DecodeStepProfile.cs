@@ -81,7 +81,8 @@ internal static class DecodeStepProfile
     }
 
     /// <summary>The best of 5 passes over every weight product of a step (each projection of each layer and the output
-    /// projection) on random rows: with libtorch's <c>linear</c>, and with the small-row kernel.</summary>
+    /// projection) on random rows: with libtorch's <c>linear</c>, and with the small-row kernel (NaN where it does not
+    /// apply).</summary>
     public static (double Libtorch, double Kernel) StepProducts(LlamaForCausalLM model, int slots)
     {
         using var scope = NewDisposeScope();
@@ -109,7 +110,8 @@ internal static class DecodeStepProfile
             });
         }
         var libtorch = Best((x, w) => nn.functional.linear(x, w));
-        var kernel = SmallRowLinear.IsSupported
+        // Beyond MaxRows the kernel declines and the step runs libtorch's products.
+        var kernel = SmallRowLinear.IsSupported && slots <= SmallRowLinear.MaxRows
             ? Best((x, w) => SmallRowLinear.TryLinear(x, w) ?? throw new InvalidOperationException("The small-row kernel declined a decode product."))
             : double.NaN;
         return (libtorch, kernel);
