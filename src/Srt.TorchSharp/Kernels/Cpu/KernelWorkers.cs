@@ -3,7 +3,7 @@ namespace Srt.TorchSharp.Kernels.Cpu;
 /// <summary>
 /// Helper threads for the small-row kernel that stay awake between calls. A decoding step calls the kernel about
 /// seven times per layer with a few hundred microseconds of other work in between; waking a sleeping thread pool
-/// thread for each call cost about 150 µs per call on the 2-core VM this was measured on (a third of a 100M-parameter
+/// thread for each call cost about 150 µs per call on the 2-core VM this was measured on (nearly a third of a 100M-parameter
 /// step). So each helper keeps polling, yielding its core to any other runnable thread, for
 /// <see cref="SpinMilliseconds"/> after its last job before it blocks, and the calling thread takes blocks too, so a
 /// late helper only means the caller does more of the work.
