@@ -18,7 +18,7 @@ internal sealed class BatchingBenchmark : IBenchmark
 {
     public string Name => "batching";
 
-    public string Description => "static vs continuous batching, useful tokens/s vs decode bound [--size 25m --threads 2 --prompts 128 --slots 8,32 --modes static,continuous --seed 1]";
+    public string Description => "static vs continuous batching, useful tokens/s vs decode bound [--size 25m|100m --threads 2 --prompts 128 --slots 8,32 --modes static,continuous --seed 1 --profile 0|1]";
 
     public int Run(string[] args, TextWriter output)
     {
@@ -39,6 +39,16 @@ internal sealed class BatchingBenchmark : IBenchmark
             output_tokens_median = Median(workload.Outputs), output_tokens_max = workload.Outputs.Max(),
             mean_decode_context = Round(workload.MeanDecodeContext),
         });
+
+        if (options.Profile)
+        {
+            // Diagnostic: where one step's milliseconds go at each slot count, instead of the workload.
+            foreach (var slots in options.Slots)
+            {
+                DecodeStepProfile.Run(model, slots, (int)Math.Round(workload.MeanDecodeContext), output, options.Size);
+            }
+            return 0;
+        }
 
         // No stop ids: every row runs to its imposed length.
         var generator = new TextGenerator(model, SyntheticTokenizer.Create(config.VocabSize), stopTokenIds: []);
@@ -62,7 +72,7 @@ internal sealed class BatchingBenchmark : IBenchmark
                 var decodeTokens = produced - workload.Prompts.Length;
                 var decodeRate = decodeTokens / decode.TotalSeconds;
                 var bound = shape.DecodeBound(slots, (int)Math.Round(workload.MeanDecodeContext), bandwidth, matmul);
-                var weightMatmuls = StepMatmulSeconds(model, slots);
+                var products = DecodeStepProfile.StepProducts(model, slots);
                 GenerationBenchmark.Emit(output, new
                 {
                     benchmark = Name, mode, slots, size = options.Size, dtype = "float32", threads = options.Threads,
@@ -71,42 +81,13 @@ internal sealed class BatchingBenchmark : IBenchmark
                     slot_steps_padding = (long)steps * slots - decodeTokens,
                     useful_decode_tokens_per_s = Round(decodeRate), decode_bound_tokens_per_s = Round(bound.TokensPerSecond),
                     decode_bound = bound.Kind, decode_fraction_of_bound = Round(decodeRate / bound.TokensPerSecond, 3),
-                    decode_ms_per_step = Round(decode.TotalMilliseconds / steps, 2), weight_matmuls_ms_per_step = Round(weightMatmuls * 1e3, 2),
+                    decode_ms_per_step = Round(decode.TotalMilliseconds / steps, 2), weight_matmuls_ms_per_step = Round(products.Libtorch * 1e3, 2),
+                    kernel_matmuls_ms_per_step = double.IsNaN(products.Kernel) ? (double?)null : Round(products.Kernel * 1e3, 2),
                     load_average = LoadAverage(),
                 });
             }
         }
         return 0;
-    }
-
-    /// <summary>
-    /// Best of 5 runs of just the weight matrix products one decoding step does at <paramref name="slots"/> rows (every
-    /// projection of every layer and the output projection, on random inputs): what the step costs before attention,
-    /// norms, rotary, the cache and the per-operation overhead.
-    /// </summary>
-    private static double StepMatmulSeconds(LlamaForCausalLM model, int slots)
-    {
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        var weights = model.NamedParameters()
-            .Where(p => p.Parameter.dim() == 2 && p.Name != "model.embed_tokens.weight")
-            .Select(p => p.Parameter).Append(model.LmHeadWeight).ToArray();
-        var inputs = weights.Select(w => torch.randn(slots, w.shape[1])).ToArray();
-        void Step()
-        {
-            using var inner = torch.NewDisposeScope();
-            for (var i = 0; i < weights.Length; i++)
-            {
-                torch.nn.functional.linear(inputs[i], weights[i]);
-            }
-        }
-        Step();
-        return Enumerable.Range(0, 5).Min(_ =>
-        {
-            var clock = Stopwatch.StartNew();
-            Step();
-            return clock.Elapsed.TotalSeconds;
-        });
     }
 
     private static (TimeSpan Prefill, TimeSpan Decode, int Steps, long Produced) RunStatic(
@@ -147,7 +128,7 @@ internal sealed class BatchingBenchmark : IBenchmark
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    private sealed record Arguments(string Size, int Threads, int Prompts, IReadOnlyList<int> Slots, IReadOnlyList<string> Modes, int Seed)
+    private sealed record Arguments(string Size, int Threads, int Prompts, IReadOnlyList<int> Slots, IReadOnlyList<string> Modes, int Seed, bool Profile)
     {
         public static Arguments Parse(string[] args)
         {
@@ -169,7 +150,7 @@ internal sealed class BatchingBenchmark : IBenchmark
             return new Arguments(
                 values.GetValueOrDefault("size", "25m"), Int("threads", 2), Int("prompts", 128),
                 values.GetValueOrDefault("slots", "8,32").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
-                modes, Int("seed", 1));
+                modes, Int("seed", 1), Int("profile", 0) != 0);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Srt.TorchSharp.Kernels.Cpu;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -32,10 +33,13 @@ internal sealed class LinearProjection : nn.Module<Tensor, Tensor>
     {
         if (Adapter is null)
         {
-            return nn.functional.linear(input, _weight, _bias);
+            return Project(input);
         }
-        using var projected = nn.functional.linear(input, _weight, _bias);
+        using var projected = Project(input);
         using var delta = Adapter(input);
         return projected + delta;
     }
+
+    // A decoding step projects one row per running sequence: a few float32 rows on the CPU run a kernel made for that.
+    private Tensor Project(Tensor input) => SmallRowLinear.TryLinear(input, _weight, _bias) ?? nn.functional.linear(input, _weight, _bias);
 }

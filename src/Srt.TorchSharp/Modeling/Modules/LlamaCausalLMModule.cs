@@ -1,3 +1,4 @@
+using Srt.TorchSharp.Kernels.Cpu;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -30,5 +31,6 @@ internal sealed class LlamaCausalLMModule : nn.Module
 
     public Parameter LmHeadWeight => _lmHead?.Weight ?? _model.EmbedTokens.Weight;
 
-    public Tensor ComputeLogits(Tensor hidden) => nn.functional.linear(hidden, LmHeadWeight);
+    // The output projection of a decoding step (a few rows) takes the small-row CPU kernel where it applies.
+    public Tensor ComputeLogits(Tensor hidden) => SmallRowLinear.TryLinear(hidden, LmHeadWeight) ?? nn.functional.linear(hidden, LmHeadWeight);
 }

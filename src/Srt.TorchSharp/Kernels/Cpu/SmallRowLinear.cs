@@ -1,0 +1,302 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Srt.TorchSharp.Kernels.Cuda;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Srt.TorchSharp.Kernels.Cpu;
+
+/// <summary>
+/// <c>y = x Wᵀ + b</c> for a few float32 rows on the CPU, for inference: the products of a decoding step, where x has
+/// one row per running sequence. libtorch's CPU GEMM reaches a fifth to a third of its square-matrix rate at 1–16
+/// rows; this kernel streams each weight row once for all rows (weights are [out, in] row-major, so a dot-product
+/// microkernel of four weight rows, or two without AVX-512's extra registers, against four input rows in registers
+/// needs no packing) and splits blocks of output features across the torch thread count (<see cref="KernelWorkers"/>).
+/// </summary>
+/// <remarks>
+/// Every output element is summed in the same order whatever the number of rows, the tile it falls in or the thread
+/// that computes it (eight lanes over k ≡ lane mod 8 with fused multiply-adds, a fixed horizontal sum, then the tail),
+/// so a row's result does not depend on which other rows share its batch. The result differs from libtorch's only by
+/// float32 rounding of a different summation order.
+/// </remarks>
+internal static class SmallRowLinear
+{
+    /// <summary>The most rows the kernel takes; beyond that libtorch's GEMM packs and blocks well.</summary>
+    public const int MaxRows = 16;
+
+    // Output features per parallel work item: small enough to balance two threads on a 128-feature projection,
+    // large enough that the scheduling cost stays far below the work.
+    private const int BlockFeatures = 32;
+
+    // Products under this many multiply-adds run on the calling thread: waking a second one costs more.
+    private const long SerialMultiplyAdds = 1L << 16;
+
+    // AVX-512 (VL) doubles the vector registers the JIT may use, room for a 4 × 4 tile of accumulators.
+    private static readonly bool WideTiles = Avx512F.VL.IsSupported;
+
+    /// <summary>Gets a value indicating whether this CPU has the instructions the kernel needs (AVX2 and FMA).</summary>
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>Gets or sets a value indicating whether <see cref="TryLinear"/> may run the kernel; false makes it always
+    /// decline, so tests and benchmarks can compare with libtorch.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public static bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Computes <c>input Wᵀ + bias</c> when the kernel applies: float32 CPU tensors, contiguous, at most
+    /// <see cref="MaxRows"/> rows, and no gradient to record. Returns <see langword="null"/> otherwise, and the caller
+    /// runs libtorch's <c>linear</c>.
+    /// </summary>
+    /// <param name="input">[..., in].</param>
+    /// <param name="weight">[out, in].</param>
+    /// <param name="bias">[out] or <see langword="null"/>.</param>
+    /// <returns>[..., out], or <see langword="null"/> when the kernel does not apply.</returns>
+    public static Tensor? TryLinear(Tensor input, Tensor weight, Tensor? bias = null)
+    {
+        if (!Applies(input, weight, bias, out var rows))
+        {
+            return null;
+        }
+        var (features, depth) = ((int)weight.shape[0], (int)weight.shape[1]);
+        var shape = input.shape.ToArray();
+        shape[^1] = features;
+        var output = empty(shape, ScalarType.Float32);
+        var x = (nint)TensorMemory.Address(input);
+        var w = (nint)TensorMemory.Address(weight);
+        var b = bias is null ? 0 : (nint)TensorMemory.Address(bias);
+        var y = (nint)TensorMemory.Address(output);
+        var blocks = (features + BlockFeatures - 1) / BlockFeatures;
+        var threads = Math.Min(get_num_threads(), blocks);
+        if (threads <= 1 || (long)rows * features * depth < SerialMultiplyAdds)
+        {
+            Compute(x, w, b, y, rows, depth, features, 0, features);
+        }
+        else
+        {
+            KernelWorkers.Shared.Run(blocks, threads, block =>
+                Compute(x, w, b, y, rows, depth, features, block * BlockFeatures, Math.Min(features, (block + 1) * BlockFeatures)));
+        }
+        return output;
+    }
+
+    private static bool Applies(Tensor input, Tensor weight, Tensor? bias, out int rows)
+    {
+        rows = 0;
+        if (!Enabled || !IsSupported
+            || input.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU
+            || input.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32
+            || weight.dim() != 2 || input.dim() == 0 || input.shape[^1] != weight.shape[1]
+            || weight.shape[0] > int.MaxValue || weight.shape[1] > int.MaxValue
+            || !input.is_contiguous() || !weight.is_contiguous())
+        {
+            return false;
+        }
+        if (bias is not null && (bias.device_type != DeviceType.CPU || bias.dtype != ScalarType.Float32
+            || bias.dim() != 1 || bias.shape[0] != weight.shape[0] || !bias.is_contiguous()))
+        {
+            return false;
+        }
+        if (is_grad_enabled() && (input.requires_grad || weight.requires_grad || bias?.requires_grad == true))
+        {
+            return false;
+        }
+        var depth = weight.shape[1];
+        var count = depth == 0 ? 0 : input.numel() / depth;
+        if (count is < 1 or > MaxRows)
+        {
+            return false;
+        }
+        rows = (int)count;
+        return true;
+    }
+
+    /// <summary>Output features [first, end) of every row: four (or two) weight rows at a time against four input rows.</summary>
+    // Fully optimised from the first call: tier-0 code of these loops runs several times slower, and a decode step's
+    // first calls would otherwise pay for it until tiering catches up.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Compute(nint xAddress, nint wAddress, nint bAddress, nint yAddress, int rows, int depth, int features, int first, int end)
+    {
+        var x = (float*)xAddress;
+        var w = (float*)wAddress;
+        var b = (float*)bAddress;
+        var y = (float*)yAddress;
+        var j = first;
+        if (WideTiles)
+        {
+            for (; j + 3 < end; j += 4)
+            {
+                var w0 = w + (long)j * depth;
+                var r = 0;
+                for (; r + 3 < rows; r += 4)
+                {
+                    Tile4x4(x + (long)r * depth, depth, w0, b == null ? null : b + j, y + (long)r * features + j, features);
+                }
+                for (; r < rows; r++)
+                {
+                    var row = x + (long)r * depth;
+                    for (var i = 0; i < 4; i++)
+                    {
+                        y[(long)r * features + j + i] = Dot(row, w0 + (long)i * depth, depth, b == null ? 0f : b[j + i]);
+                    }
+                }
+            }
+        }
+        for (; j + 1 < end; j += 2)
+        {
+            var w0 = w + (long)j * depth;
+            var w1 = w0 + depth;
+            var r = 0;
+            for (; r + 3 < rows; r += 4)
+            {
+                Tile2x4(x + (long)r * depth, depth, w0, w1, b == null ? null : b + j, y + (long)r * features + j, features);
+            }
+            for (; r < rows; r++)
+            {
+                var row = x + (long)r * depth;
+                y[(long)r * features + j] = Dot(row, w0, depth, b == null ? 0f : b[j]);
+                y[(long)r * features + j + 1] = Dot(row, w1, depth, b == null ? 0f : b[j + 1]);
+            }
+        }
+        if (j < end)
+        {
+            var w0 = w + (long)j * depth;
+            for (var r = 0; r < rows; r++)
+            {
+                y[(long)r * features + j] = Dot(x + (long)r * depth, w0, depth, b == null ? 0f : b[j]);
+            }
+        }
+    }
+
+    // Four weight rows against four input rows: sixteen accumulators, eight loads per sixteen fused multiply-adds.
+    // Only where AVX-512 gives the JIT 32 vector registers; with 16 the accumulators would spill.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Tile4x4(float* x, int depth, float* w, float* bias, float* y, int features)
+    {
+        var x0 = x;
+        var x1 = x + depth;
+        var x2 = x1 + depth;
+        var x3 = x2 + depth;
+        var w0 = w;
+        var w1 = w + depth;
+        var w2 = w1 + depth;
+        var w3 = w2 + depth;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+        var k = 0;
+        for (; k + 8 <= depth; k += 8)
+        {
+            var v0 = Avx.LoadVector256(w0 + k);
+            var v1 = Avx.LoadVector256(w1 + k);
+            var v2 = Avx.LoadVector256(w2 + k);
+            var v3 = Avx.LoadVector256(w3 + k);
+            var u = Avx.LoadVector256(x0 + k);
+            a00 = Fma.MultiplyAdd(v0, u, a00);
+            a01 = Fma.MultiplyAdd(v1, u, a01);
+            a02 = Fma.MultiplyAdd(v2, u, a02);
+            a03 = Fma.MultiplyAdd(v3, u, a03);
+            u = Avx.LoadVector256(x1 + k);
+            a10 = Fma.MultiplyAdd(v0, u, a10);
+            a11 = Fma.MultiplyAdd(v1, u, a11);
+            a12 = Fma.MultiplyAdd(v2, u, a12);
+            a13 = Fma.MultiplyAdd(v3, u, a13);
+            u = Avx.LoadVector256(x2 + k);
+            a20 = Fma.MultiplyAdd(v0, u, a20);
+            a21 = Fma.MultiplyAdd(v1, u, a21);
+            a22 = Fma.MultiplyAdd(v2, u, a22);
+            a23 = Fma.MultiplyAdd(v3, u, a23);
+            u = Avx.LoadVector256(x3 + k);
+            a30 = Fma.MultiplyAdd(v0, u, a30);
+            a31 = Fma.MultiplyAdd(v1, u, a31);
+            a32 = Fma.MultiplyAdd(v2, u, a32);
+            a33 = Fma.MultiplyAdd(v3, u, a33);
+        }
+        var b0 = bias == null ? 0f : bias[0];
+        var b1 = bias == null ? 0f : bias[1];
+        var b2 = bias == null ? 0f : bias[2];
+        var b3 = bias == null ? 0f : bias[3];
+        y[0] = Finish(a00, x0, w0, k, depth, b0);
+        y[1] = Finish(a01, x0, w1, k, depth, b1);
+        y[2] = Finish(a02, x0, w2, k, depth, b2);
+        y[3] = Finish(a03, x0, w3, k, depth, b3);
+        y += features;
+        y[0] = Finish(a10, x1, w0, k, depth, b0);
+        y[1] = Finish(a11, x1, w1, k, depth, b1);
+        y[2] = Finish(a12, x1, w2, k, depth, b2);
+        y[3] = Finish(a13, x1, w3, k, depth, b3);
+        y += features;
+        y[0] = Finish(a20, x2, w0, k, depth, b0);
+        y[1] = Finish(a21, x2, w1, k, depth, b1);
+        y[2] = Finish(a22, x2, w2, k, depth, b2);
+        y[3] = Finish(a23, x2, w3, k, depth, b3);
+        y += features;
+        y[0] = Finish(a30, x3, w0, k, depth, b0);
+        y[1] = Finish(a31, x3, w1, k, depth, b1);
+        y[2] = Finish(a32, x3, w2, k, depth, b2);
+        y[3] = Finish(a33, x3, w3, k, depth, b3);
+    }
+
+    // Two weight rows against four input rows: eight accumulators, six loads per eight fused multiply-adds.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Tile2x4(float* x, int depth, float* w0, float* w1, float* bias, float* y, int features)
+    {
+        var x0 = x;
+        var x1 = x + depth;
+        var x2 = x1 + depth;
+        var x3 = x2 + depth;
+        var (a00, a01, a10, a11, a20, a21, a30, a31) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero,
+            Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero);
+        var k = 0;
+        for (; k + 8 <= depth; k += 8)
+        {
+            var v0 = Avx.LoadVector256(w0 + k);
+            var v1 = Avx.LoadVector256(w1 + k);
+            var u = Avx.LoadVector256(x0 + k);
+            a00 = Fma.MultiplyAdd(v0, u, a00);
+            a01 = Fma.MultiplyAdd(v1, u, a01);
+            u = Avx.LoadVector256(x1 + k);
+            a10 = Fma.MultiplyAdd(v0, u, a10);
+            a11 = Fma.MultiplyAdd(v1, u, a11);
+            u = Avx.LoadVector256(x2 + k);
+            a20 = Fma.MultiplyAdd(v0, u, a20);
+            a21 = Fma.MultiplyAdd(v1, u, a21);
+            u = Avx.LoadVector256(x3 + k);
+            a30 = Fma.MultiplyAdd(v0, u, a30);
+            a31 = Fma.MultiplyAdd(v1, u, a31);
+        }
+        var b0 = bias == null ? 0f : bias[0];
+        var b1 = bias == null ? 0f : bias[1];
+        y[0] = Finish(a00, x0, w0, k, depth, b0);
+        y[1] = Finish(a01, x0, w1, k, depth, b1);
+        y[features] = Finish(a10, x1, w0, k, depth, b0);
+        y[features + 1] = Finish(a11, x1, w1, k, depth, b1);
+        y[2 * features] = Finish(a20, x2, w0, k, depth, b0);
+        y[2 * features + 1] = Finish(a21, x2, w1, k, depth, b1);
+        y[3 * features] = Finish(a30, x3, w0, k, depth, b0);
+        y[3 * features + 1] = Finish(a31, x3, w1, k, depth, b1);
+    }
+
+    // One row against one weight row, in exactly the order of the tile above.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe float Dot(float* x, float* w, int depth, float bias)
+    {
+        var a = Vector256<float>.Zero;
+        var k = 0;
+        for (; k + 8 <= depth; k += 8)
+        {
+            a = Fma.MultiplyAdd(Avx.LoadVector256(w + k), Avx.LoadVector256(x + k), a);
+        }
+        return Finish(a, x, w, k, depth, bias);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe float Finish(Vector256<float> lanes, float* x, float* w, int k, int depth, float bias)
+    {
+        var sum = Vector128.Sum(lanes.GetLower() + lanes.GetUpper());
+        for (; k < depth; k++)
+        {
+            sum = MathF.FusedMultiplyAdd(w[k], x[k], sum);
+        }
+        return sum + bias;
+    }
+}
