@@ -33,8 +33,8 @@ internal sealed partial class LlamaAttention
         }
         if (config.IsPostNorm)
         {
-            return (new RmsNorm(_heads * _headDim, config.RmsNormEps, dtype, device),
-                new RmsNorm(_keyValueHeads * _headDim, config.RmsNormEps, dtype, device), false);
+            return (new RmsNorm(_heads * _headDim, config.RmsNormEps, dtype, device, weightBeforeRounding: true),
+                new RmsNorm(_keyValueHeads * _headDim, config.RmsNormEps, dtype, device, weightBeforeRounding: true), false);
         }
         return (null, null, false);
     }

@@ -25,7 +25,7 @@ internal sealed class LlamaDecoder : nn.Module
         _embedTokens = new TokenEmbedding(config.VocabSize, config.HiddenSize, dtype, device);
         _layers = new ModuleList<DecoderLayer>(
             Enumerable.Range(0, config.NumHiddenLayers).Select(i => DecoderLayer.Create(config, i, dtype, device)).ToArray());
-        _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
+        _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, weightBeforeRounding: config.IsPostNorm);
         _rotary = new RotaryEmbedding(config);
         RegisterComponents();
     }

@@ -6,7 +6,8 @@ namespace Srt.TorchSharp.Modeling.Modules;
 
 /// <summary>
 /// OLMo 2's decoder layer: no norm on the way in; each sublayer's output is normed before the residual add,
-/// <c>x + post_attention_layernorm(attn(x))</c>, then <c>x + post_feedforward_layernorm(mlp(x))</c>.
+/// <c>x + post_attention_layernorm(attn(x))</c>, then <c>x + post_feedforward_layernorm(mlp(x))</c>. OLMo 2's norms
+/// multiply by their weight before rounding to the model dtype.
 /// </summary>
 internal sealed class PostNormDecoderLayer : DecoderLayer
 {
@@ -27,8 +28,8 @@ internal sealed class PostNormDecoderLayer : DecoderLayer
     {
         _selfAttn = new LlamaAttention(config, layerIndex, dtype, device);
         _mlp = CreateMlp(config, dtype, device);
-        _postAttentionLayernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
-        _postFeedforwardLayernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
+        _postAttentionLayernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, weightBeforeRounding: true);
+        _postFeedforwardLayernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, weightBeforeRounding: true);
         RegisterComponents();
     }
 
