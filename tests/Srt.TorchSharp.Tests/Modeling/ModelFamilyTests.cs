@@ -118,3 +118,31 @@ public sealed class ModelFamilyTests
         Assert.Equal("inputIds", error.ParamName);
     }
 }
+
+/// <summary>OLMo 2's RMSNorm rounding: weight × normalised in float32, then one rounding to the model dtype.</summary>
+[Collection(TorchSharpCollection.Name)]
+public sealed class Olmo2RmsNormTests
+{
+    [Fact]
+    public void RmsNorm_WeightBeforeRoundingInBfloat16_MultipliesInFloat32ThenRoundsOnce()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var olmo = new Srt.TorchSharp.Modeling.Modules.RmsNorm(64, 1e-6, ScalarType.BFloat16, CPU, weightBeforeRounding: true);
+        var llama = new Srt.TorchSharp.Modeling.Modules.RmsNorm(64, 1e-6, ScalarType.BFloat16, CPU);
+        random.manual_seed(3);
+        var weight = (randn(64) * 0.5 + 1).to(ScalarType.BFloat16);
+        olmo.named_parameters().Single().parameter.copy_(weight);
+        llama.named_parameters().Single().parameter.copy_(weight);
+        var input = randn(4, 64).to(ScalarType.BFloat16);
+
+        var x = input.to(ScalarType.Float32);
+        var normalised = x * (x.square().mean([-1L], keepdim: true) + 1e-6).rsqrt();
+        var expected = (weight.to(ScalarType.Float32) * normalised).to(ScalarType.BFloat16);
+        var output = olmo.forward(input);
+
+        Assert.Equal(expected.to(ScalarType.Float32).data<float>().ToArray(), output.to(ScalarType.Float32).data<float>().ToArray());
+        // Llama's order (round, then multiply in bf16) rounds twice and differs somewhere in 256 values.
+        Assert.False(llama.forward(input).bytes.SequenceEqual(output.bytes), "the two rounding orders should differ on this input");
+    }
+}
