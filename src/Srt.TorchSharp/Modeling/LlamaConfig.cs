@@ -3,8 +3,9 @@ using System.Text.Json.Nodes;
 namespace Srt.TorchSharp.Modeling;
 
 /// <summary>
-/// The architecture of a Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM),
-/// as read from a Hugging Face <c>config.json</c>. Property names follow the JSON fields they come from.
+/// The architecture of a Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM) or
+/// of its relatives Qwen3, OLMo 2, SmolLM3 and Phi-3, as read from a Hugging Face <c>config.json</c>. Property names
+/// follow the JSON fields they come from.
 /// </summary>
 /// <remarks>
 /// Sliding-window attention (Mistral's <c>sliding_window</c>, Qwen2's <c>use_sliding_window</c>) is not applied: every
@@ -12,7 +13,7 @@ namespace Srt.TorchSharp.Modeling;
 /// </remarks>
 public sealed record LlamaConfig
 {
-    /// <summary>The <c>model_type</c>: <c>llama</c>, <c>mistral</c> or <c>qwen2</c>.</summary>
+    /// <summary>The <c>model_type</c>: one of <see cref="SupportedModelTypes"/> (docs/models.md says what each covers).</summary>
     /// <value>The default is <c>"llama"</c>.</value>
     public string ModelType { get; init; } = "llama";
 
