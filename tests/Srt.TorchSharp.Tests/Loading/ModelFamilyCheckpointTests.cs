@@ -65,6 +65,27 @@ public sealed class ModelFamilyCheckpointTests
     }
 
     [Theory]
+    [InlineData("phi3")]
+    [InlineData("olmo2")]
+    public void SaveLoad_Bfloat16_StaysBf16AndReloadsBitForBit(string variant)
+    {
+        using var model = TinyFamilies.Create(variant).To(CPU, ScalarType.BFloat16);
+        using var folder = new TemporaryFolder();
+        model.SavePretrained(folder.Path);
+        using (var reader = SafetensorsReader.Open(folder.File("model.safetensors")))
+        {
+            Assert.All(reader.Tensors, t => Assert.Equal("BF16", t.DType));
+        }
+        using var loaded = LlamaForCausalLM.FromPretrained(folder.Path, new ModelLoadOptions { DType = ScalarType.BFloat16 });
+        CheckpointRoundTripTests.AssertBitwiseEqual(model, loaded);
+        using var noGrad = no_grad();
+        using var input = TinyLlama.Ids([3, 250, 17, 9, 61]);
+        using var expected = model.Forward(input);
+        using var actual = loaded.Forward(input);
+        Assert.True(actual.bytes.SequenceEqual(expected.bytes), "bf16 logits differ after reloading");
+    }
+
+    [Theory]
     [InlineData("qwen3", "model.layers.0.self_attn.q_norm.weight", 16L)]
     [InlineData("qwen3", "model.layers.1.self_attn.k_norm.weight", 16L)]
     [InlineData("olmo2", "model.layers.0.self_attn.q_norm.weight", 32L)]
