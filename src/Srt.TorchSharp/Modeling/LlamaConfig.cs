@@ -3,8 +3,9 @@ using System.Text.Json.Nodes;
 namespace Srt.TorchSharp.Modeling;
 
 /// <summary>
-/// The architecture of a Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM),
-/// as read from a Hugging Face <c>config.json</c>. Property names follow the JSON fields they come from.
+/// The architecture of a Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM) or
+/// of its relatives Qwen3, OLMo 2, SmolLM3 and Phi-3, as read from a Hugging Face <c>config.json</c>. Property names
+/// follow the JSON fields they come from.
 /// </summary>
 /// <remarks>
 /// Sliding-window attention (Mistral's <c>sliding_window</c>, Qwen2's <c>use_sliding_window</c>) is not applied: every
@@ -12,7 +13,7 @@ namespace Srt.TorchSharp.Modeling;
 /// </remarks>
 public sealed record LlamaConfig
 {
-    /// <summary>The <c>model_type</c>: <c>llama</c>, <c>mistral</c> or <c>qwen2</c>.</summary>
+    /// <summary>The <c>model_type</c>: one of <see cref="SupportedModelTypes"/> (docs/models.md says what each covers).</summary>
     /// <value>The default is <c>"llama"</c>.</value>
     public string ModelType { get; init; } = "llama";
 
@@ -86,6 +87,25 @@ public sealed record LlamaConfig
     /// <value>The default is null.</value>
     public int? PadTokenId { get; init; }
 
+    /// <summary><c>hidden_act</c>: the MLP activation. Only <c>silu</c> (SwiGLU) is implemented; others are refused.</summary>
+    /// <value>The default is <c>"silu"</c>.</value>
+    public string HiddenAct { get; init; } = "silu";
+
+    /// <summary><c>partial_rotary_factor</c> (Phi-3 family, e.g. Phi-4-mini's 0.75): the fraction of each head's
+    /// dimensions that rotary embeddings rotate; the rest pass through unrotated.</summary>
+    /// <value>The default is 1 (every dimension rotates).</value>
+    public double PartialRotaryFactor { get; init; } = 1.0;
+
+    /// <summary>SmolLM3's <c>no_rope_layers</c>: one entry per layer (at least), non-zero where the layer applies
+    /// rotary embeddings and 0 where it is a NoPE layer (the name is transformers', the meaning is "uses rope").</summary>
+    /// <value>The default (null in the file) is derived from <see cref="NoRopeLayerInterval"/>.</value>
+    public IReadOnlyList<int>? NoRopeLayers { get; init; }
+
+    /// <summary>SmolLM3's <c>no_rope_layer_interval</c>: without <see cref="NoRopeLayers"/>, every this-many-th layer
+    /// (layer indices 3, 7, … for 4) skips rotary embeddings.</summary>
+    /// <value>The default is 4 (transformers' default).</value>
+    public int NoRopeLayerInterval { get; init; } = 4;
+
     /// <summary>Whether config.json carries rope settings as transformers 5's <c>rope_parameters</c> (kept on save).</summary>
     internal bool WritesRopeParameters { get; init; }
 
@@ -105,6 +125,35 @@ public sealed record LlamaConfig
     public bool HasOutputProjectionBias => AttentionBias && !IsQwen2;
 
     internal bool IsQwen2 => string.Equals(ModelType, "qwen2", StringComparison.Ordinal);
+
+    /// <summary>The <c>model_type</c> values this library loads, in the order its documentation lists them.</summary>
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "phi3"];
+
+    /// <summary>Width of the rotated part of each head: <see cref="HeadDimension"/> × <see cref="PartialRotaryFactor"/>,
+    /// truncated as transformers does (<c>int(head_dim * partial_rotary_factor)</c>).</summary>
+    public int RotaryDimension => (int)(HeadDimension * PartialRotaryFactor);
+
+    /// <summary>Whether the q/k/v projections are one fused <c>qkv_proj</c> and the MLP's gate and up one
+    /// <c>gate_up_proj</c> (Phi-3).</summary>
+    public bool HasFusedProjections => ModelType == "phi3";
+
+    /// <summary>Whether the decoder layers are OLMo 2's: no input norm, a norm after each sublayer before the residual
+    /// add, and q/k norms over the whole projection width.</summary>
+    public bool IsPostNorm => ModelType == "olmo2";
+
+    /// <summary>Whether attention normalises queries and keys per head before rotary (Qwen3's <c>q_norm</c>/<c>k_norm</c>).</summary>
+    public bool HasPerHeadQkNorm => ModelType == "qwen3";
+
+    /// <summary>Whether layer <paramref name="layerIndex"/> applies rotary embeddings (false on SmolLM3's NoPE layers).</summary>
+    /// <param name="layerIndex">The zero-based layer index.</param>
+    public bool UsesRotary(int layerIndex)
+    {
+        if (ModelType != "smollm3")
+        {
+            return true;
+        }
+        return NoRopeLayers is { } flags ? flags[layerIndex] != 0 : (layerIndex + 1) % NoRopeLayerInterval != 0;
+    }
 
     /// <summary>Reads and validates a Hugging Face <c>config.json</c>.</summary>
     /// <param name="path">The file, or the model folder holding <c>config.json</c>.</param>
@@ -135,9 +184,9 @@ public sealed record LlamaConfig
         void Fail(string field, string problem) =>
             throw new InvalidDataException($"{source}: field '{field}' {problem}.");
 
-        if (ModelType is not ("llama" or "mistral" or "qwen2"))
+        if (!SupportedModelTypes.Contains(ModelType))
         {
-            Fail("model_type", $"is '{ModelType}'; supported Llama-family types are llama, mistral and qwen2");
+            Fail("model_type", $"is '{ModelType}'; supported types are {string.Join(", ", SupportedModelTypes)}");
         }
         if (VocabSize <= 0) Fail("vocab_size", $"must be positive (got {VocabSize})");
         if (HiddenSize <= 0) Fail("hidden_size", $"must be positive (got {HiddenSize})");
@@ -155,6 +204,7 @@ public sealed record LlamaConfig
         }
         if (HeadDim is <= 0) Fail("head_dim", $"must be positive (got {HeadDim})");
         if (HeadDimension % 2 != 0) Fail("head_dim", $"must be even for rotary embeddings (got {HeadDimension})");
+        LlamaConfigFamilyRules.Validate(this, Fail);
         if (!(RmsNormEps > 0)) Fail("rms_norm_eps", $"must be positive (got {RmsNormEps})");
         if (!(RopeTheta > 0)) Fail("rope_theta", $"must be positive (got {RopeTheta})");
         if (MaxPositionEmbeddings <= 0) Fail("max_position_embeddings", $"must be positive (got {MaxPositionEmbeddings})");

@@ -13,8 +13,13 @@ internal static class LlamaConfigJson
         "model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
         "num_key_value_heads", "head_dim", "rms_norm_eps", "rope_theta", "rope_scaling", "max_position_embeddings",
         "tie_word_embeddings", "attention_bias", "mlp_bias", "torch_dtype", "dtype", "bos_token_id", "eos_token_id",
-        "pad_token_id", "rope_parameters",
+        "pad_token_id", "rope_parameters", "hidden_act", "partial_rotary_factor", "no_rope_layers",
+        "no_rope_layer_interval",
     ];
+
+    // Dropout rates: transformers applies them while training; this library has no dropout layers, so a non-zero
+    // rate would make training differ silently.
+    private static readonly string[] DropoutFields = ["attention_dropout", "resid_pdrop", "embd_pdrop"];
 
     public static LlamaConfig Read(string path)
     {
@@ -38,6 +43,13 @@ internal static class LlamaConfigJson
         var ropeParameters = reader.Object("rope_parameters");
         var ropeReader = ropeParameters is null ? null : new FieldReader(path, ropeParameters, "rope_parameters.");
         var modelType = reader.String("model_type") ?? "llama";
+        foreach (var field in DropoutFields)
+        {
+            if (reader.Double(field) is { } rate && rate != 0)
+            {
+                throw new InvalidDataException($"{path}: field '{field}' is {rate}; dropout is not implemented, so only 0 is supported.");
+            }
+        }
         var extra = new JsonObject();
         foreach (var (name, value) in root)
         {
@@ -55,13 +67,19 @@ internal static class LlamaConfigJson
             NumHiddenLayers = reader.RequiredInt("num_hidden_layers"),
             NumAttentionHeads = reader.RequiredInt("num_attention_heads"),
             NumKeyValueHeads = reader.Int("num_key_value_heads"),
-            HeadDim = reader.Int("head_dim"),
-            RmsNormEps = reader.Double("rms_norm_eps") ?? 1e-6,
-            RopeTheta = ropeReader?.Double("rope_theta") ?? reader.Double("rope_theta") ?? 10000.0,
+            // Qwen3Config's head_dim defaults to 128 rather than hidden_size / heads.
+            HeadDim = reader.Int("head_dim") ?? (modelType == "qwen3" ? 128 : null),
+            RmsNormEps = reader.Double("rms_norm_eps") ?? (modelType is "olmo2" or "phi3" ? 1e-5 : 1e-6),
+            RopeTheta = ropeReader?.Double("rope_theta") ?? reader.Double("rope_theta") ?? (modelType == "smollm3" ? 2000000.0 : 10000.0),
+            HiddenAct = reader.String("hidden_act") ?? "silu",
+            PartialRotaryFactor = ropeReader?.Double("partial_rotary_factor") ?? reader.Double("partial_rotary_factor") ?? 1.0,
+            NoRopeLayers = reader.IntListOrNull("no_rope_layers"),
+            NoRopeLayerInterval = reader.Int("no_rope_layer_interval") ?? 4,
             RopeScaling = ropeReader is null ? ReadRopeScaling(reader.Object("rope_scaling"), reader.Path, "rope_scaling") : ReadRopeScaling(ropeParameters, path, "rope_parameters"),
             WritesRopeParameters = ropeParameters is not null,
             MaxPositionEmbeddings = reader.Int("max_position_embeddings") ?? 2048,
-            TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? false,
+            // SmolLM3Config ties the embeddings unless told otherwise.
+            TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? modelType == "smollm3",
             // Qwen2's config has no attention_bias field: its q/k/v projections always carry biases.
             AttentionBias = reader.Bool("attention_bias") ?? modelType == "qwen2",
             MlpBias = reader.Bool("mlp_bias") ?? false,
@@ -87,6 +105,13 @@ internal static class LlamaConfigJson
         if (type == "default")
         {
             return null;
+        }
+        if (type is not (RopeScaling.Linear or RopeScaling.Llama3))
+        {
+            // Checked before the kind-specific fields, so LongRoPE ("longrope", Phi-3's older "su"/"yarn"), whose
+            // entry has no factor, is named as unsupported rather than reported as a missing factor.
+            throw new InvalidDataException(
+                $"{path}: field '{field}.rope_type' is '{type}'; supported kinds are default, linear and llama3 (LongRoPE is not implemented).");
         }
         return new RopeScaling
         {
@@ -114,13 +139,18 @@ internal static class LlamaConfigJson
         {
             var parameters = RopeScalingJson(config.RopeScaling) ?? new JsonObject { ["rope_type"] = "default" };
             parameters["rope_theta"] = config.RopeTheta;
+            if (config.PartialRotaryFactor != 1.0) parameters["partial_rotary_factor"] = config.PartialRotaryFactor;
             root["rope_parameters"] = parameters;
         }
         else
         {
             root["rope_theta"] = config.RopeTheta;
             root["rope_scaling"] = RopeScalingJson(config.RopeScaling);
+            if (config.PartialRotaryFactor != 1.0) root["partial_rotary_factor"] = config.PartialRotaryFactor;
         }
+        root["hidden_act"] = config.HiddenAct;
+        if (config.NoRopeLayers is { } noRope) root["no_rope_layers"] = new JsonArray(noRope.Select(v => (JsonNode?)v).ToArray());
+        if (config.ModelType == "smollm3") root["no_rope_layer_interval"] = config.NoRopeLayerInterval;
         root["max_position_embeddings"] = config.MaxPositionEmbeddings;
         root["tie_word_embeddings"] = config.TieWordEmbeddings;
         if (!config.IsQwen2) root["attention_bias"] = config.AttentionBias;
@@ -195,6 +225,15 @@ internal static class LlamaConfigJson
             null => null,
             JsonValue v when v.TryGetValue(out bool b) => b,
             var other => throw Wrong(name, "true or false", other),
+        };
+
+        public IReadOnlyList<int>? IntListOrNull(string name) => Get(name) switch
+        {
+            null => null,
+            JsonArray array => array.Select((item, i) => item is JsonValue v && v.TryGetValue(out int value)
+                ? value
+                : throw Wrong($"{name}[{i.ToString(CultureInfo.InvariantCulture)}]", "an integer", item)).ToArray(),
+            var other => throw Wrong(name, "a list of integers or null", other),
         };
 
         public IReadOnlyList<int> IntOrIntList(string name) => Get(name) switch

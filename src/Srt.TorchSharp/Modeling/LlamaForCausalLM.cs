@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 namespace Srt.TorchSharp.Modeling;
 
 /// <summary>
-/// A Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM) on TorchSharp,
+/// A Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM; Qwen3, OLMo 2,
+/// SmolLM3 and Phi-3 with their own layer shapes) on TorchSharp,
 /// loaded from and saved to Hugging Face folders (<c>config.json</c> + safetensors) with Hugging Face parameter names.
 /// </summary>
 /// <remarks>
@@ -137,6 +138,7 @@ public sealed class LlamaForCausalLM : IDisposable
     /// or null when no row is padded.</param>
     /// <param name="cache">Keys/values of earlier tokens, appended to; null for a stateless pass.</param>
     /// <returns>Logits [B, T, vocab] in the model dtype; the caller owns (disposes) the tensor.</returns>
+    /// <exception cref="ArgumentException">An id is outside [0, vocab_size), or a shape does not fit.</exception>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null)
     {
         using var scope = NewDisposeScope();

@@ -97,6 +97,18 @@ public sealed class LoraAdapters : IDisposable
         {
             throw new InvalidOperationException($"No projection of the model matches LoRA target modules {string.Join(", ", options.TargetModules)}.");
         }
+        // A target the model lacks (q_proj on a Phi-3 model, whose queries live in qkv_proj) would otherwise leave
+        // that part of the model silently unadapted.
+        var present = adapters.Select(a => a.Item1[(a.Item1.LastIndexOf('.') + 1)..]).ToHashSet(StringComparer.Ordinal);
+        var absent = options.TargetModules.Where(name => !present.Contains(name)).ToArray();
+        if (absent.Length > 0)
+        {
+            adapters.ForEach(a => a.Item3.Dispose());
+            var available = model.Module.named_modules().Where(m => m.module is LinearProjection && m.name.Contains(".layers.", StringComparison.Ordinal))
+                .Select(m => m.name[(m.name.LastIndexOf('.') + 1)..]).Distinct(StringComparer.Ordinal);
+            throw new InvalidOperationException(
+                $"LoRA target modules {string.Join(", ", absent)} name no projection of this {model.Config.ModelType} model; its projections are {string.Join(", ", available)}.");
+        }
         foreach (var parameter in model.Parameters())
         {
             parameter.requires_grad_(false);

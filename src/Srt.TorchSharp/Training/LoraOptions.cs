@@ -7,6 +7,11 @@ public sealed class LoraOptions
     public static IReadOnlyList<string> AllLinearProjections { get; } =
         ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
 
+    /// <summary>The fused projections of Phi-3 models, which PEFT targets by these names: <c>qkv_proj</c> (queries,
+    /// keys and values in one matrix) and <c>gate_up_proj</c>. A Phi-3 model's projections are these two plus
+    /// <c>o_proj</c> and <c>down_proj</c>.</summary>
+    public static IReadOnlyList<string> FusedLinearProjections { get; } = ["qkv_proj", "gate_up_proj"];
+
     /// <summary>Gets or sets the adapter rank r.</summary>
     /// <value>The default is 8.</value>
     public int Rank { get; set; } = 8;
@@ -48,10 +53,10 @@ public sealed class LoraOptions
         }
         foreach (var name in TargetModules)
         {
-            if (!AllLinearProjections.Contains(name))
+            if (!AllLinearProjections.Contains(name) && !FusedLinearProjections.Contains(name))
             {
                 throw new ArgumentException(
-                    $"LoraOptions.TargetModules: '{name}' is not a projection of this model; use {string.Join(", ", AllLinearProjections)}.",
+                    $"LoraOptions.TargetModules: '{name}' is not a projection of this model; use {string.Join(", ", AllLinearProjections.Concat(FusedLinearProjections))}.",
                     nameof(TargetModules));
             }
         }

@@ -8,16 +8,17 @@ namespace Srt.TorchSharp.Modeling.Modules;
 /// Multi-head self-attention with grouped-query key/value heads, rotary embeddings and PyTorch's fused
 /// scaled-dot-product attention. Keys and values are cached after rotation, as Hugging Face does.
 /// </summary>
-internal sealed class LlamaAttention : nn.Module
+internal sealed partial class LlamaAttention : nn.Module
 {
+    // Null when the model fuses them into qkv_proj (Phi-3); see LlamaAttention.Projections.cs.
     [ComponentName(Name = "q_proj")]
-    private readonly LinearProjection _qProj;
+    private readonly LinearProjection? _qProj;
 
     [ComponentName(Name = "k_proj")]
-    private readonly LinearProjection _kProj;
+    private readonly LinearProjection? _kProj;
 
     [ComponentName(Name = "v_proj")]
-    private readonly LinearProjection _vProj;
+    private readonly LinearProjection? _vProj;
 
     [ComponentName(Name = "o_proj")]
     private readonly LinearProjection _oProj;
@@ -34,9 +35,18 @@ internal sealed class LlamaAttention : nn.Module
         _heads = config.NumAttentionHeads;
         _keyValueHeads = config.KeyValueHeadCount;
         _headDim = config.HeadDimension;
-        _qProj = new LinearProjection(config.HiddenSize, _heads * _headDim, config.HasQkvBias, dtype, device);
-        _kProj = new LinearProjection(config.HiddenSize, _keyValueHeads * _headDim, config.HasQkvBias, dtype, device);
-        _vProj = new LinearProjection(config.HiddenSize, _keyValueHeads * _headDim, config.HasQkvBias, dtype, device);
+        if (config.HasFusedProjections)
+        {
+            _qkvProj = new LinearProjection(config.HiddenSize, (_heads + 2 * _keyValueHeads) * _headDim, false, dtype, device);
+        }
+        else
+        {
+            _qProj = new LinearProjection(config.HiddenSize, _heads * _headDim, config.HasQkvBias, dtype, device);
+            _kProj = new LinearProjection(config.HiddenSize, _keyValueHeads * _headDim, config.HasQkvBias, dtype, device);
+            _vProj = new LinearProjection(config.HiddenSize, _keyValueHeads * _headDim, config.HasQkvBias, dtype, device);
+        }
+        (_qNorm, _kNorm, _qkNormPerHead) = CreateQueryKeyNorms(config, dtype, device);
+        _usesRotary = config.UsesRotary(layerIndex);
         _oProj = new LinearProjection(_heads * _headDim, config.HiddenSize, config.HasOutputProjectionBias, dtype, device);
         RegisterComponents();
     }
@@ -46,11 +56,7 @@ internal sealed class LlamaAttention : nn.Module
     {
         using var scope = NewDisposeScope();
         var (batch, tokens) = (hidden.shape[0], hidden.shape[1]);
-        var query = _qProj.forward(hidden).view(batch, tokens, _heads, _headDim).transpose(1, 2);
-        var key = _kProj.forward(hidden).view(batch, tokens, _keyValueHeads, _headDim).transpose(1, 2);
-        var value = _vProj.forward(hidden).view(batch, tokens, _keyValueHeads, _headDim).transpose(1, 2);
-        query = RotaryEmbedding.Apply(query, context.Cos, context.Sin);
-        key = RotaryEmbedding.Apply(key, context.Cos, context.Sin);
+        var (query, key, value) = ProjectQueryKeyValue(hidden, context);
         if (context.Cache is { } cache)
         {
             (key, value) = cache.Append(_layerIndex, key, value);

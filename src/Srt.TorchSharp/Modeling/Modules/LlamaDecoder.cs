@@ -12,7 +12,7 @@ internal sealed class LlamaDecoder : nn.Module
     private readonly TokenEmbedding _embedTokens;
 
     [ComponentName(Name = "layers")]
-    private readonly ModuleList<LlamaDecoderLayer> _layers;
+    private readonly ModuleList<DecoderLayer> _layers;
 
     [ComponentName(Name = "norm")]
     private readonly RmsNorm _norm;
@@ -23,9 +23,9 @@ internal sealed class LlamaDecoder : nn.Module
         : base(nameof(LlamaDecoder))
     {
         _embedTokens = new TokenEmbedding(config.VocabSize, config.HiddenSize, dtype, device);
-        _layers = new ModuleList<LlamaDecoderLayer>(
-            Enumerable.Range(0, config.NumHiddenLayers).Select(i => new LlamaDecoderLayer(config, i, dtype, device)).ToArray());
-        _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
+        _layers = new ModuleList<DecoderLayer>(
+            Enumerable.Range(0, config.NumHiddenLayers).Select(i => DecoderLayer.Create(config, i, dtype, device)).ToArray());
+        _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, weightBeforeRounding: config.IsPostNorm);
         _rotary = new RotaryEmbedding(config);
         RegisterComponents();
     }

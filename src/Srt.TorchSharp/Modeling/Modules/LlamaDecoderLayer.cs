@@ -5,13 +5,13 @@ using static TorchSharp.torch;
 namespace Srt.TorchSharp.Modeling.Modules;
 
 /// <summary>One pre-norm decoder layer: <c>x + attn(norm(x))</c>, then <c>x + mlp(norm(x))</c>.</summary>
-internal sealed class LlamaDecoderLayer : nn.Module
+internal sealed class LlamaDecoderLayer : DecoderLayer
 {
     [ComponentName(Name = "self_attn")]
     private readonly LlamaAttention _selfAttn;
 
     [ComponentName(Name = "mlp")]
-    private readonly LlamaMlp _mlp;
+    private readonly nn.Module<Tensor, Tensor> _mlp;
 
     [ComponentName(Name = "input_layernorm")]
     private readonly RmsNorm _inputLayernorm;
@@ -23,13 +23,13 @@ internal sealed class LlamaDecoderLayer : nn.Module
         : base(nameof(LlamaDecoderLayer))
     {
         _selfAttn = new LlamaAttention(config, layerIndex, dtype, device);
-        _mlp = new LlamaMlp(config, dtype, device);
+        _mlp = CreateMlp(config, dtype, device);
         _inputLayernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
         _postAttentionLayernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor hidden, AttentionContext context)
+    public override Tensor Forward(Tensor hidden, AttentionContext context)
     {
         using var scope = NewDisposeScope();
         var attended = hidden + _selfAttn.Forward(_inputLayernorm.forward(hidden), context);

@@ -17,11 +17,15 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 
     private readonly double _epsilon;
 
-    public RmsNorm(long hiddenSize, double epsilon, ScalarType dtype, Device device)
+    // OLMo 2's RMSNorm multiplies by the weight in float32 and rounds after; Llama's rounds first. Same in float32.
+    private readonly bool _weightBeforeRounding;
+
+    public RmsNorm(long hiddenSize, double epsilon, ScalarType dtype, Device device, bool weightBeforeRounding = false)
         : base(nameof(RmsNorm))
     {
         _weight = ParameterFactory.Empty(dtype, device, hiddenSize);
         _epsilon = epsilon;
+        _weightBeforeRounding = weightBeforeRounding;
         RegisterComponents();
     }
 
@@ -39,6 +43,10 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
         var x = inputType == ScalarType.Float32 ? input : input.to(ScalarType.Float32);
         var variance = x.pow(2).mean([-1L], keepdim: true);
         var normalized = x * (variance + _epsilon).rsqrt_();
+        if (_weightBeforeRounding && inputType != ScalarType.Float32)
+        {
+            return (_weight * normalized).to(inputType).MoveToOuterDisposeScope();
+        }
         if (inputType != ScalarType.Float32)
         {
             normalized = normalized.to(inputType);

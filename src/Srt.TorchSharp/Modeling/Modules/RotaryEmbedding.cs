@@ -30,11 +30,12 @@ internal sealed class RotaryEmbedding : IDisposable
     /// <summary>Positions the tables currently cover.</summary>
     public long Length => _cos?.shape[0] ?? 0;
 
-    /// <summary>Hugging Face's <c>inv_freq</c> for the config's rope type, in float32.</summary>
+    /// <summary>Hugging Face's <c>inv_freq</c> for the config's rope type, in float32: [rotary width / 2], where the
+    /// rotary width is the head width times <c>partial_rotary_factor</c>.</summary>
     public static Tensor ComputeInverseFrequencies(LlamaConfig config)
     {
         using var scope = NewDisposeScope();
-        var dim = config.HeadDimension;
+        var dim = config.RotaryDimension;
         var exponents = arange(0, dim, 2, ScalarType.Int64).to(ScalarType.Float32) / dim;
         var inverse = pow(tensor((float)config.RopeTheta), exponents).reciprocal_();
         if (config.RopeScaling is { RopeType: RopeScaling.Linear } linear)
@@ -111,6 +112,23 @@ internal sealed class RotaryEmbedding : IDisposable
         var second = x.narrow(-1, half, half);
         var rotated = cat([second.neg(), first], -1);
         return (x * cos).add_(rotated.mul_(sin)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Rotates the first <c>cos.shape[-1]</c> features of each head of <paramref name="x"/> and passes the rest through
+    /// (Phi-3's partial rotary); with tables as wide as the head this is <see cref="Apply"/>.
+    /// </summary>
+    public static Tensor ApplyPartial(Tensor x, Tensor cos, Tensor sin)
+    {
+        var rotaryWidth = cos.shape[^1];
+        var width = x.shape[^1];
+        if (rotaryWidth == width)
+        {
+            return Apply(x, cos, sin);
+        }
+        using var scope = NewDisposeScope();
+        var rotated = Apply(x.narrow(-1, 0, rotaryWidth).contiguous(), cos, sin);
+        return cat([rotated, x.narrow(-1, rotaryWidth, width - rotaryWidth)], -1).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

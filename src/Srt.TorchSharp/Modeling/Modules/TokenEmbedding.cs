@@ -21,10 +21,31 @@ internal sealed class TokenEmbedding : nn.Module<Tensor, Tensor>
     public Parameter Weight => _weight;
 
     /// <summary>Looks up <paramref name="inputIds"/> [B, T] and returns [B, T, hidden].</summary>
+    /// <exception cref="ArgumentException">An id is negative or not below the vocabulary size.</exception>
     public override Tensor forward(Tensor inputIds)
     {
         using var flat = inputIds.reshape(-1);
+        ThrowIfOutOfVocabulary(flat);
         using var rows = _weight.index_select(0, flat);
         return rows.view(inputIds.shape[0], inputIds.shape[1], _weight.shape[1]);
+    }
+
+    // libtorch's index_select would fail with an opaque native error (or a device-side assert on CUDA).
+    private void ThrowIfOutOfVocabulary(Tensor flat)
+    {
+        if (flat.NumberOfElements == 0)
+        {
+            return;
+        }
+        var vocabulary = _weight.shape[0];
+        using var low = flat.min();
+        using var high = flat.max();
+        var (min, max) = (low.item<long>(), high.item<long>());
+        if (min < 0 || max >= vocabulary)
+        {
+            var id = min < 0 ? min : max;
+            throw new ArgumentException(
+                $"Token id {id} is outside the vocabulary: ids must be in [0, {vocabulary}) (vocab_size is {vocabulary}).", "inputIds");
+        }
     }
 }
