@@ -3,16 +3,21 @@ using System.Text.Json.Nodes;
 namespace Srt.TorchSharp.Modeling;
 
 /// <summary>
-/// The architecture of a Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM),
-/// as read from a Hugging Face <c>config.json</c>. Property names follow the JSON fields they come from.
+/// The architecture of a Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM,
+/// Gemma 2, Gemma 3 text), as read from a Hugging Face <c>config.json</c>. Property names follow the JSON fields they
+/// come from.
 /// </summary>
 /// <remarks>
-/// Sliding-window attention (Mistral's <c>sliding_window</c>, Qwen2's <c>use_sliding_window</c>) is not applied: every
-/// token attends to all earlier ones, which matches Hugging Face for sequences no longer than the window.
+/// Sliding-window attention is applied as Hugging Face applies it: on every layer for Mistral's <c>sliding_window</c>,
+/// from <c>max_window_layers</c> on for Qwen2 with <c>use_sliding_window</c>, on the layers <c>layer_types</c> marks
+/// <c>sliding_attention</c> (Gemma 2 alternates, Gemma 3 keeps every sixth layer global). A query at position i sees
+/// key j on a sliding layer when <c>i - j &lt; sliding_window</c>. Each layer rotates with its own rotary settings
+/// (<see cref="RotaryOf"/>): Gemma 3's <c>rope_local_base_freq</c> or transformers 5's per-layer-type
+/// <c>rope_parameters</c> on sliding layers.
 /// </remarks>
-public sealed record LlamaConfig
+public sealed partial record LlamaConfig
 {
-    /// <summary>The <c>model_type</c>: <c>llama</c>, <c>mistral</c> or <c>qwen2</c>.</summary>
+    /// <summary>The <c>model_type</c>: <c>llama</c>, <c>mistral</c>, <c>qwen2</c>, <c>gemma2</c> or <c>gemma3_text</c>.</summary>
     /// <value>The default is <c>"llama"</c>.</value>
     public string ModelType { get; init; } = "llama";
 
@@ -135,9 +140,9 @@ public sealed record LlamaConfig
         void Fail(string field, string problem) =>
             throw new InvalidDataException($"{source}: field '{field}' {problem}.");
 
-        if (ModelType is not ("llama" or "mistral" or "qwen2"))
+        if (ModelType is not ("llama" or "mistral" or "qwen2" or "gemma2" or "gemma3_text"))
         {
-            Fail("model_type", $"is '{ModelType}'; supported Llama-family types are llama, mistral and qwen2");
+            Fail("model_type", $"is '{ModelType}'; supported Llama-family types are llama, mistral, qwen2, gemma2 and gemma3_text");
         }
         if (VocabSize <= 0) Fail("vocab_size", $"must be positive (got {VocabSize})");
         if (HiddenSize <= 0) Fail("hidden_size", $"must be positive (got {HiddenSize})");
@@ -158,6 +163,7 @@ public sealed record LlamaConfig
         if (!(RmsNormEps > 0)) Fail("rms_norm_eps", $"must be positive (got {RmsNormEps})");
         if (!(RopeTheta > 0)) Fail("rope_theta", $"must be positive (got {RopeTheta})");
         if (MaxPositionEmbeddings <= 0) Fail("max_position_embeddings", $"must be positive (got {MaxPositionEmbeddings})");
+        ValidateAttentionLayout(Fail);
         if (RopeScaling is { } scaling)
         {
             if (scaling.RopeType is not (RopeScaling.Linear or RopeScaling.Llama3))

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Srt.TorchSharp.Modeling;
 
 /// <summary>Reads and writes <see cref="LlamaConfig"/> as Hugging Face <c>config.json</c>, with errors naming file and field.</summary>
-internal static class LlamaConfigJson
+internal static partial class LlamaConfigJson
 {
     // Fields modelled by LlamaConfig; everything else in the file is carried through untouched.
     private static readonly string[] KnownFields =
@@ -35,13 +35,13 @@ internal static class LlamaConfigJson
 
         var reader = new FieldReader(path, root);
         // transformers 5 writes rope_theta and the scaling together as rope_parameters; older files use top-level fields.
-        var ropeParameters = reader.Object("rope_parameters");
-        var ropeReader = ropeParameters is null ? null : new FieldReader(path, ropeParameters, "rope_parameters.");
+        var (ropeParameters, slidingRope, ropeField) = SplitRopeParameters(reader.Object("rope_parameters"), path);
+        var ropeReader = ropeParameters is null ? null : new FieldReader(path, ropeParameters, ropeField + ".");
         var modelType = reader.String("model_type") ?? "llama";
         var extra = new JsonObject();
         foreach (var (name, value) in root)
         {
-            if (Array.IndexOf(KnownFields, name) < 0)
+            if (Array.IndexOf(KnownFields, name) < 0 && Array.IndexOf(LayoutFields, name) < 0)
             {
                 extra[name] = value?.DeepClone();
             }
@@ -58,7 +58,7 @@ internal static class LlamaConfigJson
             HeadDim = reader.Int("head_dim"),
             RmsNormEps = reader.Double("rms_norm_eps") ?? 1e-6,
             RopeTheta = ropeReader?.Double("rope_theta") ?? reader.Double("rope_theta") ?? 10000.0,
-            RopeScaling = ropeReader is null ? ReadRopeScaling(reader.Object("rope_scaling"), reader.Path, "rope_scaling") : ReadRopeScaling(ropeParameters, path, "rope_parameters"),
+            RopeScaling = ropeReader is null ? ReadRopeScaling(reader.Object("rope_scaling"), reader.Path, "rope_scaling") : ReadRopeScaling(ropeParameters, path, ropeField),
             WritesRopeParameters = ropeParameters is not null,
             MaxPositionEmbeddings = reader.Int("max_position_embeddings") ?? 2048,
             TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? false,
@@ -71,6 +71,7 @@ internal static class LlamaConfigJson
             PadTokenId = reader.Int("pad_token_id"),
             ExtraFields = extra,
         };
+        config = ReadAttentionLayout(config, root, slidingRope, path);
         config.Validate(path);
         return config;
     }
@@ -134,6 +135,7 @@ internal static class LlamaConfigJson
             _ => new JsonArray(config.EosTokenIds.Select(id => (JsonNode?)id).ToArray()),
         };
         if (config.PadTokenId is { } pad) root["pad_token_id"] = pad;
+        WriteAttentionLayout(config, root);
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Srt.TorchSharp.Modeling;
 
 /// <summary>
-/// A Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM) on TorchSharp,
+/// A Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM, Gemma 2, Gemma 3 text) on TorchSharp,
 /// loaded from and saved to Hugging Face folders (<c>config.json</c> + safetensors) with Hugging Face parameter names.
 /// </summary>
 /// <remarks>
@@ -100,7 +100,8 @@ public sealed class LlamaForCausalLM : IDisposable
         {
             if (name.EndsWith("norm.weight", StringComparison.Ordinal))
             {
-                parameter.fill_(1.0);
+                // Gemma norms multiply by 1 + weight: zero is the identity there.
+                parameter.fill_(config.IsGemma ? 0.0 : 1.0);
             }
             else if (name.EndsWith(".bias", StringComparison.Ordinal))
             {

@@ -18,9 +18,13 @@ internal sealed class LlamaCausalLMModule : nn.Module
     [ComponentName(Name = "lm_head")]
     private readonly LinearProjection? _lmHead;
 
+    // Gemma 2's final_logit_softcapping: logits become tanh(z / cap) · cap.
+    private readonly double? _finalLogitSoftcapping;
+
     public LlamaCausalLMModule(LlamaConfig config, ScalarType dtype, Device device)
         : base("LlamaForCausalLM")
     {
+        _finalLogitSoftcapping = config.FinalLogitSoftcapping;
         _model = new LlamaDecoder(config, dtype, device);
         _lmHead = config.TieWordEmbeddings ? null : new LinearProjection(config.HiddenSize, config.VocabSize, false, dtype, device);
         RegisterComponents();
@@ -30,5 +34,15 @@ internal sealed class LlamaCausalLMModule : nn.Module
 
     public Parameter LmHeadWeight => _lmHead?.Weight ?? _model.EmbedTokens.Weight;
 
-    public Tensor ComputeLogits(Tensor hidden) => nn.functional.linear(hidden, LmHeadWeight);
+    public Tensor ComputeLogits(Tensor hidden)
+    {
+        if (_finalLogitSoftcapping is not { } cap)
+        {
+            return nn.functional.linear(hidden, LmHeadWeight);
+        }
+        using var logits = nn.functional.linear(hidden, LmHeadWeight);
+        using var scaled = logits / cap;
+        using var capped = scaled.tanh();
+        return capped * cap;
+    }
 }

@@ -12,27 +12,40 @@ internal sealed class LlamaDecoder : nn.Module
     private readonly TokenEmbedding _embedTokens;
 
     [ComponentName(Name = "layers")]
-    private readonly ModuleList<LlamaDecoderLayer> _layers;
+    private readonly ModuleList<nn.Module> _layers;
 
     [ComponentName(Name = "norm")]
-    private readonly RmsNorm _norm;
+    private readonly nn.Module<Tensor, Tensor> _norm;
 
-    private readonly RotaryEmbedding _rotary;
+    private readonly LayerAttentionPlan _plan;
+
+    // Gemma multiplies the embeddings by sqrt(hidden_size), rounded to the hidden dtype first (HF's normalizer).
+    private readonly double? _embeddingScale;
 
     public LlamaDecoder(LlamaConfig config, ScalarType dtype, Device device)
         : base(nameof(LlamaDecoder))
     {
         _embedTokens = new TokenEmbedding(config.VocabSize, config.HiddenSize, dtype, device);
-        _layers = new ModuleList<LlamaDecoderLayer>(
-            Enumerable.Range(0, config.NumHiddenLayers).Select(i => new LlamaDecoderLayer(config, i, dtype, device)).ToArray());
-        _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
-        _rotary = new RotaryEmbedding(config);
+        _layers = new ModuleList<nn.Module>(
+            Enumerable.Range(0, config.NumHiddenLayers).Select(i => CreateLayer(config, i, dtype, device)).ToArray());
+        _norm = config.IsGemma
+            ? new GemmaRmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device)
+            : new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
+        _plan = new LayerAttentionPlan(config);
+        _embeddingScale = config.IsGemma ? Math.Sqrt(config.HiddenSize) : null;
         RegisterComponents();
     }
 
+    /// <summary>The layer a family uses: Gemma's sandwich-norm layer, or the Llama pre-norm layer.</summary>
+    private static nn.Module CreateLayer(LlamaConfig config, int layerIndex, ScalarType dtype, Device device) =>
+        config.IsGemma
+            ? new GemmaDecoderLayer(config, layerIndex, dtype, device)
+            : new LlamaDecoderLayer(config, layerIndex, dtype, device);
+
     public TokenEmbedding EmbedTokens => _embedTokens;
 
-    public RotaryEmbedding Rotary => _rotary;
+    /// <summary>The rotary tables of the first layer.</summary>
+    public RotaryEmbedding Rotary => _plan.FirstRotary;
 
     public int LayerCount => _layers.Count;
 
@@ -40,11 +53,11 @@ internal sealed class LlamaDecoder : nn.Module
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache)
     {
         using var scope = NewDisposeScope();
-        var hidden = _embedTokens.forward(inputIds);
-        var context = AttentionInputs.Build(inputIds, attentionMask, cache, _rotary, hidden.dtype, hidden.device);
-        foreach (var layer in _layers)
+        var hidden = Embed(inputIds);
+        var contexts = _plan.Build(inputIds, attentionMask, cache, hidden.dtype, hidden.device);
+        for (var i = 0; i < _layers.Count; i++)
         {
-            hidden = layer.Forward(hidden, context);
+            hidden = ((IDecoderLayer)_layers[i]).Forward(hidden, contexts[i]);
         }
         cache?.Advance(inputIds.shape[1]);
         return _norm.forward(hidden).MoveToOuterDisposeScope();
@@ -55,21 +68,32 @@ internal sealed class LlamaDecoder : nn.Module
     public Tensor ForwardSlots(Tensor inputIds, SlotKvCache cache)
     {
         using var scope = NewDisposeScope();
-        var hidden = _embedTokens.forward(inputIds);
-        var context = AttentionInputs.BuildForSlots(cache, _rotary, hidden.dtype, hidden.device);
-        foreach (var layer in _layers)
+        var hidden = Embed(inputIds);
+        var contexts = _plan.BuildForSlots(cache, hidden.dtype, hidden.device);
+        for (var i = 0; i < _layers.Count; i++)
         {
-            hidden = layer.Forward(hidden, context);
+            hidden = ((IDecoderLayer)_layers[i]).Forward(hidden, contexts[i]);
         }
         ((IAttentionCache)cache).Advance(1);
         return _norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Embed(Tensor inputIds)
+    {
+        var hidden = _embedTokens.forward(inputIds);
+        if (_embeddingScale is { } scale)
+        {
+            using var normalizer = tensor(scale, hidden.dtype, hidden.device);
+            hidden = hidden * normalizer;
+        }
+        return hidden;
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _rotary.Dispose();
+            _plan.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Srt.TorchSharp.Modeling.Modules;
 
 /// <summary>One pre-norm decoder layer: <c>x + attn(norm(x))</c>, then <c>x + mlp(norm(x))</c>.</summary>
-internal sealed class LlamaDecoderLayer : nn.Module
+internal sealed class LlamaDecoderLayer : nn.Module, IDecoderLayer
 {
     [ComponentName(Name = "self_attn")]
     private readonly LlamaAttention _selfAttn;
