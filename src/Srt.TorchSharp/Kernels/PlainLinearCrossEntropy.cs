@@ -69,5 +69,5 @@ public static class PlainLinearCrossEntropy
 
     // Gemma 2's final logit soft-capping, applied where the model's ComputeLogits applies it.
     private static Tensor SoftCap(Tensor logits, LanguageModelLossOptions options) =>
-        options.LogitSoftcapping is { } cap ? (logits / cap).tanh_().mul_(cap) : logits;
+        options.LogitSoftcapping is { } cap ? (logits / cap).tanh() * cap : logits;
 }

@@ -83,7 +83,7 @@ internal sealed class GemmaAttention : nn.Module
         var scores = query.matmul(key.transpose(2, 3)) * _scale;
         if (_softcap is { } cap)
         {
-            scores = (scores / cap).tanh_() * cap;
+            scores = (scores / cap).tanh() * cap;
         }
         if (Mask(context, tokens, key.shape[2], hidden.device) is { } allowed)
         {
