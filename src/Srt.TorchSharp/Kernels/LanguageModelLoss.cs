@@ -16,7 +16,7 @@ public static class LanguageModelLoss
     /// <param name="options">The implementation, reduction, ignore index and chunking; <see langword="null"/> for the defaults (fused, mean).</param>
     /// <returns>The scalar loss and the number of supervised tokens.</returns>
     public static LinearCrossEntropyResult CrossEntropy(Tensor hidden, Tensor weight, Tensor targets, Tensor? lossMask = null, LanguageModelLossOptions? options = null) =>
-        (options?.Implementation ?? LossImplementation.Fused) == LossImplementation.Plain
+        (options?.Implementation ?? LossImplementation.Fused) == LossImplementation.Plain || options?.LogitSoftcapping is not null
             ? PlainLinearCrossEntropy.Compute(hidden, weight, targets, lossMask, options)
             : FusedLinearCrossEntropy.Compute(hidden, weight, targets, lossMask, options);
 
@@ -28,7 +28,7 @@ public static class LanguageModelLoss
     /// <param name="options">The implementation, ignore index and chunking; <see langword="null"/> for the defaults.</param>
     /// <returns>The per-sequence sums [B].</returns>
     public static Tensor SequenceLogProbs(Tensor hidden, Tensor weight, Tensor targets, Tensor? lossMask = null, LanguageModelLossOptions? options = null) =>
-        (options?.Implementation ?? LossImplementation.Fused) == LossImplementation.Plain
+        (options?.Implementation ?? LossImplementation.Fused) == LossImplementation.Plain || options?.LogitSoftcapping is not null
             ? PlainLinearCrossEntropy.SequenceLogProbs(hidden, weight, targets, lossMask, options)
             : FusedLinearCrossEntropy.SequenceLogProbs(hidden, weight, targets, lossMask, options);
 }

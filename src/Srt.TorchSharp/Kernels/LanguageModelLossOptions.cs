@@ -51,6 +51,33 @@ public sealed class LanguageModelLossOptions
     /// </summary>
     internal bool CudaCrossEntropyKernel { get; set; }
 
+    /// <summary>
+    /// Gets the cap of the model's final logit soft-capping (Gemma 2's <c>final_logit_softcapping</c>:
+    /// logits become <c>tanh(z / cap) · cap</c> before the loss), or <see langword="null"/>. The fused path does not
+    /// implement the cap, so a capped loss always takes the plain path.
+    /// </summary>
+    internal double? LogitSoftcapping { get; private init; }
+
+    /// <summary>These options for a model whose logits are soft-capped at <paramref name="cap"/> (null: unchanged).</summary>
+    internal LanguageModelLossOptions WithLogitSoftcapping(double? cap)
+    {
+        if (cap is null)
+        {
+            return this;
+        }
+        return new LanguageModelLossOptions
+        {
+            Implementation = LossImplementation.Plain,
+            Reduction = Reduction,
+            IgnoreIndex = IgnoreIndex,
+            ChunkRows = ChunkRows,
+            MaxChunkLogitsBytes = MaxChunkLogitsBytes,
+            CudaMaxChunkLogitsBytes = CudaMaxChunkLogitsBytes,
+            CudaCrossEntropyKernel = CudaCrossEntropyKernel,
+            LogitSoftcapping = cap,
+        };
+    }
+
     private const long MatmulTileRows = 128;
 
     /// <summary>The automatic CUDA chunk is at most this share of the rows (1/8), within the bounds below.</summary>

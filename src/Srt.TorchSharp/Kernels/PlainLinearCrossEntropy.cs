@@ -30,7 +30,7 @@ public static class PlainLinearCrossEntropy
         SupervisedRows.CheckTargetRange(flatTargets.masked_select(supervised), weight.shape[0]);
         long count = supervised.sum().item<long>();
 
-        var logits = flatHidden.mm(weight.t()).to(LinearCrossEntropyChunks.AccumulationType(hidden.dtype));
+        var logits = SoftCap(flatHidden.mm(weight.t()).to(LinearCrossEntropyChunks.AccumulationType(hidden.dtype)), options);
         var lossTargets = flatTargets.masked_fill(supervised.logical_not(), options.IgnoreIndex);
         var loss = torch.nn.functional.cross_entropy(logits, lossTargets, ignore_index: options.IgnoreIndex, reduction: nn.Reduction.Sum);
         if (options.Reduction == LossReduction.Mean)
@@ -60,10 +60,14 @@ public static class PlainLinearCrossEntropy
         var supervised = SupervisedRows.Select(targets.reshape(-1), lossMask, options.IgnoreIndex).reshape(targets.shape);
         SupervisedRows.CheckTargetRange(targets.masked_select(supervised), weight.shape[0]);
 
-        var logits = hidden.matmul(weight.t()).to(LinearCrossEntropyChunks.AccumulationType(hidden.dtype));
+        var logits = SoftCap(hidden.matmul(weight.t()).to(LinearCrossEntropyChunks.AccumulationType(hidden.dtype)), options);
         var logProbs = logits.log_softmax(-1);
         var safeTargets = targets.masked_fill(supervised.logical_not(), 0).unsqueeze(-1);
         var tokenLogProbs = logProbs.gather(-1, safeTargets).squeeze(-1).masked_fill(supervised.logical_not(), 0);
         return tokenLogProbs.sum(1).MoveToOuterDisposeScope();
     }
+
+    // Gemma 2's final logit soft-capping, applied where the model's ComputeLogits applies it.
+    private static Tensor SoftCap(Tensor logits, LanguageModelLossOptions options) =>
+        options.LogitSoftcapping is { } cap ? (logits / cap).tanh() * cap : logits;
 }

@@ -4,14 +4,18 @@ namespace Srt.TorchSharp.Modeling;
 
 /// <summary>
 /// The architecture of a Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM) or
-/// of its relatives Qwen3, OLMo 2, SmolLM3 and Phi-3, as read from a Hugging Face <c>config.json</c>. Property names
-/// follow the JSON fields they come from.
+/// of its relatives Qwen3, OLMo 2, SmolLM3, Phi-3, Gemma 2 and Gemma 3 (text), as read from a Hugging Face
+/// <c>config.json</c>. Property names follow the JSON fields they come from.
 /// </summary>
 /// <remarks>
-/// Sliding-window attention (Mistral's <c>sliding_window</c>, Qwen2's <c>use_sliding_window</c>) is not applied: every
-/// token attends to all earlier ones, which matches Hugging Face for sequences no longer than the window.
+/// Sliding-window attention is applied as Hugging Face applies it: on every layer for Mistral's <c>sliding_window</c>,
+/// from <c>max_window_layers</c> on for Qwen2 with <c>use_sliding_window</c>, on the layers <c>layer_types</c> marks
+/// <c>sliding_attention</c> (Gemma 2 alternates, Gemma 3 keeps every sixth layer global). A query at position i sees
+/// key j on a sliding layer when <c>i - j &lt; sliding_window</c>. Each layer rotates with its own rotary settings
+/// (<see cref="RotaryOf"/>): Gemma 3's <c>rope_local_base_freq</c> or transformers 5's per-layer-type
+/// <c>rope_parameters</c> on sliding layers.
 /// </remarks>
-public sealed record LlamaConfig
+public sealed partial record LlamaConfig
 {
     /// <summary>The <c>model_type</c>: one of <see cref="SupportedModelTypes"/> (docs/models.md says what each covers).</summary>
     /// <value>The default is <c>"llama"</c>.</value>
@@ -127,7 +131,7 @@ public sealed record LlamaConfig
     internal bool IsQwen2 => string.Equals(ModelType, "qwen2", StringComparison.Ordinal);
 
     /// <summary>The <c>model_type</c> values this library loads, in the order its documentation lists them.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "phi3"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "phi3", "gemma2", "gemma3_text"];
 
     /// <summary>Width of the rotated part of each head: <see cref="HeadDimension"/> × <see cref="PartialRotaryFactor"/>,
     /// truncated as transformers does (<c>int(head_dim * partial_rotary_factor)</c>).</summary>
@@ -208,6 +212,7 @@ public sealed record LlamaConfig
         if (!(RmsNormEps > 0)) Fail("rms_norm_eps", $"must be positive (got {RmsNormEps})");
         if (!(RopeTheta > 0)) Fail("rope_theta", $"must be positive (got {RopeTheta})");
         if (MaxPositionEmbeddings <= 0) Fail("max_position_embeddings", $"must be positive (got {MaxPositionEmbeddings})");
+        ValidateAttentionLayout(Fail);
         if (RopeScaling is { } scaling)
         {
             if (scaling.RopeType is not (RopeScaling.Linear or RopeScaling.Llama3))

@@ -12,10 +12,11 @@ internal static class LlamaConfigFamilyRules
     public static void Validate(LlamaConfig config, Action<string, string> fail)
     {
         var type = config.ModelType;
-        if (config.HiddenAct != "silu")
+        if (!config.IsGemma && config.HiddenAct != "silu")
         {
             // transformers picks ACT2FN[hidden_act]; only SiLU (SwiGLU) is implemented here, and computing another
-            // activation as SiLU would give a different model without a word.
+            // activation as SiLU would give a different model without a word. Gemma's MLP takes hidden_activation
+            // instead, which the attention-layout rules check.
             fail("hidden_act", $"is '{config.HiddenAct}'; only silu is implemented");
         }
         if (!(config.PartialRotaryFactor > 0 && config.PartialRotaryFactor <= 1))

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Srt.TorchSharp.Modeling;
 
 /// <summary>Reads and writes <see cref="LlamaConfig"/> as Hugging Face <c>config.json</c>, with errors naming file and field.</summary>
-internal static class LlamaConfigJson
+internal static partial class LlamaConfigJson
 {
     // Fields modelled by LlamaConfig; everything else in the file is carried through untouched.
     private static readonly string[] KnownFields =
@@ -40,8 +40,8 @@ internal static class LlamaConfigJson
 
         var reader = new FieldReader(path, root);
         // transformers 5 writes rope_theta and the scaling together as rope_parameters; older files use top-level fields.
-        var ropeParameters = reader.Object("rope_parameters");
-        var ropeReader = ropeParameters is null ? null : new FieldReader(path, ropeParameters, "rope_parameters.");
+        var (ropeParameters, slidingRope, ropeField) = SplitRopeParameters(reader.Object("rope_parameters"), path);
+        var ropeReader = ropeParameters is null ? null : new FieldReader(path, ropeParameters, ropeField + ".");
         var modelType = reader.String("model_type") ?? "llama";
         foreach (var field in DropoutFields)
         {
@@ -53,7 +53,7 @@ internal static class LlamaConfigJson
         var extra = new JsonObject();
         foreach (var (name, value) in root)
         {
-            if (Array.IndexOf(KnownFields, name) < 0)
+            if (Array.IndexOf(KnownFields, name) < 0 && Array.IndexOf(LayoutFields, name) < 0)
             {
                 extra[name] = value?.DeepClone();
             }
@@ -71,11 +71,12 @@ internal static class LlamaConfigJson
             HeadDim = reader.Int("head_dim") ?? (modelType == "qwen3" ? 128 : null),
             RmsNormEps = reader.Double("rms_norm_eps") ?? (modelType is "olmo2" or "phi3" ? 1e-5 : 1e-6),
             RopeTheta = ropeReader?.Double("rope_theta") ?? reader.Double("rope_theta") ?? (modelType == "smollm3" ? 2000000.0 : 10000.0),
-            HiddenAct = reader.String("hidden_act") ?? "silu",
+            // Gemma's MLP reads hidden_activation (checked with the layout fields); its files repeat the same GELU here.
+            HiddenAct = reader.String("hidden_act") ?? (modelType is "gemma2" or "gemma3_text" ? "gelu_pytorch_tanh" : "silu"),
             PartialRotaryFactor = ropeReader?.Double("partial_rotary_factor") ?? reader.Double("partial_rotary_factor") ?? 1.0,
             NoRopeLayers = reader.IntListOrNull("no_rope_layers"),
             NoRopeLayerInterval = reader.Int("no_rope_layer_interval") ?? 4,
-            RopeScaling = ropeReader is null ? ReadRopeScaling(reader.Object("rope_scaling"), reader.Path, "rope_scaling") : ReadRopeScaling(ropeParameters, path, "rope_parameters"),
+            RopeScaling = ropeReader is null ? ReadRopeScaling(reader.Object("rope_scaling"), reader.Path, "rope_scaling") : ReadRopeScaling(ropeParameters, path, ropeField),
             WritesRopeParameters = ropeParameters is not null,
             MaxPositionEmbeddings = reader.Int("max_position_embeddings") ?? 2048,
             // SmolLM3Config ties the embeddings unless told otherwise.
@@ -89,6 +90,7 @@ internal static class LlamaConfigJson
             PadTokenId = reader.Int("pad_token_id"),
             ExtraFields = extra,
         };
+        config = ReadAttentionLayout(config, root, slidingRope, path);
         config.Validate(path);
         return config;
     }
@@ -164,6 +166,7 @@ internal static class LlamaConfigJson
             _ => new JsonArray(config.EosTokenIds.Select(id => (JsonNode?)id).ToArray()),
         };
         if (config.PadTokenId is { } pad) root["pad_token_id"] = pad;
+        WriteAttentionLayout(config, root);
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 

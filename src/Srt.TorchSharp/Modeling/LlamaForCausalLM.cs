@@ -8,7 +8,7 @@ namespace Srt.TorchSharp.Modeling;
 
 /// <summary>
 /// A Llama-family causal language model (Llama 2/3, Tulu 2, Mistral, Qwen2, TinyLlama, SmolLM; Qwen3, OLMo 2,
-/// SmolLM3 and Phi-3 with their own layer shapes) on TorchSharp,
+/// SmolLM3, Phi-3, Gemma 2 and Gemma 3 text with their own layer shapes) on TorchSharp,
 /// loaded from and saved to Hugging Face folders (<c>config.json</c> + safetensors) with Hugging Face parameter names.
 /// </summary>
 /// <remarks>
@@ -101,7 +101,8 @@ public sealed class LlamaForCausalLM : IDisposable
         {
             if (name.EndsWith("norm.weight", StringComparison.Ordinal))
             {
-                parameter.fill_(1.0);
+                // Gemma norms multiply by 1 + weight: zero is the identity there.
+                parameter.fill_(config.IsGemma ? 0.0 : 1.0);
             }
             else if (name.EndsWith(".bias", StringComparison.Ordinal))
             {

@@ -122,7 +122,8 @@ internal sealed class PackedSequenceBatch : IDisposable
         var targets = Targets.reshape(-1).index_select(0, index).view(sequences.Count, longest);
         var mask = Mask.reshape(-1).index_select(0, index).view(sequences.Count, longest)
             .logical_and(tensor(valid, [sequences.Count, longest]).to(device));
-        var logProbs = LanguageModelLoss.SequenceLogProbs(perSequence, model.LmHeadWeight, targets, mask, lossOptions);
+        var logProbs = LanguageModelLoss.SequenceLogProbs(
+            perSequence, model.LmHeadWeight, targets, mask, lossOptions.WithLogitSoftcapping(model.Config.FinalLogitSoftcapping));
         return logProbs.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 

@@ -38,7 +38,8 @@ internal static class SequenceBatch
         using var scope = NewDisposeScope();
         var (inputs, targets, mask) = Collate(rows, model.Device);
         var hidden = model.ForwardHidden(inputs);
-        var logProbs = LanguageModelLoss.SequenceLogProbs(hidden, model.LmHeadWeight, targets, mask, lossOptions);
+        var logProbs = LanguageModelLoss.SequenceLogProbs(
+            hidden, model.LmHeadWeight, targets, mask, lossOptions.WithLogitSoftcapping(model.Config.FinalLogitSoftcapping));
         return logProbs.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 

@@ -43,7 +43,8 @@ internal sealed class SupervisedObjective(
             (inputs, targets, mask) = SequenceBatch.Collate(rows, model.Device);
             hidden = model.ForwardHidden(inputs);
         }
-        var result = LanguageModelLoss.CrossEntropy(hidden, model.LmHeadWeight, targets, mask, _lossOptions);
+        var result = LanguageModelLoss.CrossEntropy(
+            hidden, model.LmHeadWeight, targets, mask, _lossOptions.WithLogitSoftcapping(model.Config.FinalLogitSoftcapping));
         double lossSum = result.Loss.to(ScalarType.Float64).item<double>();
         if (!double.IsFinite(lossSum))
         {

@@ -19,9 +19,13 @@ internal sealed class LlamaCausalLMModule : nn.Module
     [ComponentName(Name = "lm_head")]
     private readonly LinearProjection? _lmHead;
 
+    // Gemma 2's final_logit_softcapping: logits become tanh(z / cap) · cap.
+    private readonly double? _finalLogitSoftcapping;
+
     public LlamaCausalLMModule(LlamaConfig config, ScalarType dtype, Device device)
         : base("LlamaForCausalLM")
     {
+        _finalLogitSoftcapping = config.FinalLogitSoftcapping;
         _model = new LlamaDecoder(config, dtype, device);
         _lmHead = config.TieWordEmbeddings ? null : new LinearProjection(config.HiddenSize, config.VocabSize, false, dtype, device);
         RegisterComponents();
@@ -32,5 +36,19 @@ internal sealed class LlamaCausalLMModule : nn.Module
     public Parameter LmHeadWeight => _lmHead?.Weight ?? _model.EmbedTokens.Weight;
 
     // The output projection of a decoding step (a few rows) takes the small-row CPU kernel where it applies.
-    public Tensor ComputeLogits(Tensor hidden) => SmallRowLinear.TryLinear(hidden, LmHeadWeight) ?? nn.functional.linear(hidden, LmHeadWeight);
+    // Gemma 2 caps the logits: tanh(z / cap) · cap.
+    public Tensor ComputeLogits(Tensor hidden)
+    {
+        var logits = SmallRowLinear.TryLinear(hidden, LmHeadWeight) ?? nn.functional.linear(hidden, LmHeadWeight);
+        if (_finalLogitSoftcapping is not { } cap)
+        {
+            return logits;
+        }
+        using (logits)
+        {
+            using var scaled = logits / cap;
+            using var capped = scaled.tanh();
+            return capped * cap;
+        }
+    }
 }

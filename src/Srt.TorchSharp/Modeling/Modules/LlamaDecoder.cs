@@ -15,9 +15,12 @@ internal sealed class LlamaDecoder : nn.Module
     private readonly ModuleList<DecoderLayer> _layers;
 
     [ComponentName(Name = "norm")]
-    private readonly RmsNorm _norm;
+    private readonly nn.Module<Tensor, Tensor> _norm;
 
-    private readonly RotaryEmbedding _rotary;
+    private readonly LayerAttentionPlan _plan;
+
+    // Gemma multiplies the embeddings by sqrt(hidden_size), rounded to the hidden dtype first (HF's normalizer).
+    private readonly double? _embeddingScale;
 
     public LlamaDecoder(LlamaConfig config, ScalarType dtype, Device device)
         : base(nameof(LlamaDecoder))
@@ -25,14 +28,18 @@ internal sealed class LlamaDecoder : nn.Module
         _embedTokens = new TokenEmbedding(config.VocabSize, config.HiddenSize, dtype, device);
         _layers = new ModuleList<DecoderLayer>(
             Enumerable.Range(0, config.NumHiddenLayers).Select(i => DecoderLayer.Create(config, i, dtype, device)).ToArray());
-        _norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, weightBeforeRounding: config.IsPostNorm);
-        _rotary = new RotaryEmbedding(config);
+        _norm = config.IsGemma
+            ? new GemmaRmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device)
+            : new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, weightBeforeRounding: config.IsPostNorm);
+        _plan = new LayerAttentionPlan(config);
+        _embeddingScale = config.IsGemma ? Math.Sqrt(config.HiddenSize) : null;
         RegisterComponents();
     }
 
     public TokenEmbedding EmbedTokens => _embedTokens;
 
-    public RotaryEmbedding Rotary => _rotary;
+    /// <summary>The rotary tables of the first layer.</summary>
+    public RotaryEmbedding Rotary => _plan.FirstRotary;
 
     public int LayerCount => _layers.Count;
 
@@ -45,9 +52,9 @@ internal sealed class LlamaDecoder : nn.Module
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache)
     {
         using var scope = NewDisposeScope();
-        var hidden = _embedTokens.forward(inputIds);
-        var context = AttentionInputs.Build(inputIds, attentionMask, cache, _rotary, hidden.dtype, hidden.device);
-        hidden = RunLayers(hidden, context, checkpoint: CheckpointLayers && cache is null && is_grad_enabled());
+        var hidden = Embed(inputIds);
+        var contexts = _plan.Build(inputIds, attentionMask, cache, hidden.dtype, hidden.device);
+        hidden = RunLayers(hidden, contexts, checkpoint: CheckpointLayers && cache is null && is_grad_enabled());
         cache?.Advance(inputIds.shape[1]);
         return _norm.forward(hidden).MoveToOuterDisposeScope();
     }
@@ -57,17 +64,19 @@ internal sealed class LlamaDecoder : nn.Module
     public Tensor ForwardPacked(Tensor inputIds, Tensor positionIds, Tensor sequenceIds, PackedSegments? segments)
     {
         using var scope = NewDisposeScope();
-        var hidden = _embedTokens.forward(inputIds);
-        var context = PackedAttentionInputs.Build(inputIds, positionIds, sequenceIds, segments, _rotary, hidden.dtype, hidden.device);
-        hidden = RunLayers(hidden, context, checkpoint: CheckpointLayers && is_grad_enabled());
+        var hidden = Embed(inputIds);
+        var contexts = _plan.BuildPacked(inputIds, positionIds, sequenceIds, segments, hidden.dtype, hidden.device);
+        hidden = RunLayers(hidden, contexts, checkpoint: CheckpointLayers && is_grad_enabled());
         return _norm.forward(hidden).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Runs every layer; with <paramref name="checkpoint"/>, each keeps only its input and is recomputed in backward.</summary>
-    private Tensor RunLayers(Tensor hidden, AttentionContext context, bool checkpoint)
+    /// <summary>Runs every layer with its own context; with <paramref name="checkpoint"/>, each keeps only its input and
+    /// is recomputed in backward.</summary>
+    private Tensor RunLayers(Tensor hidden, AttentionContext[] contexts, bool checkpoint)
     {
-        foreach (var layer in _layers)
+        for (var i = 0; i < _layers.Count; i++)
         {
+            var (layer, context) = (_layers[i], contexts[i]);
             hidden = checkpoint
                 ? ActivationCheckpoint.Run(hidden, context.Tensors, (input, tensors) => layer.Forward(input, context.WithTensors(tensors)))
                 : layer.Forward(hidden, context);
@@ -80,21 +89,29 @@ internal sealed class LlamaDecoder : nn.Module
     public Tensor ForwardSlots(Tensor inputIds, SlotKvCache cache)
     {
         using var scope = NewDisposeScope();
-        var hidden = _embedTokens.forward(inputIds);
-        var context = AttentionInputs.BuildForSlots(cache, _rotary, hidden.dtype, hidden.device);
-        foreach (var layer in _layers)
-        {
-            hidden = layer.Forward(hidden, context);
-        }
+        var hidden = Embed(inputIds);
+        var contexts = _plan.BuildForSlots(cache, hidden.dtype, hidden.device);
+        hidden = RunLayers(hidden, contexts, checkpoint: false);
         ((IAttentionCache)cache).Advance(1);
         return _norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Embed(Tensor inputIds)
+    {
+        var hidden = _embedTokens.forward(inputIds);
+        if (_embeddingScale is { } scale)
+        {
+            using var normalizer = tensor(scale, hidden.dtype, hidden.device);
+            hidden = hidden * normalizer;
+        }
+        return hidden;
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _rotary.Dispose();
+            _plan.Dispose();
         }
         base.Dispose(disposing);
     }

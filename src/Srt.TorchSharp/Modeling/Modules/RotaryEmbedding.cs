@@ -17,14 +17,20 @@ internal sealed class RotaryEmbedding : IDisposable
     private Tensor? _sin;
 
     public RotaryEmbedding(LlamaConfig config)
+        : this(config, config.RopeTheta, config.RopeScaling)
     {
-        _inverseFrequencies = ComputeInverseFrequencies(config).DetachFromDisposeScope();
+    }
+
+    /// <summary>Tables for layers that rotate with their own base and scaling (<see cref="LlamaConfig.RotaryOf"/>).</summary>
+    public RotaryEmbedding(LlamaConfig config, double theta, RopeScaling? scaling)
+    {
+        _inverseFrequencies = ComputeInverseFrequencies(config.RotaryDimension, theta, scaling).DetachFromDisposeScope();
         InitialLength = Math.Min(config.MaxPositionEmbeddings, 4096);
     }
 
     private long InitialLength { get; }
 
-    /// <summary>The inverse frequencies [head_dim / 2] in float32 on the CPU.</summary>
+    /// <summary>The inverse frequencies [rotary width / 2] in float32 on the CPU.</summary>
     public Tensor InverseFrequencies => _inverseFrequencies;
 
     /// <summary>Positions the tables currently cover.</summary>
@@ -32,17 +38,20 @@ internal sealed class RotaryEmbedding : IDisposable
 
     /// <summary>Hugging Face's <c>inv_freq</c> for the config's rope type, in float32: [rotary width / 2], where the
     /// rotary width is the head width times <c>partial_rotary_factor</c>.</summary>
-    public static Tensor ComputeInverseFrequencies(LlamaConfig config)
+    public static Tensor ComputeInverseFrequencies(LlamaConfig config) =>
+        ComputeInverseFrequencies(config.RotaryDimension, config.RopeTheta, config.RopeScaling);
+
+    /// <summary>Hugging Face's <c>inv_freq</c> [dim / 2] for one rotary width, base and scaling, in float32.</summary>
+    public static Tensor ComputeInverseFrequencies(int dim, double theta, RopeScaling? scaling)
     {
         using var scope = NewDisposeScope();
-        var dim = config.RotaryDimension;
         var exponents = arange(0, dim, 2, ScalarType.Int64).to(ScalarType.Float32) / dim;
-        var inverse = pow(tensor((float)config.RopeTheta), exponents).reciprocal_();
-        if (config.RopeScaling is { RopeType: RopeScaling.Linear } linear)
+        var inverse = pow(tensor((float)theta), exponents).reciprocal_();
+        if (scaling is { RopeType: RopeScaling.Linear } linear)
         {
             inverse = inverse / linear.Factor;
         }
-        else if (config.RopeScaling is { RopeType: RopeScaling.Llama3 } llama3)
+        else if (scaling is { RopeType: RopeScaling.Llama3 } llama3)
         {
             inverse = ApplyLlama3Scaling(inverse, llama3);
         }
