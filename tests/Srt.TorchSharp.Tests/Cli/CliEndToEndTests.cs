@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Srt.Cli;
-using Srt.TorchSharp.Modeling;
-using Srt.TorchSharp.Tests.Generation;
+using Srt.Testing;
 using Xunit.Abstractions;
 
 namespace Srt.TorchSharp.Tests.Cli;
