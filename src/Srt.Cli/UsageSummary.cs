@@ -1,6 +1,6 @@
-namespace Srt.Samples.OpenAI;
+namespace Srt.Cli;
 
-/// <summary>The cost-relevant counts of one run of the sample, as printed and written to <c>usage.json</c>.</summary>
+/// <summary>The cost-relevant counts of one command (critic and judge calls, tokens as the API reported them, retries), as printed at its end.</summary>
 /// <param name="CriticCalls">Critique and scoring calls made by this run (stage 1).</param>
 /// <param name="RefinerCalls">Separate refinement calls made by this run (when a critique held no refinement).</param>
 /// <param name="CriticInputTokens">Prompt tokens of those calls, as reported by the API.</param>
