@@ -52,24 +52,22 @@ internal static class PlanCommand
                 trainer.Lora.Validate();
             }
 
+            trainer.GradientCheckpointing = !input.Get(o.NoGradientCheckpointing);
             trainer.Validate();
-            var request = new MemoryPlanRequest(
-                config,
-                trainer,
-                input.Get(o.LongestSequence) ?? trainer.MaxSequenceLength,
-                stageTwo ? "preference" : "supervised",
-                input.Choice(o.DType, DTypes) switch { "bfloat16" => ScalarType.BFloat16, "float16" => ScalarType.Float16, _ => ScalarType.Float32 },
-                input.Choice(o.Device, Devices) == "cuda" ? DeviceType.CUDA : DeviceType.CPU,
-                !input.Get(o.NoGradientCheckpointing));
-            if (request.LongestSequence < 2)
+            int longest = input.Get(o.LongestSequence) ?? trainer.MaxSequenceLength;
+            if (longest < 2)
             {
-                throw new ArgumentException($"--longest-sequence must be at least 2, not {request.LongestSequence}.");
+                throw new ArgumentException($"--longest-sequence must be at least 2, not {longest}.");
             }
+            var dtype = input.Choice(o.DType, DTypes) switch { "bfloat16" => ScalarType.BFloat16, "float16" => ScalarType.Float16, _ => ScalarType.Float32 };
+            var device = input.Choice(o.Device, Devices) == "cuda" ? DeviceType.CUDA : DeviceType.CPU;
+            var plan = TrainingMemoryPlan.Estimate(
+                config, trainer, longest, stageTwo ? TrainingKind.Preference : TrainingKind.Supervised, dtype, device);
 
             return new PreparedCommand(null, input.Get(o.Verbose), _ =>
             {
                 host.Output.WriteLine($"Memory plan for {model}, stage {(stageTwo ? 2 : 1)}:");
-                host.Output.WriteLine(MemoryPlanner.Describe(request));
+                host.Output.WriteLine(plan.ToString());
                 return Task.CompletedTask;
             });
         });

@@ -35,10 +35,12 @@ public sealed class TrainingMemoryPlan
     /// <summary>Gets the device type planned for.</summary>
     public DeviceType Device { get; private init; }
 
-    /// <summary>Gets the rows per forward pass (micro-batch; twice the pairs for DPO).</summary>
+    /// <summary>Gets the rows of the largest forward pass: the micro-batch's sequences (twice the pairs for DPO) in
+    /// length buckets, or the packed rows they fill at most.</summary>
     public int Rows { get; private init; }
 
-    /// <summary>Gets the tokens per row through the model (the longest sequence less its last token).</summary>
+    /// <summary>Gets the tokens per row through the model: the longest sequence less its last token in length buckets;
+    /// with packing, the sequences' tokens together, at most <see cref="TorchSharpTrainerOptions.MaxSequenceLength"/>.</summary>
     public int TokensPerRow { get; private init; }
 
     /// <summary>Gets whether the plan has activation checkpointing on.</summary>
@@ -109,8 +111,8 @@ public sealed class TrainingMemoryPlan
         ArgumentOutOfRangeException.ThrowIfLessThan(longestSequence, 2);
         options.Validate();
         int e = TrainingMemoryArithmetic.ElementBytes(dtype);
-        int rows = options.MicroBatchSize * (kind == TrainingKind.Preference ? 2 : 1);
-        int tokens = Math.Min(longestSequence, options.MaxSequenceLength) - 1;
+        int sequences = options.MicroBatchSize * (kind == TrainingKind.Preference ? 2 : 1);
+        var (rows, tokens) = PassShape(options, sequences, Math.Min(longestSequence, options.MaxSequenceLength) - 1);
         long tokenRows = (long)rows * tokens;
         long parameters = TrainingMemoryArithmetic.Parameters(config);
         var lora = options.Lora;
@@ -158,6 +160,29 @@ public sealed class TrainingMemoryPlan
             // layers' backward comes after it has been freed. The peak is the larger of the two moments.
             PeakBytes = overhead + weights + gradients + optimizer + reference + saved + Math.Max(loss, backward),
         };
+    }
+
+    /// <summary>
+    /// The largest pass, as rows × tokens per row, for <paramref name="sequences"/> sequences of at most
+    /// <paramref name="inputTokens"/> model-input tokens. Length buckets give one row per sequence. Packing puts them
+    /// all in one row when they fit; otherwise first-fit decreasing leaves no two rows that would fit together, so
+    /// there are fewer than 2 × (their tokens) / capacity + 1 rows of at most the capacity each, an upper bound that
+    /// can exceed the unpacked area when sequences do not divide the capacity evenly.
+    /// </summary>
+    private static (int Rows, int Tokens) PassShape(TorchSharpTrainerOptions options, int sequences, int inputTokens)
+    {
+        long total = (long)sequences * inputTokens;
+        int capacity = options.MaxSequenceLength;
+        if (options.BatchLayout != BatchLayout.Packed)
+        {
+            return (sequences, inputTokens);
+        }
+        if (total <= capacity)
+        {
+            return (1, (int)total);
+        }
+        int rows = (int)Math.Min(sequences, (2 * total + capacity - 1) / capacity);
+        return (rows, capacity);
     }
 
     /// <summary>Formats a byte count as GiB with two decimals.</summary>

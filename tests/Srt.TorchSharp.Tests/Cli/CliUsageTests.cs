@@ -1,4 +1,6 @@
 using Srt.Cli;
+using Srt.TorchSharp.Modeling;
+using Srt.TorchSharp.Training;
 
 namespace Srt.TorchSharp.Tests.Cli;
 
@@ -182,6 +184,41 @@ public sealed class CliUsageTests : IDisposable
 
         Assert.Equal(2, exit);
         Assert.Contains("--model is required (on the command line or in the --config file).", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plan_ModelConfig_PrintsTheTrainersPlanAndCheckpointingLowersIt()
+    {
+        File.WriteAllText(Path.Combine(_folder, "config.json"), """
+            {"model_type": "llama", "vocab_size": 32000, "hidden_size": 768, "intermediate_size": 2048,
+             "num_hidden_layers": 12, "num_attention_heads": 12, "num_key_value_heads": 4, "tie_word_embeddings": true}
+            """);
+        var config = LlamaConfig.Load(Path.Combine(_folder, "config.json"));
+        var options = TorchSharpTrainerOptions.PaperStageTwo();
+        options.GlobalBatchSize = 4;
+        options.MicroBatchSize = 1;
+        options.MaxSequenceLength = 4096;
+        var expected = TrainingMemoryPlan.Estimate(config, options, 4096, TrainingKind.Preference);
+
+        (int exit, string output) = await InvokeAsync(
+            "plan", "--model", _folder, "--stage", "2", "--batch-size", "4", "--micro-batch-size", "1", "--max-length", "4096");
+        (int offExit, string offOutput) = await InvokeAsync(
+            "plan", "--model", _folder, "--stage", "2", "--batch-size", "4", "--micro-batch-size", "1", "--max-length", "4096",
+            "--no-gradient-checkpointing");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(0, offExit);
+        Assert.Contains("DPO, Float32 on CPU, 2 rows x 4096 tokens per pass, full fine-tuning, checkpointing on", output, StringComparison.Ordinal);
+        Assert.Contains($"estimated peak{TrainingMemoryPlan.FormatBytes(expected.PeakBytes),20}", output, StringComparison.Ordinal);
+        Assert.Contains("checkpointing off", offOutput, StringComparison.Ordinal);
+        Assert.True(PeakGiB(offOutput) > PeakGiB(output) + 1, $"checkpointing on: {PeakGiB(output)} GiB, off: {PeakGiB(offOutput)} GiB");
+    }
+
+    private static double PeakGiB(string output)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(output, @"estimated peak\s+([0-9.]+) GiB");
+        Assert.True(match.Success, output);
+        return double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private string Instructions(int count)
