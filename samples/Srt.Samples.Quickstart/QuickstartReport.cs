@@ -17,6 +17,15 @@ internal sealed class QuickstartReport(
         ["stage2"] = "stage 2 (DPO, own pairs)",
     };
 
+    // Short names under the chart's bars (the long ones overlap).
+    private static readonly Dictionary<string, string> ChartLabels = new()
+    {
+        ["base"] = "base",
+        ["stage1"] = "stage 1",
+        ["ablation"] = "ablation",
+        ["stage2"] = "stage 2",
+    };
+
     public string ResultsPath => Path.Combine(runDirectory, "results.json");
 
     public string ChartPath => Path.Combine(runDirectory, "results.png");
@@ -72,7 +81,7 @@ internal sealed class QuickstartReport(
     }
 
     public void WriteChart() =>
-        ResultsChart.Create(Curves(), [.. evaluations.Select(e => (Labels[e.Model], e))], $"SRT quickstart ({settings.Name}, seed {seed}): training loss")
+        ResultsChart.Create(Curves(), [.. evaluations.Select(e => (ChartLabels[e.Model], e))], $"Training loss ({settings.Name}, seed {seed})")
             .Save(ChartPath);
 
     /// <summary>The training curves the chart draws: pretraining, stage-1 SFT, ablation SFT and stage-2 DPO.</summary>

@@ -58,7 +58,7 @@ internal sealed class ResultsChart
         losses.ShowLegend(Alignment.UpperRight);
 
         var accuracy = new Plot();
-        accuracy.Title("Held-out accuracy");
+        accuracy.Title("Held-out accuracy (ablation: refinements only)");
         accuracy.YLabel(AccuracyLabel);
         var bars = new List<Bar>();
         var ticks = new ScottPlot.TickGenerators.NumericManual();
@@ -67,7 +67,7 @@ internal sealed class ResultsChart
             Evaluation evaluation = models[i].Evaluation;
             bars.Add(Bar(i * 3, evaluation.DirectAccuracy, DirectColor));
             bars.Add(Bar((i * 3) + 1, evaluation.RefinedAccuracy, RefinedColor));
-            ticks.AddMajor((i * 3) + 0.5, models[i].Label.Replace(" (", "\n(", StringComparison.Ordinal));
+            ticks.AddMajor((i * 3) + 0.5, models[i].Label);
         }
 
         accuracy.Add.Bars(bars);
@@ -83,8 +83,8 @@ internal sealed class ResultsChart
     /// <summary>Writes the chart as a <see cref="Width"/> × <see cref="Height"/> PNG.</summary>
     public void Save(string path)
     {
-        var figure = new Multiplot { Layout = new ScottPlot.MultiplotLayouts.Columns() };
-        figure.AddPlot(Losses);
+        // The constructor with a plot uses it as the first panel (the parameterless one adds an empty plot).
+        var figure = new Multiplot(Losses) { Layout = new ScottPlot.MultiplotLayouts.Columns() };
         figure.AddPlot(Accuracy);
         figure.SavePng(path, Width, Height);
     }
