@@ -41,7 +41,8 @@ internal sealed record QuickstartSettings
     /// <summary>Gets the torch CPU threads of training (generation uses the process setting).</summary>
     public int Threads { get; init; } = QuickstartArguments.DefaultThreads;
 
-    // Seconds per phase of the default run as measured (results.json's "seconds") on a quiet 2-core machine. Declared
+    // Seconds per phase of the default run as measured (results.json's "seconds") on a quiet 2-core machine with one
+    // torch thread; the estimate rescales them by the speed it measures, so after the first seconds only their ratios matter. Declared
     // before Default and Quick: static initializers run in order, and theirs read it.
     private static readonly (string, double)[] DefaultPhaseSeconds =
     [
