@@ -42,8 +42,8 @@ internal sealed record QuickstartSettings
     public int Threads { get; init; } = QuickstartArguments.DefaultThreads;
 
     // Seconds per phase of the default run as measured (results.json's "seconds") on a quiet 2-core machine with one
-    // torch thread; the estimate rescales them by the speed it measures, so after the first seconds only their ratios matter. Declared
-    // before Default and Quick: static initializers run in order, and theirs read it.
+    // torch thread; the estimate rescales them by the speed it measures, so after the first seconds only their ratios
+    // matter. Declared before Default and Quick: static initializers run in order, and theirs read it.
     private static readonly (string, double)[] DefaultPhaseSeconds =
     [
         ("pretraining", 214), ("evaluate base", 2), ("stage 1", 147), ("evaluate stage1", 8),
