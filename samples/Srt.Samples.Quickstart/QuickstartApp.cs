@@ -78,7 +78,8 @@ internal static class QuickstartApp
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async context =>
             {
-                run = new QuickstartRun(runDirectory, settings, arguments.Seed, new RunProgress(context));
+                var estimate = new RunEstimate(settings.PhaseSeconds, () => clock.Elapsed);
+                run = new QuickstartRun(runDirectory, settings, arguments.Seed, new RunProgress(context, estimate));
                 evaluations = await run.RunAsync(cancellationToken);
             });
 

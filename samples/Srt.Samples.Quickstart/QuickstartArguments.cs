@@ -10,15 +10,21 @@ internal sealed record QuickstartArguments(string RunDirectory, int Seed, bool Q
         "  --quick     tiny sizes: a smoke run of a minute or two (CI runs it)\n" +
         "  --fresh     delete the run directory first (otherwise a rerun continues where the last one stopped)\n" +
         "  --seed N    seed of the data, the model and sampling (default 1)\n" +
-        "  --threads N torch CPU threads (default 1: a model this small gains little from more)\n" +
+        "  --threads N torch CPU threads (default 2, or 1 on a one-core machine: measured 1.4x faster than 1 on 2 cores)\n" +
         "  --run-dir   the run directory (default runs/quickstart, or runs/quickstart-quick with --quick)\n" +
         "  --verbose   print full errors (stack traces)\n" +
         "Exit codes: 0 done, 1 failed, 2 bad usage, 130 interrupted (rerun to continue).";
 
+    /// <summary>
+    /// Gets the default torch thread count: two, as measured on a quiet 2-core machine (pretraining took 195 optimizer
+    /// steps in 50 s with two threads against 136 with one); more were not measured and matrices this small gain little.
+    /// </summary>
+    public static int DefaultThreads { get; } = Math.Min(2, Environment.ProcessorCount);
+
     public static QuickstartArguments Parse(IReadOnlyList<string> args)
     {
         string? runDirectory = null;
-        int seed = 1, threads = 1;
+        int seed = 1, threads = DefaultThreads;
         bool quick = false, fresh = false, help = false, verbose = false;
         for (int i = 0; i < args.Count; i++)
         {

@@ -17,6 +17,15 @@ internal sealed class QuickstartReport(
         ["stage2"] = "stage 2 (DPO, own pairs)",
     };
 
+    // Short names under the chart's bars (the long ones overlap).
+    private static readonly Dictionary<string, string> ChartLabels = new()
+    {
+        ["base"] = "base",
+        ["stage1"] = "stage 1",
+        ["ablation"] = "ablation",
+        ["stage2"] = "stage 2",
+    };
+
     public string ResultsPath => Path.Combine(runDirectory, "results.json");
 
     public string ChartPath => Path.Combine(runDirectory, "results.png");
@@ -71,17 +80,18 @@ internal sealed class QuickstartReport(
         File.WriteAllText(ResultsPath, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    public void WriteChart()
-    {
-        var curves = new List<(string, IReadOnlyList<(int, double)>)>
-        {
-            ("PRETRAINING", Losses(Path.Combine(runDirectory, "models", "base-training"))),
-            ("STAGE 1 SFT", Losses(Path.Combine(runDirectory, "srt", "stage1", "training"))),
-            ("ABLATION SFT", Losses(Path.Combine(runDirectory, "ablation", "stage1", "training"))),
-            ("STAGE 2 DPO", Losses(Path.Combine(runDirectory, "srt", "stage2", "training"))),
-        };
-        ResultsChart.Draw(ChartPath, curves, evaluations, $"SRT QUICKSTART ({settings.Name} SEED {seed})");
-    }
+    public void WriteChart() =>
+        ResultsChart.Create(Curves(), [.. evaluations.Select(e => (ChartLabels[e.Model], e))], $"Training loss ({settings.Name}, seed {seed})")
+            .Save(ChartPath);
+
+    /// <summary>The training curves the chart draws: pretraining, stage-1 SFT, ablation SFT and stage-2 DPO.</summary>
+    public IReadOnlyList<(string Title, IReadOnlyList<(int Step, double Loss)> Points)> Curves() =>
+    [
+        ("pretraining (SFT)", Losses(Path.Combine(runDirectory, "models", "base-training"))),
+        ("stage 1 (SFT with feedback)", Losses(Path.Combine(runDirectory, "srt", "stage1", "training"))),
+        ("ablation (SFT, refinements only)", Losses(Path.Combine(runDirectory, "ablation", "stage1", "training"))),
+        ("stage 2 (DPO + NLL)", Losses(Path.Combine(runDirectory, "srt", "stage2", "training"))),
+    ];
 
     private static JsonNode? Summary(StageOneResult? result) => result is null ? null : JsonSerializer.SerializeToNode(result);
 

@@ -18,6 +18,11 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
     private const int StageOneMaxNewTokens = 12;
     private const int SelfRefinementMaxNewTokens = 160;
     private const string BaseWeights = "base";
+
+    // Typical shares of a stage's time that go to generating, critiquing and filtering (the rest is training), as
+    // measured on the default run: they place the stage's training steps on the run's time-left estimate.
+    private const double StageOneGenerationShare = 0.05;
+    private const double StageTwoGenerationShare = 0.4;
     private readonly ModelStore _models = new(runDirectory);
     private readonly QuickstartData _data = QuickstartData.Create(settings, seed);
     private readonly SumCritic _critic = new();
@@ -41,7 +46,7 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
         string srt = Path.Combine(runDirectory, "srt");
         using CausalLanguageModel model = _models.Load("base");
         var loop = CreateLoop(model, LoopOptions(srt, includeFeedback: true));
-        StageOne = await Timed("stage 1", () => loop.RunStageOneAsync(QuickstartData.Items("s1", _data.StageOne), progress.Stage("stage 1"), cancellationToken));
+        StageOne = await Timed("stage 1", () => loop.RunStageOneAsync(QuickstartData.Items("s1", _data.StageOne), progress.Stage("stage 1", StageOneGenerationShare), cancellationToken));
         _models.Save(model.Model, "stage1");
         evaluations.Add(await EvaluateAsync("stage1", loop.WeightsId, cancellationToken));
 
@@ -54,14 +59,14 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
         {
             var ablationLoop = CreateLoop(ablationModel, LoopOptions(ablation, includeFeedback: false));
             Ablation = await Timed("ablation", () => ablationLoop.RunStageOneAsync(
-                QuickstartData.Items("s1", _data.StageOne), progress.Stage("ablation: refinements only"), cancellationToken));
+                QuickstartData.Items("s1", _data.StageOne), progress.Stage("ablation: refinements only", StageOneGenerationShare), cancellationToken));
             _models.Save(ablationModel.Model, "ablation");
             ablationWeights = ablationLoop.WeightsId;
         }
 
         evaluations.Add(await EvaluateAsync("ablation", ablationWeights, cancellationToken));
 
-        StageTwo = await Timed("stage 2", () => loop.RunStageTwoAsync(QuickstartData.Items("s2", _data.StageTwo), progress.Stage("stage 2"), cancellationToken));
+        StageTwo = await Timed("stage 2", () => loop.RunStageTwoAsync(QuickstartData.Items("s2", _data.StageTwo), progress.Stage("stage 2", StageTwoGenerationShare), cancellationToken));
         _models.Save(model.Model, "stage2");
         evaluations.Add(await EvaluateAsync("stage2", loop.WeightsId, cancellationToken));
         return evaluations;
@@ -83,7 +88,7 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
     {
         if (_models.Exists("base"))
         {
-            progress.Resumed("pretrain the base policy");
+            progress.Resumed("pretrain the base policy", "pretraining");
             return;
         }
 
@@ -119,15 +124,17 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
         string label = $"evaluate {name} on {_data.HeldOut.Count} held-out sums";
         if (Evaluation.Read(path, _data.HeldOut.Count, weights) is { } stored)
         {
-            progress.Resumed(label);
+            progress.Resumed(label, "evaluate " + name);
             return stored;
         }
 
+        progress.Start("evaluate " + name);
         var start = Stopwatch.GetTimestamp();
         using CausalLanguageModel model = _models.Load(name);
-        var bar = progress.Items(label, _data.HeldOut.Count);
-        Evaluation evaluation = await Evaluation.RunAsync(name, model, _data.HeldOut, SelfRefinementMaxNewTokens, done => bar.Value = done, cancellationToken) with { Weights = weights };
+        Action<int> bar = progress.Items(label, _data.HeldOut.Count);
+        Evaluation evaluation = await Evaluation.RunAsync(name, model, _data.HeldOut, SelfRefinementMaxNewTokens, bar, cancellationToken) with { Weights = weights };
         evaluation.Write(path);
+        progress.Finish();
         Seconds["evaluate " + name] = Stopwatch.GetElapsedTime(start).TotalSeconds;
         return evaluation;
     }
@@ -145,9 +152,11 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
 
     private async Task<T> Timed<T>(string name, Func<Task<T>> step)
     {
+        progress.Start(name);
         var start = Stopwatch.GetTimestamp();
         T result = await step();
         Seconds[name] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        progress.Finish();
         return result;
     }
 

@@ -39,7 +39,22 @@ internal sealed record QuickstartSettings
     public float ResponseTemperature { get; init; } = 0.7f;
 
     /// <summary>Gets the torch CPU threads of training (generation uses the process setting).</summary>
-    public int Threads { get; init; } = 1;
+    public int Threads { get; init; } = QuickstartArguments.DefaultThreads;
+
+    // Seconds per phase of the default run as measured (results.json's "seconds") on a quiet 2-core machine with one
+    // torch thread; the estimate rescales them by the speed it measures, so after the first seconds only their ratios
+    // matter. Declared before Default and Quick: static initializers run in order, and theirs read it.
+    private static readonly (string, double)[] DefaultPhaseSeconds =
+    [
+        ("pretraining", 214), ("evaluate base", 2), ("stage 1", 147), ("evaluate stage1", 8),
+        ("ablation", 32), ("evaluate ablation", 2), ("stage 2", 13), ("evaluate stage2", 7),
+    ];
+
+    /// <summary>
+    /// Gets the phases of a run in order, each with its typical seconds on a quiet 2-core machine: the progress
+    /// display's time-left estimate starts from these and rescales them by the speed measured as the run goes.
+    /// </summary>
+    public IReadOnlyList<(string Phase, double Seconds)> PhaseSeconds { get; init; } = DefaultPhaseSeconds;
 
     public static QuickstartSettings Default { get; } = new()
     {
@@ -51,6 +66,7 @@ internal sealed record QuickstartSettings
     {
         Name = "quick", HiddenSize = 64, Layers = 2, Heads = 2, PretrainingExamples = 256, PretrainingEpochs = 1,
         StageOneItems = 32, StageTwoItems = 32, HeldOutItems = 32, StageOneEpochs = 1, StageTwoEpochs = 1,
+        PhaseSeconds = [("pretraining", 2), ("evaluate base", 1), ("stage 1", 2), ("evaluate stage1", 1), ("ablation", 1), ("evaluate ablation", 1), ("stage 2", 1), ("evaluate stage2", 1)],
     };
 
     /// <summary>The Llama architecture of the policy.</summary>

@@ -1,95 +1,99 @@
 using System.Globalization;
+using ScottPlot;
 
 namespace Srt.Samples.Quickstart;
 
-/// <summary>Draws the quickstart's chart: one training-loss panel per run (left) and held-out accuracy bars (right).</summary>
-internal static class ResultsChart
+/// <summary>
+/// The quickstart's chart (ScottPlot): training loss against optimizer step for each training run (left) and held-out
+/// accuracy of each model, direct and self-refined, as bars from zero (right).
+/// </summary>
+internal sealed class ResultsChart
 {
-    private static readonly (byte, byte, byte) Background = (255, 255, 255);
-    private static readonly (byte, byte, byte) Ink = (40, 40, 40);
-    private static readonly (byte, byte, byte) Grid = (225, 225, 225);
-    private static readonly (byte, byte, byte) DirectColor = (120, 150, 200);
-    private static readonly (byte, byte, byte) RefinedColor = (220, 110, 50);
+    public const int Width = 1200;
 
-    public static void Draw(string path, IReadOnlyList<(string Title, IReadOnlyList<(int Step, double Loss)> Points)> curves, IReadOnlyList<Evaluation> evaluations, string title)
+    public const int Height = 520;
+
+    public const string StepLabel = "optimizer step";
+
+    public const string LossLabel = "training loss";
+
+    public const string AccuracyLabel = "held-out accuracy (%)";
+
+    private static readonly Color DirectColor = Color.FromHex("#7896C8");
+    private static readonly Color RefinedColor = Color.FromHex("#DC6E32");
+
+    private ResultsChart(Plot losses, Plot accuracy)
     {
-        var canvas = new PngCanvas(980, 470, Background);
-        canvas.Text(20, 14, title, Ink, scale: 3);
-        for (int i = 0; i < curves.Count; i++)
-        {
-            LossPanel(canvas, 30 + (i % 2 * 250), 64 + (i / 2 * 200), 220, 150, curves[i].Title, curves[i].Points);
-        }
-
-        AccuracyBars(canvas, 560, 64, 400, 350, evaluations);
-        canvas.Save(path);
+        Losses = losses;
+        Accuracy = accuracy;
     }
 
-    private static void LossPanel(PngCanvas canvas, int x, int y, int width, int height, string title, IReadOnlyList<(int Step, double Loss)> points)
+    /// <summary>Gets the left plot: one line per training run.</summary>
+    public Plot Losses { get; }
+
+    /// <summary>Gets the right plot: two bars per model (direct, self-refined), in percent.</summary>
+    public Plot Accuracy { get; }
+
+    /// <summary>Builds the chart from the training curves (step, loss) and the evaluations; empty curves are left out.</summary>
+    public static ResultsChart Create(
+        IReadOnlyList<(string Title, IReadOnlyList<(int Step, double Loss)> Points)> curves, IReadOnlyList<(string Label, Evaluation Evaluation)> models, string title)
     {
-        canvas.Text(x, y - 16, title + " LOSS", Ink);
-        canvas.Line(x, y, x, y + height, Ink);
-        canvas.Line(x, y + height, x + width, y + height, Ink);
-        if (points.Count == 0)
+        var losses = new Plot();
+        losses.Title(title);
+        losses.XLabel(StepLabel);
+        losses.YLabel(LossLabel);
+        foreach ((string name, IReadOnlyList<(int Step, double Loss)> points) in curves)
         {
-            canvas.Text(x + 10, y + (height / 2), "NO DATA", Ink);
-            return;
+            if (points.Count == 0)
+            {
+                continue;
+            }
+
+            var line = losses.Add.ScatterLine(points.Select(p => (double)p.Step).ToArray(), points.Select(p => p.Loss).ToArray());
+            line.LegendText = name;
+            line.LineWidth = 2;
         }
 
-        double max = points.Max(p => p.Loss), min = Math.Min(0, points.Min(p => p.Loss));
-        int lastStep = Math.Max(points.Max(p => p.Step), 1);
-        double Px(int step) => x + (width * (double)step / lastStep);
-        double Py(double loss) => y + height - (height * (loss - min) / Math.Max(max - min, 1e-9));
-        for (int i = 1; i <= 3; i++)
+        losses.Axes.SetLimitsY(0, Math.Max(curves.SelectMany(c => c.Points).Select(p => p.Loss).DefaultIfEmpty(1).Max() * 1.05, 0.1));
+        losses.ShowLegend(Alignment.UpperRight);
+
+        var accuracy = new Plot();
+        accuracy.Title("Held-out accuracy (ablation: refinements only)");
+        accuracy.YLabel(AccuracyLabel);
+        var bars = new List<Bar>();
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (int i = 0; i < models.Count; i++)
         {
-            canvas.Line(x + 1, y + (height * i / 4), x + width, y + (height * i / 4), Grid);
+            Evaluation evaluation = models[i].Evaluation;
+            bars.Add(Bar(i * 3, evaluation.DirectAccuracy, DirectColor));
+            bars.Add(Bar((i * 3) + 1, evaluation.RefinedAccuracy, RefinedColor));
+            ticks.AddMajor((i * 3) + 0.5, models[i].Label);
         }
 
-        for (int i = 1; i < points.Count; i++)
-        {
-            canvas.Line(Px(points[i - 1].Step), Py(points[i - 1].Loss), Px(points[i].Step), Py(points[i].Loss), RefinedColor, 2);
-        }
-
-        canvas.Text(x + 4, y + 4, max.ToString("0.00", CultureInfo.InvariantCulture), Ink);
-        canvas.Text(x + 4, y + height - 14, min.ToString("0.00", CultureInfo.InvariantCulture), Ink);
-        string steps = $"{lastStep} STEPS";
-        canvas.Text(x + width - PngCanvas.TextWidth(steps), y + height + 6, steps, Ink);
+        accuracy.Add.Bars(bars);
+        accuracy.Axes.Bottom.TickGenerator = ticks;
+        // Bars start at zero and the axis spans the whole scale, so heights compare as accuracies do.
+        accuracy.Axes.SetLimits(-1, Math.Max((models.Count * 3) - 1, 1), 0, 110);
+        accuracy.Legend.ManualItems.Add(new LegendItem { LabelText = "direct answer", FillColor = DirectColor });
+        accuracy.Legend.ManualItems.Add(new LegendItem { LabelText = "self-refined answer", FillColor = RefinedColor });
+        accuracy.ShowLegend(Alignment.UpperLeft);
+        return new ResultsChart(losses, accuracy);
     }
 
-    private static void AccuracyBars(PngCanvas canvas, int x, int y, int width, int height, IReadOnlyList<Evaluation> evaluations)
+    /// <summary>Writes the chart as a <see cref="Width"/> × <see cref="Height"/> PNG.</summary>
+    public void Save(string path)
     {
-        canvas.Text(x, y - 16, "HELD-OUT ACCURACY", Ink);
-        canvas.Line(x, y, x, y + height, Ink);
-        canvas.Line(x, y + height, x + width, y + height, Ink);
-        for (int percent = 25; percent <= 100; percent += 25)
-        {
-            int gridY = y + height - (height * percent / 100);
-            canvas.Line(x + 1, gridY, x + width, gridY, Grid);
-            canvas.Text(x - PngCanvas.TextWidth($"{percent}") - 6, gridY - 5, $"{percent}", Ink);
-        }
-
-        int group = width / Math.Max(evaluations.Count, 1);
-        int bar = group / 3;
-        for (int i = 0; i < evaluations.Count; i++)
-        {
-            Evaluation evaluation = evaluations[i];
-            int left = x + (i * group) + (group / 6);
-            Bar(canvas, left, y, height, bar, evaluation.DirectAccuracy, DirectColor);
-            Bar(canvas, left + bar, y, height, bar, evaluation.RefinedAccuracy, RefinedColor);
-            string label = evaluation.Model.ToUpperInvariant();
-            canvas.Text(left + bar - (PngCanvas.TextWidth(label) / 2), y + height + 8, label, Ink);
-        }
-
-        canvas.FillRectangle(x + 10, y + height + 34, 14, 14, DirectColor);
-        canvas.Text(x + 30, y + height + 36, "DIRECT ANSWER", Ink);
-        canvas.FillRectangle(x + 190, y + height + 34, 14, 14, RefinedColor);
-        canvas.Text(x + 210, y + height + 36, "SELF-REFINED ANSWER", Ink);
+        // The constructor with a plot uses it as the first panel (the parameterless one adds an empty plot).
+        var figure = new Multiplot(Losses) { Layout = new ScottPlot.MultiplotLayouts.Columns() };
+        figure.AddPlot(Accuracy);
+        figure.SavePng(path, Width, Height);
     }
 
-    private static void Bar(PngCanvas canvas, int left, int top, int height, int width, double accuracy, (byte, byte, byte) color)
+    private static Bar Bar(double position, double accuracy, Color color) => new()
     {
-        int barHeight = (int)Math.Round(height * accuracy);
-        canvas.FillRectangle(left + 2, top + height - barHeight, width - 4, barHeight, color);
-        string value = $"{Math.Round(accuracy * 100, MidpointRounding.AwayFromZero)}%";
-        canvas.Text(left + (width / 2) - (PngCanvas.TextWidth(value) / 2), top + height - barHeight - 14, value, (40, 40, 40));
-    }
+        Position = position,
+        Value = accuracy * 100,
+        FillColor = color,
+        Label = (accuracy * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%",
+    };
 }
