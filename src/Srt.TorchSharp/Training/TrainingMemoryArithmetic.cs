@@ -36,7 +36,10 @@ internal static class TrainingMemoryArithmetic
                 "o_proj" => (q, h),
                 "gate_proj" or "up_proj" => (h, i),
                 "down_proj" => (i, h),
-                _ => throw new ArgumentException($"'{name}' is not a projection of a Llama layer."),
+                // Phi-3's fused projections: q, k and v in one; gate and up in one.
+                "qkv_proj" => (h, q + 2 * kv),
+                "gate_up_proj" => (h, 2 * i),
+                _ => throw new ArgumentException($"'{name}' is not a projection of a decoder layer."),
             };
         }
     }
@@ -65,6 +68,15 @@ internal static class TrainingMemoryArithmetic
         }
         return bytes;
     }
+
+    /// <summary>
+    /// Bytes per token row that a layer with explicit attention keeps beyond <see cref="LayerBytesPerToken"/>: Gemma
+    /// attends through matmul and softmax (for its soft-capping), so each query keeps a score row per head over all
+    /// <paramref name="keys"/> columns: the soft-capped scores (model dtype), the float32 softmax and the probabilities
+    /// cast back to the model dtype. Fused attention (every other family) keeps no such rows.
+    /// </summary>
+    public static long ExplicitAttentionBytesPerToken(LlamaConfig config, int elementBytes, long keys) =>
+        config.IsGemma ? (long)config.NumAttentionHeads * keys * (sizeof(float) + 2L * elementBytes) : 0;
 
     /// <summary>
     /// Bytes per token row of what backward holds for one layer at a time beyond the saved tensors: the gradients

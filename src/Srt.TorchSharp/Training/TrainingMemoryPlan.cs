@@ -121,7 +121,8 @@ public sealed class TrainingMemoryPlan
         int trainedBytes = lora is null ? e : sizeof(float);
 
         long h = config.HiddenSize;
-        long layer = TrainingMemoryArithmetic.LayerBytesPerToken(config, e, lora) * tokenRows;
+        long layer = (TrainingMemoryArithmetic.LayerBytesPerToken(config, e, lora)
+            + TrainingMemoryArithmetic.ExplicitAttentionBytesPerToken(config, e, tokens)) * tokenRows;
         long working = TrainingMemoryArithmetic.BackwardWorkingBytesPerToken(config, e) * tokenRows;
         long finalNorm = 3 * h * e * tokenRows; // the last layer's output, the final norm's normalized values and output
         long savedOff = config.NumHiddenLayers * layer + finalNorm;

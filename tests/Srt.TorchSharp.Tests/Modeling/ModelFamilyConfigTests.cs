@@ -208,6 +208,6 @@ public sealed class ModelFamilyConfigTests
         {
             Assert.Contains(type, error.Message);
         }
-        Assert.Equal(["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "phi3"], LlamaConfig.SupportedModelTypes);
+        Assert.Equal(["llama", "mistral", "qwen2", "qwen3", "olmo2", "smollm3", "phi3", "gemma2", "gemma3_text"], LlamaConfig.SupportedModelTypes);
     }
 }
