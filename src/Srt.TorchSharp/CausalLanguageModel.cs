@@ -83,11 +83,14 @@ public sealed class CausalLanguageModel : IDisposable
     /// <param name="folder">The model folder.</param>
     /// <param name="options">Dtype and device; defaults to float32 on the CPU.</param>
     /// <param name="chatTemplateName">A built-in template name (<see cref="ChatTemplates.ChatTemplate.Names"/>); null to detect.</param>
+    /// <param name="tokenizerOptions">Which tokenizer file to use and whether text spelling a special token matches it;
+    /// null for the defaults (<see cref="ModelTokenizerOptions"/>).</param>
     /// <returns>The loaded bundle; dispose it to free the weights.</returns>
-    public static CausalLanguageModel FromPretrained(string folder, ModelLoadOptions? options = null, string? chatTemplateName = null)
+    public static CausalLanguageModel FromPretrained(
+        string folder, ModelLoadOptions? options = null, string? chatTemplateName = null, ModelTokenizerOptions? tokenizerOptions = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
-        var tokenizer = ModelTokenizer.FromPretrained(folder);
+        var tokenizer = ModelTokenizer.FromPretrained(folder, tokenizerOptions ?? new ModelTokenizerOptions());
         var template = ChatTemplates.ChatTemplate.For(tokenizer, chatTemplateName);
         var model = LlamaForCausalLM.FromPretrained(folder, options);
         try
@@ -117,11 +120,14 @@ public sealed class CausalLanguageModel : IDisposable
     /// <param name="merge">Whether to merge the adapter into the base weights (faster generation, no adapter to keep);
     /// otherwise the adapter stays attached in <see cref="Adapters"/>, where it can be disabled or trained further.</param>
     /// <param name="chatTemplateName">A built-in template name; null to detect.</param>
+    /// <param name="tokenizerOptions">Which tokenizer file to use and whether text spelling a special token matches it;
+    /// null for the defaults (<see cref="ModelTokenizerOptions"/>).</param>
     /// <returns>The loaded bundle; dispose it to free the weights and the adapter.</returns>
     /// <exception cref="InvalidDataException">The adapter config or weights are missing, malformed, use PEFT options
     /// this loader does not apply, or do not fit the base model; the message names the file.</exception>
     public static CausalLanguageModel FromPretrainedWithAdapter(
-        string baseFolder, string adapterFolder, ModelLoadOptions? options = null, bool merge = false, string? chatTemplateName = null)
+        string baseFolder, string adapterFolder, ModelLoadOptions? options = null, bool merge = false, string? chatTemplateName = null,
+        ModelTokenizerOptions? tokenizerOptions = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(baseFolder);
         ArgumentException.ThrowIfNullOrEmpty(adapterFolder);
@@ -132,7 +138,7 @@ public sealed class CausalLanguageModel : IDisposable
 
         bool adapterHasTokenizer = File.Exists(Path.Combine(adapterFolder, ModelTokenizer.TokenizerJsonFileName))
             || File.Exists(Path.Combine(adapterFolder, ModelTokenizer.SentencePieceModelFileName));
-        var tokenizer = ModelTokenizer.FromPretrained(adapterHasTokenizer ? adapterFolder : baseFolder);
+        var tokenizer = ModelTokenizer.FromPretrained(adapterHasTokenizer ? adapterFolder : baseFolder, tokenizerOptions ?? new ModelTokenizerOptions());
         var template = ChatTemplates.ChatTemplate.For(tokenizer, chatTemplateName);
         var model = LlamaForCausalLM.FromPretrained(baseFolder, options);
         LoraAdapters? adapters = null;

@@ -30,6 +30,23 @@ public sealed class CausalLanguageModelTests
     }
 
     [Fact]
+    public void FromPretrained_TokenizerOptions_ReachTheBundlesTokenizer()
+    {
+        using var folder = new TemporaryFolder();
+        using var original = TinyChatModel.Create();
+        original.Model.SavePretrained(folder.Path);
+        TinyChatModel.WriteTokenizerFiles(folder.Path);
+        const string text = "a<|im_end|>b";
+
+        using var plain = CausalLanguageModel.FromPretrained(folder.Path);
+        using var matching = CausalLanguageModel.FromPretrained(
+            folder.Path, tokenizerOptions: new Srt.TorchSharp.Loading.Tokenizers.ModelTokenizerOptions { MatchSpecialTokensInText = true });
+
+        Assert.DoesNotContain(TinyChatModel.ImEnd, plain.Tokenizer.Encode(text));
+        Assert.Contains(TinyChatModel.ImEnd, matching.Tokenizer.Encode(text));
+    }
+
+    [Fact]
     public void Constructor_TokenizerLargerThanModelVocabulary_Throws()
     {
         using var model = TinyLlama.Create(TinyLlama.Config()); // vocab 97 < 259 tokens

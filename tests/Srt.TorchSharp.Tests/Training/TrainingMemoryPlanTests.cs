@@ -21,7 +21,7 @@ public sealed class TrainingMemoryPlanTests
     [Fact]
     public void Estimate_Float32FullFineTuning_MatchesTheArithmetic()
     {
-        var options = new TorchSharpTrainerOptions { MicroBatchSize = 2, GlobalBatchSize = 4 };
+        var options = new TorchSharpTrainerOptions { MicroBatchSize = 2, GlobalBatchSize = 4, BatchLayout = BatchLayout.LengthBuckets };
 
         var plan = TrainingMemoryPlan.Estimate(Config(), options, longestSequence: 101);
 
@@ -54,7 +54,7 @@ public sealed class TrainingMemoryPlanTests
 
         var plan = TrainingMemoryPlan.Estimate(Config(), options, 51, TrainingKind.Preference, ScalarType.BFloat16);
 
-        Assert.Equal((2, 50), (plan.Rows, plan.TokensPerRow));                 // chosen and rejected
+        Assert.Equal((1, 100), (plan.Rows, plan.TokensPerRow));                // chosen and rejected packed in one row
         // Rank 8 per layer: q 8·128, k and v 8·96, o 8·128, gate and up 8·192, down 8·192 = 8,192; two layers.
         Assert.Equal(16_384, plan.TrainableParameters);
         Assert.Equal(202_048 * 2 + 16_384 * 4, plan.WeightBytes);               // bf16 base, float32 adapters
@@ -67,6 +67,35 @@ public sealed class TrainingMemoryPlanTests
         Assert.Equal(100 * (2 * (2_320 + 6_144) + 384 + 1_024), plan.ActivationBytesWithoutCheckpointing);
         // No lm_head gradient under LoRA: hidden gradient 100·64·2, two chunks 2·100·1000·4, losses 100·4.
         Assert.Equal(12_800 + 800_000 + 400, plan.LossBytes);
+    }
+
+    [Theory]
+    [InlineData(2, 101, 2048, 1, 200)]    // both fit one row
+    [InlineData(3, 1001, 2048, 3, 2048)]  // 3,000 tokens: first-fit leaves at most ⌈2·3000/2048⌉ = 3 rows
+    [InlineData(8, 257, 1024, 4, 1024)]   // 2,048 tokens: at most ⌈2·2048/1024⌉ = 4 rows of 1,024
+    public void Estimate_Packed_BoundsThePassByTheRowsPackingCanFill(int micro, int longest, int maxLength, int rows, int tokens)
+    {
+        var options = new TorchSharpTrainerOptions { MicroBatchSize = micro, GlobalBatchSize = micro, MaxSequenceLength = maxLength };
+
+        var plan = TrainingMemoryPlan.Estimate(Config(), options, longest);
+
+        Assert.Equal((rows, tokens), (plan.Rows, plan.TokensPerRow));
+        var worst = SequencePacker.Pack(Enumerable.Repeat(longest - 1, micro).ToArray(), maxLength);
+        int width = worst.Max(r => r.Length) * (longest - 1);
+        Assert.True(worst.Count * width <= (long)rows * tokens, $"packed {worst.Count} rows of {width} exceed the plan's {rows} x {tokens}");
+    }
+
+    [Fact]
+    public void Estimate_Gemma_CountsTheExplicitAttentionScores()
+    {
+        var options = new TorchSharpTrainerOptions { MicroBatchSize = 1, GlobalBatchSize = 1, GradientCheckpointing = false };
+        var gemma = Config() with { ModelType = "gemma2" };
+
+        var llamaPlan = TrainingMemoryPlan.Estimate(Config(), options, longestSequence: 101);
+        var gemmaPlan = TrainingMemoryPlan.Estimate(gemma, options, longestSequence: 101);
+
+        // Per layer and query: 4 heads × 100 keys × (float32 softmax + scores and probabilities in float32) = 4,800 bytes.
+        Assert.Equal(2L * 100 * 4 * 100 * (4 + 2 * 4), gemmaPlan.ActivationBytesWithoutCheckpointing - llamaPlan.ActivationBytesWithoutCheckpointing);
     }
 
     [Fact]
