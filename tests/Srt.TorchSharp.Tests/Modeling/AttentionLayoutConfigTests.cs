@@ -116,6 +116,29 @@ public sealed class AttentionLayoutConfigTests
         Assert.All(Enumerable.Range(0, 4), i => Assert.Null(off.SlidingWindowOf(i)));
     }
 
+    [Theory]
+    [InlineData("qwen3")]
+    [InlineData("smollm3")]
+    public void Load_Qwen3AndSmolLM3_GateTheirWindowsAsQwen2(string modelType)
+    {
+        using var folder = new TemporaryFolder();
+        var json = Qwen2Windowed.Replace("\"model_type\": \"qwen2\"", $"\"model_type\": \"{modelType}\"");
+        Assert.Equal([null, null, 32, 32], Enumerable.Range(0, 4).Select(Load(folder, json).SlidingWindowOf));
+        var unset = Load(folder, json.Replace("\"use_sliding_window\": true, ", ""));
+        Assert.All(Enumerable.Range(0, 4), i => Assert.Null(unset.SlidingWindowOf(i))); // use_sliding_window defaults to false
+    }
+
+    [Fact]
+    public void Load_Phi3WithSlidingWindow_EveryLayerSlides()
+    {
+        using var folder = new TemporaryFolder();
+        // Phi-3-mini-4k ships sliding_window 2047; Phi3Config has no layer types, so every layer slides (as Mistral).
+        var config = Load(folder, Mistral.Replace("\"mistral\"", "\"phi3\"").Replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 2, \"sliding_window\": 2047"));
+        Assert.Equal([2047, 2047], Enumerable.Range(0, 2).Select(config.SlidingWindowOf));
+        var none = Load(folder, Mistral.Replace("\"mistral\"", "\"phi3\""));
+        Assert.Null(none.SlidingWindowOf(0));
+    }
+
     [Fact]
     public void Load_MistralWithoutOrWithNullSlidingWindow_FollowsMistralConfigDefaults()
     {
