@@ -1,6 +1,7 @@
 using Srt.TorchSharp.Kernels;
 using Srt.TorchSharp.Modeling;
 using Srt.TorchSharp.Modeling.Modules;
+using Srt.TorchSharp.Tests.Modeling;
 using Srt.TorchSharp.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -136,6 +137,42 @@ public sealed class PackingTests
     }
 
     [Theory]
+    [InlineData("gemma2", true)]
+    [InlineData("gemma2", false)]
+    [InlineData("mistral-window", true)]
+    public void SupervisedObjective_PackedSlidingWindowModel_LossAndGradientsEqualUnpacked(string variant, bool perSequenceAttention)
+    {
+        // Windows of 4-5 tokens inside sequences of up to 15: the window must count within each packed sequence, and
+        // Gemma 2's soft-capped logits must reach the packed loss.
+        var sequences = Sequences(12, 5, 9, 3, 15, 7);
+        int[] micro = [0, 1, 2, 3, 4, 5];
+        double normalizer = sequences.Sum(s => (double)s.TrainedTokens);
+        LlamaForCausalLM Create() => TinyGemma.Create(TinyGemma.Config(variant, TrainingFixtures.VocabularySize));
+
+        var (paddedLoss, paddedGradients) = RunSupervised(sequences, micro, normalizer, LossImplementation.Fused, lora: false, packing: null, Create);
+        var (packedLoss, packedGradients) = RunSupervised(
+            sequences, micro, normalizer, LossImplementation.Fused, lora: false, new PackingSettings(20, perSequenceAttention), Create);
+
+        Assert.Equal(paddedLoss / normalizer, packedLoss / normalizer, Tolerance);
+        AssertGradientsEqual(paddedGradients, packedGradients);
+    }
+
+    [Fact]
+    public void PreferenceObjective_PackedGemma2_ReferenceLossAndGradientsEqualUnpacked()
+    {
+        var pairs = Enumerable.Range(0, 4).Select(i => (Sequence($"c{i}", 6 + 3 * i, seed: i), Sequence($"r{i}", 9 - i, seed: 10 + i))).ToList();
+        int[] micro = [0, 1, 2, 3];
+        LlamaForCausalLM Create() => TinyGemma.Create(TinyGemma.Config("gemma2", TrainingFixtures.VocabularySize));
+
+        var padded = RunPreference(pairs, micro, LossImplementation.Fused, lora: false, BatchLayout.LengthBuckets, Create);
+        var packed = RunPreference(pairs, micro, LossImplementation.Fused, lora: false, BatchLayout.Packed, Create);
+
+        Assert.Equal(padded.Loss, packed.Loss, Tolerance);
+        Assert.Equal(padded.Reference, packed.Reference, (a, b) => Math.Abs(a - b) < 1e-5);
+        AssertGradientsEqual(padded.Gradients, packed.Gradients);
+    }
+
+    [Theory]
     [InlineData(BatchLayout.Packed)]
     [InlineData(BatchLayout.LengthBuckets)]
     public async Task TrainSupervised_EitherLayout_LossFallsOverTheSameTrainedTokens(BatchLayout layout)
@@ -151,9 +188,10 @@ public sealed class PackingTests
     }
 
     private static (double Loss, Dictionary<string, float[]> Gradients) RunSupervised(
-        IReadOnlyList<TrainingSequence> sequences, int[] micro, double normalizer, LossImplementation loss, bool lora, PackingSettings? packing)
+        IReadOnlyList<TrainingSequence> sequences, int[] micro, double normalizer, LossImplementation loss, bool lora, PackingSettings? packing,
+        Func<LlamaForCausalLM>? createModel = null)
     {
-        using var model = TrainingFixtures.Model();
+        using var model = (createModel ?? (() => TrainingFixtures.Model()))();
         using var adapters = lora ? AttachLora(model) : null;
         using var objective = new SupervisedObjective(model, sequences, loss, packing);
         var (lossSum, _) = objective.Run(micro, normalizer, step: 1);
@@ -161,9 +199,10 @@ public sealed class PackingTests
     }
 
     private static (double Loss, float[] Reference, IReadOnlyDictionary<string, double> Metrics, Dictionary<string, float[]> Gradients) RunPreference(
-        List<(TrainingSequence, TrainingSequence)> pairs, int[] micro, LossImplementation loss, bool lora, BatchLayout layout)
+        List<(TrainingSequence, TrainingSequence)> pairs, int[] micro, LossImplementation loss, bool lora, BatchLayout layout,
+        Func<LlamaForCausalLM>? createModel = null)
     {
-        using var model = TrainingFixtures.Model();
+        using var model = (createModel ?? (() => TrainingFixtures.Model()))();
         using var adapters = lora ? AttachLora(model) : null;
         var options = TrainingFixtures.Options(o =>
         {
