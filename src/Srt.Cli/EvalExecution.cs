@@ -38,7 +38,7 @@ internal sealed class EvalExecution(EvalSettings settings, TextWriter output)
             {
                 // The folder's path is the identity of its weights: answers another model stored under this name are made again.
                 string weights = "folder:" + settings.ModelFolder;
-                int generated = await runner.GenerateAsync(settings.Checkpoint, new TorchSharpPolicyModel(model), settings.Items, settings.Modes, weights, cancellationToken).ConfigureAwait(false);
+                int generated = await runner.GenerateAsync(settings.Checkpoint, model.AsPolicyModel(), settings.Items, settings.Modes, weights, cancellationToken).ConfigureAwait(false);
                 output.WriteLine($"Evaluation answers of {settings.Checkpoint}: {generated} generated now, the rest from the run directory.");
             }
 

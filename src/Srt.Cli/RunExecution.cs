@@ -24,8 +24,8 @@ internal sealed class RunExecution(RunSettings settings, CliHost host)
         using CausalLanguageModel model = CausalLanguageModel.FromPretrained(settings.ModelFolder, chatTemplateName: settings.ChatTemplate);
         _output.WriteLine($"Policy: {settings.ModelFolder}; critic: {settings.Critic}; {settings.StageOneItems.Count} stage-1, {settings.StageTwoItems.Count} stage-2" +
             $"{(settings.EvaluationItems is null ? "" : $", {settings.EvaluationItems.Count} evaluation")} instructions; run directory {settings.RunDirectory}.");
-        var policy = new TorchSharpPolicyModel(model);
-        var trainer = new TorchSharpTrainer(model, settings.StageOneTrainer, settings.StageTwoTrainer, loggerFactory.CreateLogger<TorchSharpTrainer>());
+        var policy = model.AsPolicyModel();
+        var trainer = model.CreateTrainer(settings.StageOneTrainer, settings.StageTwoTrainer, loggerFactory);
         var loop = new SelfRefinementLoop(policy, critic, trainer, settings.Loop, loggerFactory);
         EvaluationRunner? evaluation = settings.EvaluationItems is null ? null : new EvaluationRunner(
             new EvaluationOptions

@@ -47,7 +47,8 @@ internal sealed class StageProgressDisplay(CliHost host)
                 if ((value.Stage, value.Phase) != _last)
                 {
                     _last = (value.Stage, value.Phase);
-                    output.WriteLine($"stage {value.Stage}: {value.Phase,-11} {value.ItemsDone}/{value.ItemsTotal} settled, {value.Kept} kept, {value.CriticCalls} critic calls");
+                    output.WriteLine($"stage {value.Stage}: {value.Phase,-11} {value.ItemsDone}/{value.ItemsTotal} settled, {value.Kept} kept, {value.CriticCalls} critic calls" +
+                        (value.RefinerCalls > 0 ? $", {value.RefinerCalls} refiner calls" : ""));
                 }
             }
         }

@@ -57,6 +57,9 @@ internal sealed class MixedPrecisionAdamW : IDisposable
         double sum = 0;
         foreach (var slot in _slots)
         {
+            // A scope per parameter: each square is as large as its parameter, and holding all of them until the end
+            // would add a whole model's worth of float32 to the step's peak.
+            using var perParameter = NewDisposeScope();
             if (slot.Gradient() is { } gradient)
             {
                 sum += gradient.square().sum(ScalarType.Float64).item<double>();
@@ -76,6 +79,8 @@ internal sealed class MixedPrecisionAdamW : IDisposable
         using var noGrad = no_grad();
         foreach (var slot in _slots)
         {
+            // A scope per parameter, so the parameter-sized denominator is freed before the next one is made.
+            using var perParameter = NewDisposeScope();
             var target = slot.Master ?? slot.Parameter;
             if (slot.Gradient() is not { } gradient)
             {

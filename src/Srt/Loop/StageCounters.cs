@@ -91,7 +91,8 @@ internal sealed class StageCounters(int stage)
             Kept = Volatile.Read(ref _kept),
             Filtered = Volatile.Read(ref _filtered),
             Failed = Volatile.Read(ref _failed),
-            CriticCalls = CriticCalls + RefinerCalls,
+            CriticCalls = CriticCalls,
+            RefinerCalls = RefinerCalls,
             Tokens = Tokens,
             Training = training,
         };

@@ -19,8 +19,13 @@ public sealed record StageProgress(int Stage, StagePhase Phase, int ItemsDone, i
     /// <summary>Gets the number of items whose model call threw.</summary>
     public int Failed { get; init; }
 
-    /// <summary>Gets the number of critic and refiner calls started in this run.</summary>
+    /// <summary>Gets the number of critic calls (critiques and refinement scores) started in this run; as
+    /// <see cref="StageOneResult.CriticCalls"/>.</summary>
     public int CriticCalls { get; init; }
+
+    /// <summary>Gets the number of separate refiner calls started in this run (for critiques that held no refinement);
+    /// as <see cref="StageOneResult.RefinerCalls"/>.</summary>
+    public int RefinerCalls { get; init; }
 
     /// <summary>Gets the number of tokens the critic (stage 1) or the policy (stage 2) reported in this run, when known.</summary>
     public long? Tokens { get; init; }

@@ -49,9 +49,4 @@ public sealed class ProgressAndLoggingTests
             harness.Logger.Entries.Where(entry => entry.Level > LogLevel.Trace),
             entry => entry.Message.Contains("SECRET-ANSWER-TEXT", StringComparison.Ordinal));
     }
-
-    private sealed class SynchronousProgress(Action<StageProgress> report) : IProgress<StageProgress>
-    {
-        public void Report(StageProgress value) => report(value);
-    }
 }

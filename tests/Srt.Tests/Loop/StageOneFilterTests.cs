@@ -104,10 +104,15 @@ public sealed class StageOneFilterTests
         harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(
             request.IncludeImprovedResponse ? Critiques.Complete(4, null) : Critiques.ScoreOnly(6));
 
-        StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(2));
+        var reports = new List<StageProgress>();
+
+        StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(2), new SynchronousProgress(reports.Add));
 
         Assert.Equal(2, result.Kept);
         Assert.Equal(2, result.RefinerCalls);
+        // Progress counts as the result does: critiques and scores as critic calls, refinements apart.
+        Assert.Equal((result.CriticCalls, result.RefinerCalls), (reports[^1].CriticCalls, reports[^1].RefinerCalls));
+        Assert.Equal(4, reports[^1].CriticCalls);
         Assert.All(harness.Refiner.Requests, request => Assert.Equal(4, request.Feedback.Score));
         Assert.Equal(
             harness.Refiner.Requests.Select(request => "Refined: " + request.Response).Order(),

@@ -47,6 +47,22 @@ public sealed class CausalLanguageModelTests
     }
 
     [Fact]
+    public void AsPolicyModelAndCreateTrainer_ShareTheBundleAndPassTheOptions()
+    {
+        using var bundle = TinyChatModel.Create();
+        var supervised = new Srt.TorchSharp.Training.TorchSharpTrainerOptions { LearningRate = 3e-4 };
+
+        var policy = bundle.AsPolicyModel(new TorchSharpPolicyModelOptions { BatchSize = 3 });
+        var trainer = bundle.CreateTrainer(supervised);
+
+        Assert.Same(bundle, policy.Model);
+        Assert.Same(bundle.Model, trainer.Model);
+        Assert.Same(supervised, trainer.SupervisedOptions);
+        Assert.Equal(5e-7, trainer.PreferenceOptions.LearningRate); // the paper's stage 2 when not given
+        Assert.Equal(bundle.ModelId, trainer.BaseModelNameOrPath);
+    }
+
+    [Fact]
     public void Constructor_TokenizerLargerThanModelVocabulary_Throws()
     {
         using var model = TinyLlama.Create(TinyLlama.Config()); // vocab 97 < 259 tokens
