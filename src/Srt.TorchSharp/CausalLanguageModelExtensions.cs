@@ -44,5 +44,5 @@ public static class CausalLanguageModelExtensions
     public static TorchSharpTrainer CreateTrainer(
         this CausalLanguageModel model, TorchSharpTrainerOptions? supervisedOptions = null, TorchSharpTrainerOptions? preferenceOptions = null,
         ILoggerFactory? loggerFactory = null) =>
-        new(model, supervisedOptions, preferenceOptions, loggerFactory?.CreateLogger<TorchSharpTrainer>());
+        new(model, supervisedOptions, preferenceOptions, loggerFactory);
 }

@@ -35,10 +35,10 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
     /// <param name="chatTemplate">The chat format prompts are rendered with.</param>
     /// <param name="supervisedOptions">Settings for <see cref="TrainSupervisedAsync"/>; the paper's stage 1 when null.</param>
     /// <param name="preferenceOptions">Settings for <see cref="TrainPreferenceAsync"/>; the paper's stage 2 when null.</param>
-    /// <param name="logger">Receives per-step metrics and checkpoint notices.</param>
+    /// <param name="loggerFactory">Creates the logger that receives per-step metrics and checkpoint notices; none when null.</param>
     public TorchSharpTrainer(
         LlamaForCausalLM model, ModelTokenizer tokenizer, IChatTemplate chatTemplate,
-        TorchSharpTrainerOptions? supervisedOptions = null, TorchSharpTrainerOptions? preferenceOptions = null, ILogger<TorchSharpTrainer>? logger = null)
+        TorchSharpTrainerOptions? supervisedOptions = null, TorchSharpTrainerOptions? preferenceOptions = null, ILoggerFactory? loggerFactory = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
@@ -47,7 +47,7 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
         PreferenceOptions = preferenceOptions ?? TorchSharpTrainerOptions.PaperStageTwo();
         SupervisedOptions.Validate();
         PreferenceOptions.Validate();
-        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _logger = loggerFactory?.CreateLogger<TorchSharpTrainer>() ?? (ILogger)NullLogger.Instance;
     }
 
     /// <summary>Creates a trainer for a loaded model bundle. Runs take the bundle's lock
@@ -56,11 +56,11 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
     /// <param name="model">The model, tokenizer and chat template.</param>
     /// <param name="supervisedOptions">Settings for <see cref="TrainSupervisedAsync"/>; the paper's stage 1 when null.</param>
     /// <param name="preferenceOptions">Settings for <see cref="TrainPreferenceAsync"/>; the paper's stage 2 when null.</param>
-    /// <param name="logger">Receives per-step metrics and checkpoint notices.</param>
+    /// <param name="loggerFactory">Creates the logger that receives per-step metrics and checkpoint notices; none when null.</param>
     public TorchSharpTrainer(
         CausalLanguageModel model, TorchSharpTrainerOptions? supervisedOptions = null, TorchSharpTrainerOptions? preferenceOptions = null,
-        ILogger<TorchSharpTrainer>? logger = null)
-        : this((model ?? throw new ArgumentNullException(nameof(model))).Model, model.Tokenizer, model.ChatTemplate, supervisedOptions, preferenceOptions, logger)
+        ILoggerFactory? loggerFactory = null)
+        : this((model ?? throw new ArgumentNullException(nameof(model))).Model, model.Tokenizer, model.ChatTemplate, supervisedOptions, preferenceOptions, loggerFactory)
     {
         _bundle = model;
         BaseModelNameOrPath = model.ModelId;

@@ -131,7 +131,7 @@ public sealed class TrainingMemoryPlanTests
         options.MemoryBudgetBytes = fitsWithCheckpointing; // checkpointing fits exactly; the run as configured does not
         var recording = new RecordingLogger();
         using var factory = recording.ToFactory();
-        var trainer = new TorchSharpTrainer(model, TrainingFixtures.Tokenizer(), TrainingFixtures.ChatML, options, options, factory.CreateLogger<TorchSharpTrainer>());
+        var trainer = new TorchSharpTrainer(model, TrainingFixtures.Tokenizer(), TrainingFixtures.ChatML, options, options, factory);
         int steps = 0;
 
         var error = await Assert.ThrowsAsync<TrainingMemoryException>(() => trainer.TrainSupervisedAsync(
