@@ -77,8 +77,8 @@ internal sealed class GemmaAttention : nn.Module
         {
             (key, value) = cache.Append(_layerIndex, key, value);
         }
-        key = RepeatKeyValueHeads(key);
-        value = RepeatKeyValueHeads(value);
+        key = KeyValueHeads.Repeat(key, _heads, _keyValueHeads);
+        value = KeyValueHeads.Repeat(value, _heads, _keyValueHeads);
 
         var scores = query.matmul(key.transpose(2, 3)) * _scale;
         if (_softcap is { } cap)
@@ -110,18 +110,5 @@ internal sealed class GemmaAttention : nn.Module
         var keyColumns = arange(keys, ScalarType.Int64, device).unsqueeze(0);
         var queryColumns = arange(past, keys, ScalarType.Int64, device).unsqueeze(1);
         return keyColumns.le(queryColumns);
-    }
-
-    private Tensor RepeatKeyValueHeads(Tensor states)
-    {
-        if (_heads == _keyValueHeads)
-        {
-            return states;
-        }
-        var (batch, length) = (states.shape[0], states.shape[2]);
-        var groups = _heads / _keyValueHeads;
-        return states.unsqueeze(2)
-            .expand(batch, _keyValueHeads, groups, length, _headDim)
-            .reshape(batch, _heads, length, _headDim);
     }
 }

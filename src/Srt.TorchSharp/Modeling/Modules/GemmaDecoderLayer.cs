@@ -15,7 +15,7 @@ internal sealed class GemmaDecoderLayer : DecoderLayer
     private readonly GemmaAttention _selfAttn;
 
     [ComponentName(Name = "mlp")]
-    private readonly GemmaMlp _mlp;
+    private readonly LlamaMlp _mlp;
 
     [ComponentName(Name = "input_layernorm")]
     private readonly GemmaRmsNorm _inputLayernorm;
@@ -33,7 +33,7 @@ internal sealed class GemmaDecoderLayer : DecoderLayer
         : base(nameof(GemmaDecoderLayer))
     {
         _selfAttn = new GemmaAttention(config, layerIndex, dtype, device);
-        _mlp = new GemmaMlp(config, dtype, device);
+        _mlp = new LlamaMlp(config, dtype, device);
         _inputLayernorm = new GemmaRmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
         _postAttentionLayernorm = new GemmaRmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
         _preFeedforwardLayernorm = new GemmaRmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);

@@ -71,30 +71,16 @@ internal sealed partial class LlamaAttention : nn.Module
             attended = nn.functional.scaled_dot_product_attention(grouped, key, value, context.Mask, 0.0, false)
                 .reshape(batch, _heads, 1, _headDim);
         }
-        else if (context.Segments is { } segments)
-        {
-            attended = SegmentedAttention.Attend(query, RepeatKeyValueHeads(key), RepeatKeyValueHeads(value), segments);
-        }
         else
         {
-            attended = nn.functional.scaled_dot_product_attention(
-                query, RepeatKeyValueHeads(key), RepeatKeyValueHeads(value), context.Mask, 0.0, context.IsCausal);
+            // SDPA in TorchSharp has no GQA flag: each key/value head is repeated for the query heads it serves.
+            var repeatedKey = KeyValueHeads.Repeat(key, _heads, _keyValueHeads);
+            var repeatedValue = KeyValueHeads.Repeat(value, _heads, _keyValueHeads);
+            attended = context.Segments is { } segments
+                ? SegmentedAttention.Attend(query, repeatedKey, repeatedValue, segments)
+                : nn.functional.scaled_dot_product_attention(query, repeatedKey, repeatedValue, context.Mask, 0.0, context.IsCausal);
         }
         var merged = attended.transpose(1, 2).reshape(batch, tokens, _heads * _headDim);
         return _oProj.forward(merged).MoveToOuterDisposeScope();
-    }
-
-    // SDPA in TorchSharp has no GQA flag: each key/value head serves heads/kv_heads query heads (HF repeat_kv).
-    private Tensor RepeatKeyValueHeads(Tensor states)
-    {
-        if (_heads == _keyValueHeads)
-        {
-            return states;
-        }
-        var (batch, length) = (states.shape[0], states.shape[2]);
-        var groups = _heads / _keyValueHeads;
-        return states.unsqueeze(2)
-            .expand(batch, _keyValueHeads, groups, length, _headDim)
-            .reshape(batch, _heads, length, _headDim);
     }
 }

@@ -5,7 +5,10 @@ using static TorchSharp.torch;
 
 namespace Srt.TorchSharp.Modeling.Modules;
 
-/// <summary>The SwiGLU MLP: <c>down_proj(silu(gate_proj(x)) * up_proj(x))</c>.</summary>
+/// <summary>
+/// The gated MLP: <c>down_proj(act(gate_proj(x)) * up_proj(x))</c>, with SiLU (SwiGLU, the Llama family) or, for Gemma,
+/// the tanh approximation of GELU (GeGLU, <c>hidden_activation: gelu_pytorch_tanh</c>).
+/// </summary>
 internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
     [ComponentName(Name = "gate_proj")]
@@ -17,12 +20,15 @@ internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     [ComponentName(Name = "down_proj")]
     private readonly LinearProjection _downProj;
 
+    private readonly bool _geluTanh;
+
     public LlamaMlp(LlamaConfig config, ScalarType dtype, Device device)
         : base(nameof(LlamaMlp))
     {
         _gateProj = new LinearProjection(config.HiddenSize, config.IntermediateSize, config.MlpBias, dtype, device);
         _upProj = new LinearProjection(config.HiddenSize, config.IntermediateSize, config.MlpBias, dtype, device);
         _downProj = new LinearProjection(config.IntermediateSize, config.HiddenSize, config.MlpBias, dtype, device);
+        _geluTanh = config.IsGemma;
         RegisterComponents();
     }
 
@@ -30,6 +36,12 @@ internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     {
         using var gate = _gateProj.forward(input);
         using var up = _upProj.forward(input);
+        if (_geluTanh)
+        {
+            using var gelu = GeluTanh(gate);
+            using var gated = gelu * up;
+            return _downProj.forward(gated);
+        }
         if (input.device_type == DeviceType.CUDA)
         {
             using var fused = FusedOps.SwiGlu(gate, up);
@@ -41,5 +53,18 @@ internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
         using var activated = nn.functional.silu(gate, inplace: inference);
         using var product = inference ? activated.mul_(up) : activated * up;
         return _downProj.forward(product);
+    }
+
+    /// <summary>
+    /// <c>0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))</c>, computed in float32 and rounded once to the input
+    /// dtype, as PyTorch's <c>gelu(approximate="tanh")</c> does for reduced-precision inputs.
+    /// </summary>
+    public static Tensor GeluTanh(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = input.dtype == ScalarType.Float32 || input.dtype == ScalarType.Float64 ? input : input.to(ScalarType.Float32);
+        var inner = (x + x.pow(3) * 0.044715) * Math.Sqrt(2.0 / Math.PI);
+        var result = x * 0.5 * (inner.tanh() + 1.0);
+        return (result.dtype == input.dtype ? result : result.to(input.dtype)).MoveToOuterDisposeScope();
     }
 }
