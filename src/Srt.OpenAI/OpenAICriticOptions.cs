@@ -36,8 +36,13 @@ public sealed class OpenAICriticOptions
     /// <summary>Gets the critic's settings: temperature, token limit, prompt and retries (used instead of the SDK's own).</summary>
     public ChatClientCriticOptions Critic { get; } = new();
 
-    /// <summary>Gets or sets the HTTP transport; tests use it to answer from memory.</summary>
-    internal PipelineTransport? Transport { get; set; }
+    /// <summary>
+    /// Gets or sets the HTTP transport the OpenAI SDK sends through, for example an
+    /// <see cref="HttpClientPipelineTransport"/> over an <see cref="System.Net.Http.HttpClient"/> with your own handlers,
+    /// proxy or certificates (the SDK's <c>OpenAIClientOptions.Transport</c>). Not bound from configuration.
+    /// </summary>
+    /// <value>The default is <see langword="null"/> (the SDK's own transport).</value>
+    public PipelineTransport? Transport { get; set; }
 
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentException">The model is empty, or neither an API key nor an endpoint is set.</exception>
@@ -60,9 +65,6 @@ public sealed class OpenAICriticOptions
         Critic.Validate();
     }
 
-    /// <summary>Gets or sets how environment variables are read; tests replace it.</summary>
-    internal Func<string, string?> ReadEnvironment { get; set; } = Environment.GetEnvironmentVariable;
-
     /// <summary>
     /// Gets the key to send: <see cref="ApiKey"/>; else, for the OpenAI API only, the <c>OPENAI_API_KEY</c>
     /// environment variable (an OpenAI key is not handed to another server unasked); else none.
@@ -80,7 +82,7 @@ public sealed class OpenAICriticOptions
             return null;
         }
 
-        var fromEnvironment = ReadEnvironment(ApiKeyEnvironmentVariable);
+        var fromEnvironment = Environment.GetEnvironmentVariable(ApiKeyEnvironmentVariable);
         return string.IsNullOrWhiteSpace(fromEnvironment) ? null : fromEnvironment;
     }
 

@@ -38,11 +38,13 @@ public sealed class OpenAIPolicyOptions
     /// <summary>Gets the policy's settings: concurrency bound, default sampling settings and retries (used instead of the SDK's own).</summary>
     public ChatClientPolicyModelOptions Policy { get; } = new();
 
-    /// <summary>Gets or sets the HTTP transport; tests use it to answer from memory.</summary>
-    internal PipelineTransport? Transport { get; set; }
-
-    /// <summary>Gets or sets how environment variables are read; tests replace it.</summary>
-    internal Func<string, string?> ReadEnvironment { get; set; } = Environment.GetEnvironmentVariable;
+    /// <summary>
+    /// Gets or sets the HTTP transport the OpenAI SDK sends through, for example an
+    /// <see cref="HttpClientPipelineTransport"/> over an <see cref="System.Net.Http.HttpClient"/> with your own handlers,
+    /// proxy or certificates (the SDK's <c>OpenAIClientOptions.Transport</c>). Not bound from configuration.
+    /// </summary>
+    /// <value>The default is <see langword="null"/> (the SDK's own transport).</value>
+    public PipelineTransport? Transport { get; set; }
 
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentException">The model is missing, or the OpenAI API is meant and no key is set.</exception>
@@ -82,7 +84,7 @@ public sealed class OpenAIPolicyOptions
             return ApiKey;
         }
 
-        string? policyKey = ReadEnvironment(ApiKeyEnvironmentVariable);
+        string? policyKey = Environment.GetEnvironmentVariable(ApiKeyEnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(policyKey))
         {
             return policyKey;
@@ -93,7 +95,7 @@ public sealed class OpenAIPolicyOptions
             return null;
         }
 
-        string? openAIKey = ReadEnvironment(OpenAICriticOptions.ApiKeyEnvironmentVariable);
+        string? openAIKey = Environment.GetEnvironmentVariable(OpenAICriticOptions.ApiKeyEnvironmentVariable);
         return string.IsNullOrWhiteSpace(openAIKey) ? null : openAIKey;
     }
 

@@ -5,15 +5,16 @@ using Microsoft.Extensions.Options;
 
 namespace Srt.OpenAI.Tests;
 
+[Collection(nameof(ProcessEnvironmentCollection))]
 public class OpenAICriticConfigurationTests
 {
     [Fact]
     public async Task Critique_NoApiKeySet_SendsOpenAIApiKeyFromEnvironment()
     {
+        using var environment = EnvironmentVariables.Keys(openAI: "sk-env-SECRET");
         var handler = new FakeOpenAIHandler().ThenCompletion("Weaknesses:\n- a\nSuggestions:\n- b\nOverall Score: [[6]]");
         var options = new OpenAICriticOptions
         {
-            ReadEnvironment = name => name == OpenAICriticOptions.ApiKeyEnvironmentVariable ? "sk-env-SECRET" : null,
             Transport = new HttpClientPipelineTransport(new HttpClient(handler)),
         };
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.AI;
 
 namespace Srt.OpenAI.Tests;
 
-/// <summary>These tests set the process's OPENAI_API_KEY, so they run alone, after every parallel test.</summary>
+/// <summary>Tests that set the process's key variables (<see cref="EnvironmentVariables"/>) run alone, after every parallel test.</summary>
 [CollectionDefinition(nameof(ProcessEnvironmentCollection), DisableParallelization = true)]
 public sealed class ProcessEnvironmentCollection;
 
@@ -12,20 +12,14 @@ public sealed class OpenAICriticEnvironmentTests
     [Fact]
     public void Create_ModelOnly_ReadsTheKeyFromOpenAIApiKey()
     {
-        string? saved = Environment.GetEnvironmentVariable(OpenAICriticOptions.ApiKeyEnvironmentVariable);
-        try
+        using (EnvironmentVariables.Keys())
         {
-            Environment.SetEnvironmentVariable(OpenAICriticOptions.ApiKeyEnvironmentVariable, null);
             var missing = Assert.Throws<ArgumentException>(() => OpenAICritic.Create("gpt-4o-mini"));
             Assert.Contains(OpenAICriticOptions.ApiKeyEnvironmentVariable, missing.Message, StringComparison.Ordinal);
+        }
 
-            Environment.SetEnvironmentVariable(OpenAICriticOptions.ApiKeyEnvironmentVariable, "sk-from-environment");
-            var critic = OpenAICritic.Create("gpt-4o-mini");
-            Assert.Equal("gpt-4o-mini", critic.ChatClient.GetService<ChatClientMetadata>()?.DefaultModelId);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(OpenAICriticOptions.ApiKeyEnvironmentVariable, saved);
-        }
+        using var environment = EnvironmentVariables.Keys(openAI: "sk-from-environment");
+        var critic = OpenAICritic.Create("gpt-4o-mini");
+        Assert.Equal("gpt-4o-mini", critic.ChatClient.GetService<ChatClientMetadata>()?.DefaultModelId);
     }
 }

@@ -7,6 +7,7 @@ using Srt.Testing;
 
 namespace Srt.OpenAI.Tests;
 
+[Collection(nameof(ProcessEnvironmentCollection))]
 public class OpenAICriticTests
 {
     private const string CannedCritique =
@@ -90,10 +91,10 @@ public class OpenAICriticTests
     [Fact]
     public async Task Critique_CustomEndpointWithoutKey_CallsThatServer()
     {
+        using var environment = EnvironmentVariables.Keys(openAI: "sk-from-environment");
         var handler = new FakeOpenAIHandler().ThenCompletion(CannedCritique);
         var options = Options(handler);
         options.ApiKey = null;
-        options.ReadEnvironment = name => name == "OPENAI_API_KEY" ? "sk-from-environment" : null;
         options.Model = "qwen2.5-72b-instruct";
         options.Endpoint = new Uri("http://localhost:8000/v1");
 
@@ -118,7 +119,8 @@ public class OpenAICriticTests
     [Fact]
     public void Options_NoKeyNoEndpoint_RejectedEarly()
     {
-        var ex = Assert.Throws<ArgumentException>(() => OpenAICritic.Create(new OpenAICriticOptions { ReadEnvironment = _ => null }));
+        using var environment = EnvironmentVariables.Keys();
+        var ex = Assert.Throws<ArgumentException>(() => OpenAICritic.Create(new OpenAICriticOptions()));
         Assert.Contains("ApiKey", ex.Message, StringComparison.Ordinal);
         Assert.Contains("OPENAI_API_KEY", ex.Message, StringComparison.Ordinal);
     }

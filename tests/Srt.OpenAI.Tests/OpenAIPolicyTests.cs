@@ -7,6 +7,7 @@ using Srt.Testing;
 namespace Srt.OpenAI.Tests;
 
 /// <summary>The OpenAI-compatible policy over a real HTTP wire (the loopback server), and its registration.</summary>
+[Collection(nameof(ProcessEnvironmentCollection))]
 public sealed class OpenAIPolicyTests
 {
     private static readonly RetryOptions FastRetry = new() { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(5), UseJitter = false };
@@ -48,11 +49,11 @@ public sealed class OpenAIPolicyTests
     [Fact]
     public async Task GenerateAsync_OpenAIApi_SendsOnlyMaxCompletionTokensAndTheKeyFromTheEnvironment()
     {
+        using var environment = EnvironmentVariables.Keys(openAI: "sk-env-SECRET");
         var handler = new FakeOpenAIHandler().ThenCompletion("hosted answer", "length");
         var options = new OpenAIPolicyOptions
         {
             Model = "gpt-4o-mini",
-            ReadEnvironment = name => name == OpenAICriticOptions.ApiKeyEnvironmentVariable ? "sk-env-SECRET" : null,
             Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(new HttpClient(handler)),
         };
         using var policy = OpenAIPolicy.Create(options);
@@ -108,21 +109,14 @@ public sealed class OpenAIPolicyTests
     [Fact]
     public void Options_KeyFromPolicyVariable_UsedForACustomEndpointAndNeverShown()
     {
-        var options = new OpenAIPolicyOptions
-        {
-            Model = "m",
-            Endpoint = new Uri("http://127.0.0.1:8000/v1"),
-            ReadEnvironment = name => name switch
-            {
-                OpenAIPolicyOptions.ApiKeyEnvironmentVariable => "vllm-SECRET",
-                OpenAICriticOptions.ApiKeyEnvironmentVariable => "sk-openai",
-                _ => null,
-            },
-        };
+        var options = new OpenAIPolicyOptions { Model = "m", Endpoint = new Uri("http://127.0.0.1:8000/v1") };
 
-        Assert.Equal("vllm-SECRET", options.ResolveApiKey());
-        Assert.DoesNotContain("SECRET", options.ToString(), StringComparison.Ordinal);
-        options.ReadEnvironment = name => name == OpenAICriticOptions.ApiKeyEnvironmentVariable ? "sk-openai" : null;
+        using (EnvironmentVariables.Keys(openAI: "sk-openai", policy: "vllm-SECRET"))
+        {
+            Assert.Equal("vllm-SECRET", options.ResolveApiKey());
+            Assert.DoesNotContain("SECRET", options.ToString(), StringComparison.Ordinal);
+        }
+        using var environment = EnvironmentVariables.Keys(openAI: "sk-openai");
         Assert.Null(options.ResolveApiKey());
         options.Endpoint = null;
         Assert.Equal("sk-openai", options.ResolveApiKey());
@@ -131,8 +125,9 @@ public sealed class OpenAIPolicyTests
     [Fact]
     public void Validate_MissingModelOrKey_ErrorNamesTheSetting()
     {
+        using var environment = EnvironmentVariables.Keys();
         var noModel = Assert.Throws<ArgumentException>(() => new OpenAIPolicyOptions { Endpoint = new Uri("http://127.0.0.1:1/v1") }.Validate());
-        var noKey = Assert.Throws<ArgumentException>(() => new OpenAIPolicyOptions { Model = "gpt-4o", ReadEnvironment = _ => null }.Validate());
+        var noKey = Assert.Throws<ArgumentException>(() => new OpenAIPolicyOptions { Model = "gpt-4o" }.Validate());
 
         Assert.Equal(nameof(OpenAIPolicyOptions.Model), noModel.ParamName);
         Assert.Equal(nameof(OpenAIPolicyOptions.ApiKey), noKey.ParamName);
