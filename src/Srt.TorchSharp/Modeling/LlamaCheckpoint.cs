@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Srt.TorchSharp.Modeling;
+using Srt.TorchSharp.Loading;
 using Srt.TorchSharp.Modeling.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
 
-namespace Srt.TorchSharp.Loading;
+namespace Srt.TorchSharp.Modeling;
 
 /// <summary>
 /// Loads and saves Llama-family weights in Hugging Face layout with strict name and shape matching: every parameter
