@@ -29,81 +29,81 @@ public abstract class TorchSharpTrainerOptions
 
     /// <summary>Gets or sets the examples per forward/backward pass (DPO runs chosen and rejected together, twice the rows).
     /// Must divide <see cref="GlobalBatchSize"/>.</summary>
-    /// <value>The default is 4.</value>
+    /// <value>The default is 4 (Srt's choice; the paper states only the global batch).</value>
     public int MicroBatchSize { get; set; } = 4;
 
     /// <summary>Gets or sets the fraction of steps with linear warm-up from 0 (rounded up to whole steps).</summary>
-    /// <value>The default is 0.1 (paper).</value>
+    /// <value>The default is 0.1 (the paper's).</value>
     public double WarmupRatio { get; set; } = 0.1;
 
     /// <summary>Gets or sets AdamW's decoupled weight decay.</summary>
-    /// <value>The default is 0.</value>
+    /// <value>The default is 0 (the paper names none; Hugging Face's <c>TrainingArguments</c> default).</value>
     public double WeightDecay { get; set; }
 
     /// <summary>Gets or sets AdamW's β1.</summary>
-    /// <value>The default is 0.9.</value>
+    /// <value>The default is 0.9 (Hugging Face's and torch.optim.AdamW's default).</value>
     public double AdamBeta1 { get; set; } = 0.9;
 
     /// <summary>Gets or sets AdamW's β2.</summary>
-    /// <value>The default is 0.999.</value>
+    /// <value>The default is 0.999 (Hugging Face's and torch.optim.AdamW's default).</value>
     public double AdamBeta2 { get; set; } = 0.999;
 
     /// <summary>Gets or sets AdamW's ε.</summary>
-    /// <value>The default is 1e-8.</value>
+    /// <value>The default is 1e-8 (Hugging Face's and torch.optim.AdamW's default).</value>
     public double AdamEpsilon { get; set; } = 1e-8;
 
     /// <summary>Gets or sets the global gradient-norm clip; 0 turns clipping off.</summary>
-    /// <value>The default is 1.0.</value>
+    /// <value>The default is 1.0 (Hugging Face's <c>max_grad_norm</c> default).</value>
     public double MaxGradNorm { get; set; } = 1.0;
 
     /// <summary>Gets or sets the longest sequence in tokens; longer ones are cut from the right (reported).</summary>
-    /// <value>The default is 8,192 (paper).</value>
+    /// <value>The default is 8,192 (the paper's).</value>
     public int MaxSequenceLength { get; set; } = 8192;
 
     /// <summary>Gets or sets the seed of the shuffle, the LoRA initialisation and dropout.</summary>
-    /// <value>The default is 42.</value>
+    /// <value>The default is 42 (Hugging Face's <c>seed</c> default).</value>
     public int Seed { get; set; } = 42;
 
     /// <summary>Gets or sets how many global batches form one length bucket: each epoch's shuffled order is cut into
     /// buckets, sorted by length inside each, then cut into batches whose order is shuffled again. 1 sorts only
     /// within a batch (so micro-batches hold similar lengths).</summary>
-    /// <value>The default is 8.</value>
+    /// <value>The default is 8 (Srt's choice).</value>
     public int LengthBucketBatches { get; set; } = 8;
 
     /// <summary>Gets or sets how the loss and sequence log-probs are computed: the chunked fused path that never
     /// holds tokens × vocab logits, or the plain one.</summary>
-    /// <value>The default is <see cref="LossImplementation.Fused"/>.</value>
+    /// <value>The default is <see cref="LossImplementation.Fused"/> (same loss, far less memory; docs/kernels.md).</value>
     public LossImplementation Loss { get; set; } = LossImplementation.Fused;
 
     /// <summary>Gets or sets LoRA settings; null trains all parameters (the paper's full fine-tuning).</summary>
-    /// <value>The default is null.</value>
+    /// <value>The default is null (the paper's full fine-tuning).</value>
     public LoraOptions? Lora { get; set; }
 
     /// <summary>Gets or sets how often (in optimizer steps) a checkpoint is written; one is always written at the end.
     /// 0 writes only the final one. Needs an output directory.</summary>
-    /// <value>The default is 500.</value>
+    /// <value>The default is 500 (Hugging Face's <c>save_steps</c> default).</value>
     public int SaveSteps { get; set; } = 500;
 
     /// <summary>Gets or sets how many step checkpoints to keep (older ones are deleted after a new one is complete).</summary>
-    /// <value>The default is 2.</value>
+    /// <value>The default is 2 (Srt's choice: a full 7B checkpoint is tens of GB; Hugging Face keeps all by default).</value>
     public int SaveTotalLimit { get; set; } = 2;
 
     /// <summary>Gets or sets whether a run continues from the latest checkpoint in its output directory.</summary>
-    /// <value>The default is true.</value>
+    /// <value>The default is <see langword="true"/> (Srt's choice: a rerun of the loop continues where it stopped).</value>
     public bool ResumeFromCheckpoint { get; set; } = true;
 
     /// <summary>Gets or sets what a step whose loss or gradient norm is NaN or infinite does: stop (the model goes back to
     /// the last checkpoint) or skip the batch. The check runs before the optimizer steps, and a checkpoint is written
     /// only once the next step has found its weights finite, so the last checkpoint never holds weights that failed.</summary>
-    /// <value>The default is <see cref="NonFiniteStepAction.Stop"/>.</value>
+    /// <value>The default is <see cref="NonFiniteStepAction.Stop"/> (a diverged run stops, as PyTorch and Megatron users expect).</value>
     public NonFiniteStepAction NonFiniteSteps { get; set; } = NonFiniteStepAction.Stop;
 
     /// <summary>Gets or sets the number of torch intra-op threads set before training (process-wide).</summary>
-    /// <value>The default is <see cref="Environment.ProcessorCount"/>.</value>
+    /// <value>The default is <see cref="Environment.ProcessorCount"/> (libtorch's own default can be 1 thread).</value>
     public int Threads { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Gets or sets how often (in steps) metrics are logged through ILogger; progress and metrics.jsonl get every step.</summary>
-    /// <value>The default is 1.</value>
+    /// <value>The default is 1 (every step; Srt's choice, where Hugging Face logs every 500).</value>
     public int LoggingSteps { get; set; } = 1;
 
     /// <summary>
@@ -137,13 +137,13 @@ public abstract class TorchSharpTrainerOptions
     /// <summary>Gets or sets the shape of the learning rate after warm-up: cosine decay to 0 at the last step (the
     /// paper's), or constant at <see cref="LearningRate"/> (Hugging Face's <c>constant_with_warmup</c>; with
     /// <see cref="WarmupRatio"/> 0, <c>constant</c>). Both warm up linearly from 0 over <see cref="WarmupRatio"/>.</summary>
-    /// <value>The default is <see cref="LearningRateSchedule.Cosine"/> (paper).</value>
+    /// <value>The default is <see cref="LearningRateSchedule.Cosine"/> (the paper's).</value>
     public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Cosine;
 
     /// <summary>Gets or sets a value indicating whether <see cref="WeightDecay"/> skips biases and normalization weights
     /// (RMSNorm/LayerNorm, including q/k norms), as Hugging Face's Trainer does; <see langword="false"/> decays every
     /// trained parameter.</summary>
-    /// <value>The default is <see langword="true"/>.</value>
+    /// <value>The default is <see langword="true"/> (as Hugging Face's Trainer).</value>
     public bool WeightDecayExcludesBiasAndNorm { get; set; } = true;
 
     /// <summary>Gets or sets a value indicating whether packed rows attend through the block-diagonal causal mask over
