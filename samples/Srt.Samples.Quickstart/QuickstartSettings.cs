@@ -85,48 +85,51 @@ internal sealed record QuickstartSettings
     };
 
     /// <summary>Pretraining of the base model: plain SFT on demonstrations.</summary>
-    public TorchSharpTrainerOptions Pretraining(int seed) => Common(seed, learningRate: 3e-3, epochs: PretrainingEpochs, batch: 32);
+    public SupervisedTrainerOptions Pretraining(int seed) => Common(new SupervisedTrainerOptions(), seed, learningRate: 3e-3, epochs: PretrainingEpochs, batch: 32);
 
     /// <summary>Stage 1: SFT on response → feedback → refinement (the paper's recipe, scaled to a tiny model).</summary>
-    public TorchSharpTrainerOptions StageOne(int seed) => Common(seed, learningRate: 2e-3, epochs: StageOneEpochs, batch: 16);
+    public SupervisedTrainerOptions StageOne(int seed) => Common(new SupervisedTrainerOptions(), seed, learningRate: 2e-3, epochs: StageOneEpochs, batch: 16);
 
     /// <summary>
     /// Stage 2: DPO on the model's own pairs (chosen = its refinement, rejected = its first answer), with an NLL term on
-    /// the chosen answer (<see cref="TorchSharpTrainerOptions.DpoNllWeight"/>) and the answers scored as prefixes
-    /// (<see cref="TorchSharpTrainerOptions.DpoScoresEndOfTurn"/> off): the stage-1 policy writes feedback after its
+    /// the chosen answer (<see cref="PreferenceTrainerOptions.DpoNllWeight"/>) and the answers scored as prefixes
+    /// (<see cref="PreferenceTrainerOptions.DpoScoresEndOfTurn"/> off): the stage-1 policy writes feedback after its
     /// first answer, so an end of turn right after it is not what either answer ends with.
     /// </summary>
-    public TorchSharpTrainerOptions StageTwo(int seed)
+    public PreferenceTrainerOptions StageTwo(int seed)
     {
-        TorchSharpTrainerOptions options = Common(seed, learningRate: 1e-4, epochs: StageTwoEpochs, batch: 16);
+        PreferenceTrainerOptions options = Common(new PreferenceTrainerOptions(), seed, learningRate: 1e-4, epochs: StageTwoEpochs, batch: 16);
         options.DpoBeta = 0.1;
         options.DpoNllWeight = 1;
         options.DpoScoresEndOfTurn = false;
         return options;
     }
 
-    private TorchSharpTrainerOptions Common(int seed, double learningRate, int epochs, int batch) => new()
+    // The settings both stages share, set on the options of the stage's own kind.
+    private T Common<T>(T options, int seed, double learningRate, int epochs, int batch)
+        where T : TorchSharpTrainerOptions
     {
-        LearningRate = learningRate,
-        Epochs = epochs,
-        GlobalBatchSize = batch,
-        MicroBatchSize = batch,
-        WarmupRatio = 0.1,
-        WeightDecay = 0.01,
-        MaxSequenceLength = 256,
-        Seed = seed,
-        SaveSteps = 0,
-        SaveTotalLimit = 1,
-        LengthBucketBatches = 1,
-        Threads = Threads,
+        options.LearningRate = learningRate;
+        options.Epochs = epochs;
+        options.GlobalBatchSize = batch;
+        options.MicroBatchSize = batch;
+        options.WarmupRatio = 0.1;
+        options.WeightDecay = 0.01;
+        options.MaxSequenceLength = 256;
+        options.Seed = seed;
+        options.SaveSteps = 0;
+        options.SaveTotalLimit = 1;
+        options.LengthBucketBatches = 1;
+        options.Threads = Threads;
 
         // Set here rather than inherited, so the sample's results do not move when a library default does.
         // Packed rows (the library's default): no padding work; loss and gradients equal the padded layout's.
-        BatchLayout = BatchLayout.Packed,
+        options.BatchLayout = BatchLayout.Packed;
 
         // Off: activation checkpointing trades one more forward pass per step for activation memory, and a
         // 0.9 M-parameter model at 256 tokens has none to save (docs/quickstart.md: the phase times with it on).
-        GradientCheckpointing = false,
-        WeightDecayExcludesBiasAndNorm = true,
-    };
+        options.GradientCheckpointing = false;
+        options.WeightDecayExcludesBiasAndNorm = true;
+        return options;
+    }
 }

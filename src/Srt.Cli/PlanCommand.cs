@@ -42,7 +42,7 @@ internal static class PlanCommand
             }
 
             bool stageTwo = input.Choice(o.Stage, ["1", "2"]) == "2";
-            var trainer = stageTwo ? TorchSharpTrainerOptions.PaperStageTwo() : TorchSharpTrainerOptions.PaperStageOne();
+            TorchSharpTrainerOptions trainer = stageTwo ? new PreferenceTrainerOptions() : new SupervisedTrainerOptions();
             trainer.GlobalBatchSize = input.AtLeast(o.BatchSize, 1);
             trainer.MicroBatchSize = input.Get(o.MicroBatchSize) ?? (trainer.GlobalBatchSize % 4 == 0 ? 4 : 1);
             trainer.MaxSequenceLength = input.AtLeast(o.MaxLength, 16);
@@ -62,7 +62,7 @@ internal static class PlanCommand
             var dtype = input.Choice(o.DType, DTypes) switch { "bfloat16" => ScalarType.BFloat16, "float16" => ScalarType.Float16, _ => ScalarType.Float32 };
             var device = input.Choice(o.Device, Devices) == "cuda" ? DeviceType.CUDA : DeviceType.CPU;
             var plan = TrainingMemoryPlan.Estimate(
-                config, trainer, longest, stageTwo ? TrainingKind.Preference : TrainingKind.Supervised, dtype, device);
+                config, trainer, longest, dtype, device);
 
             return new PreparedCommand(null, input.Get(o.Verbose), _ =>
             {

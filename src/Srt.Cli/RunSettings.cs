@@ -27,9 +27,9 @@ internal sealed class RunSettings
 
     public required SelfRefinementOptions Loop { get; init; }
 
-    public required TorchSharpTrainerOptions StageOneTrainer { get; init; }
+    public required SupervisedTrainerOptions StageOneTrainer { get; init; }
 
-    public required TorchSharpTrainerOptions StageTwoTrainer { get; init; }
+    public required PreferenceTrainerOptions StageTwoTrainer { get; init; }
 
     public required int Threads { get; init; }
 
@@ -72,10 +72,10 @@ internal sealed class RunSettings
         };
         loop.Validate();
         int threads = input.AtLeast(o.Threads, 1);
-        var stageOne = Trainer(TorchSharpTrainerOptions.PaperStageOne(), o, input, threads);
+        var stageOne = Trainer(new SupervisedTrainerOptions(), o, input, threads);
         stageOne.Epochs = input.AtLeast(o.Epochs, 1);
         stageOne.LearningRate = input.Positive(o.LearningRate);
-        var stageTwo = Trainer(TorchSharpTrainerOptions.PaperStageTwo(), o, input, threads);
+        var stageTwo = Trainer(new PreferenceTrainerOptions(), o, input, threads);
         stageTwo.Epochs = input.AtLeast(o.StageTwoEpochs, 1);
         stageTwo.LearningRate = input.Positive(o.StageTwoLearningRate);
         stageTwo.DpoBeta = input.Positive(o.DpoBeta);
@@ -98,7 +98,8 @@ internal sealed class RunSettings
         };
     }
 
-    private static TorchSharpTrainerOptions Trainer(TorchSharpTrainerOptions trainer, RunOptions o, CommandInput input, int threads)
+    private static T Trainer<T>(T trainer, RunOptions o, CommandInput input, int threads)
+        where T : TorchSharpTrainerOptions
     {
         trainer.GlobalBatchSize = input.AtLeast(o.BatchSize, 1);
         int micro = input.Get(o.MicroBatchSize) ?? (trainer.GlobalBatchSize % 4 == 0 ? 4 : 1);

@@ -42,7 +42,7 @@ public static class CausalLanguageModelExtensions
     /// <param name="loggerFactory">Creates the trainer's logger; none when null.</param>
     /// <returns>The trainer.</returns>
     public static TorchSharpTrainer CreateTrainer(
-        this CausalLanguageModel model, TorchSharpTrainerOptions? supervisedOptions = null, TorchSharpTrainerOptions? preferenceOptions = null,
+        this CausalLanguageModel model, SupervisedTrainerOptions? supervisedOptions = null, PreferenceTrainerOptions? preferenceOptions = null,
         ILoggerFactory? loggerFactory = null) =>
         new(model, supervisedOptions, preferenceOptions, loggerFactory);
 }

@@ -7,13 +7,13 @@ namespace Srt.TorchSharp.Training;
 /// <summary>
 /// DPO's sigmoid loss, −log σ(β((π_c − π_r) − (ref_c − ref_r))), per pair, with sequence log-probs summed over the
 /// answer tokens (end-of-turn included), plus α times the chosen answer's mean token NLL when
-/// <see cref="TorchSharpTrainerOptions.DpoNllWeight"/> is α &gt; 0. Chosen and rejected rows go through the model in one
+/// <see cref="PreferenceTrainerOptions.DpoNllWeight"/> is α &gt; 0. Chosen and rejected rows go through the model in one
 /// batch (packed into shared rows when <see cref="TorchSharpTrainerOptions.BatchLayout"/> is
 /// <see cref="BatchLayout.Packed"/>). Metrics use TRL's names: rewards/chosen = β(π_c − ref_c), rewards/rejected, rewards/margins,
 /// rewards/accuracies, logps/chosen, logps/rejected, nll_loss.
 /// </summary>
 internal sealed class PreferenceObjective(
-    LlamaForCausalLM model, IReadOnlyList<(TrainingSequence Chosen, TrainingSequence Rejected)> pairs, ReferenceLogProbs reference, TorchSharpTrainerOptions options)
+    LlamaForCausalLM model, IReadOnlyList<(TrainingSequence Chosen, TrainingSequence Rejected)> pairs, ReferenceLogProbs reference, PreferenceTrainerOptions options)
     : ITrainingObjective
 {
     private readonly LanguageModelLossOptions _lossOptions = new() { Implementation = options.Loss };

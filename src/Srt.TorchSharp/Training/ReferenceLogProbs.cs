@@ -27,7 +27,7 @@ internal sealed class ReferenceLogProbs : IDisposable
 
     public static ReferenceLogProbs Create(
         LlamaForCausalLM policy, LoraAdapters? adapters, IReadOnlyList<(TrainingSequence Chosen, TrainingSequence Rejected)> pairs,
-        TorchSharpTrainerOptions options, string? outputDirectory, ILogger logger)
+        PreferenceTrainerOptions options, string? outputDirectory, ILogger logger)
     {
         var lossOptions = new LanguageModelLossOptions { Implementation = options.Loss };
         (float[], float[]) Compute(LlamaForCausalLM model, IReadOnlyList<int> indices)

@@ -38,13 +38,13 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
     /// <param name="loggerFactory">Creates the logger that receives per-step metrics and checkpoint notices; none when null.</param>
     public TorchSharpTrainer(
         LlamaForCausalLM model, ModelTokenizer tokenizer, IChatTemplate chatTemplate,
-        TorchSharpTrainerOptions? supervisedOptions = null, TorchSharpTrainerOptions? preferenceOptions = null, ILoggerFactory? loggerFactory = null)
+        SupervisedTrainerOptions? supervisedOptions = null, PreferenceTrainerOptions? preferenceOptions = null, ILoggerFactory? loggerFactory = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         _chatTemplate = chatTemplate ?? throw new ArgumentNullException(nameof(chatTemplate));
-        SupervisedOptions = supervisedOptions ?? TorchSharpTrainerOptions.PaperStageOne();
-        PreferenceOptions = preferenceOptions ?? TorchSharpTrainerOptions.PaperStageTwo();
+        SupervisedOptions = supervisedOptions ?? new SupervisedTrainerOptions();
+        PreferenceOptions = preferenceOptions ?? new PreferenceTrainerOptions();
         SupervisedOptions.Validate();
         PreferenceOptions.Validate();
         _logger = loggerFactory?.CreateLogger<TorchSharpTrainer>() ?? (ILogger)NullLogger.Instance;
@@ -58,7 +58,7 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
     /// <param name="preferenceOptions">Settings for <see cref="TrainPreferenceAsync"/>; the paper's stage 2 when null.</param>
     /// <param name="loggerFactory">Creates the logger that receives per-step metrics and checkpoint notices; none when null.</param>
     public TorchSharpTrainer(
-        CausalLanguageModel model, TorchSharpTrainerOptions? supervisedOptions = null, TorchSharpTrainerOptions? preferenceOptions = null,
+        CausalLanguageModel model, SupervisedTrainerOptions? supervisedOptions = null, PreferenceTrainerOptions? preferenceOptions = null,
         ILoggerFactory? loggerFactory = null)
         : this((model ?? throw new ArgumentNullException(nameof(model))).Model, model.Tokenizer, model.ChatTemplate, supervisedOptions, preferenceOptions, loggerFactory)
     {
@@ -70,10 +70,10 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
     public LlamaForCausalLM Model { get; }
 
     /// <summary>Gets the settings of supervised runs (stage 1).</summary>
-    public TorchSharpTrainerOptions SupervisedOptions { get; }
+    public SupervisedTrainerOptions SupervisedOptions { get; }
 
     /// <summary>Gets the settings of preference runs (stage 2).</summary>
-    public TorchSharpTrainerOptions PreferenceOptions { get; }
+    public PreferenceTrainerOptions PreferenceOptions { get; }
 
     /// <summary>Gets the LoRA adapters the last LoRA run attached, or null.</summary>
     public LoraAdapters? Adapters { get; private set; }
@@ -158,7 +158,7 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
     {
         var state = TrainerState.TryRead(folder)
             ?? throw new InvalidDataException($"{folder}: no readable {TrainerState.FileName}; it is not a checkpoint of a {nameof(TorchSharpTrainer)} run.");
-        var options = state.Kind == "dpo" ? PreferenceOptions : SupervisedOptions;
+        TorchSharpTrainerOptions options = state.Kind == "dpo" ? PreferenceOptions : SupervisedOptions;
         if (state.IsLora)
         {
             if (options.Lora is null)
@@ -206,7 +206,7 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
             sequences.Add(sequence);
         }
         ReportTruncation(request.Examples.Count, truncated, dropped, options.MaxSequenceLength);
-        TrainingMemoryCheck.Run(Model, options, sequences.Max(s => s.Length), TrainingKind.Supervised, _logger);
+        TrainingMemoryCheck.Run(Model, options, sequences.Max(s => s.Length), _logger);
         var adapters = PrepareAdapters(options, "sft:" + request.Name);
         using var objective = new SupervisedObjective(Model, sequences, options.Loss, PackingSettings.From(options));
         return new TrainingSession(Model, adapters, options, request.Name, request.OutputDirectory, BaseModelNameOrPath, _logger, progress)
@@ -239,7 +239,7 @@ public sealed class TorchSharpTrainer : ITrainer, ITrainedStateRestorer
             pairs.Add(value);
         }
         ReportTruncation(request.Pairs.Count, truncated, dropped, options.MaxSequenceLength);
-        TrainingMemoryCheck.Run(Model, options, pairs.Max(p => Math.Max(p.Item1.Length, p.Item2.Length)), TrainingKind.Preference, _logger);
+        TrainingMemoryCheck.Run(Model, options, pairs.Max(p => Math.Max(p.Item1.Length, p.Item2.Length)), _logger);
         var adapters = PrepareAdapters(options, "dpo:" + request.Name);
         // The reference is built before the session restores a checkpoint: it must see the starting model.
         var reference = ReferenceLogProbs.Create(Model, adapters, pairs, options, request.OutputDirectory, _logger);

@@ -13,11 +13,11 @@ namespace Srt.TorchSharp.Training;
 /// </summary>
 internal static class TrainingMemoryCheck
 {
-    public static TrainingMemoryPlan Run(LlamaForCausalLM model, TorchSharpTrainerOptions options, int longestSequence, TrainingKind kind, ILogger logger)
+    public static TrainingMemoryPlan Run(LlamaForCausalLM model, TorchSharpTrainerOptions options, int longestSequence, ILogger logger)
     {
-        var plan = TrainingMemoryPlan.Estimate(model.Config, options, longestSequence, kind, model.DType, model.Device.type);
+        var plan = TrainingMemoryPlan.Estimate(model.Config, options, longestSequence, model.DType, model.Device.type);
         var (available, source) = options.MemoryBudgetBytes is { } budget
-            ? (budget, $"{nameof(TorchSharpTrainerOptions)}.{nameof(TorchSharpTrainerOptions.MemoryBudgetBytes)}")
+            ? (budget, $"{options.GetType().Name}.{nameof(TorchSharpTrainerOptions.MemoryBudgetBytes)}")
             : DeviceMemory.Available(model.Device);
         string availableText = available is { } free ? $"{TrainingMemoryPlan.FormatBytes(free)} free ({source})" : $"free memory unknown ({source}); not checked";
         logger.LogInformation("{Plan}{NewLine}  {Available}", plan, Environment.NewLine, availableText);
@@ -25,18 +25,18 @@ internal static class TrainingMemoryCheck
         {
             return plan;
         }
-        throw new TrainingMemoryException(Explain(model, options, longestSequence, kind, plan, bytes, source), plan, bytes);
+        throw new TrainingMemoryException(Explain(model, options, longestSequence, plan, bytes, source), plan, bytes);
     }
 
     private static string Explain(
-        LlamaForCausalLM model, TorchSharpTrainerOptions options, int longestSequence, TrainingKind kind, TrainingMemoryPlan plan, long available, string source)
+        LlamaForCausalLM model, TorchSharpTrainerOptions options, int longestSequence, TrainingMemoryPlan plan, long available, string source)
     {
         var alternatives = new List<(string Change, TrainingMemoryPlan Plan)>();
         TrainingMemoryPlan With(Action<TorchSharpTrainerOptions> change, ScalarType? dtype = null, int? longest = null)
         {
-            var copy = Copy(options);
+            var copy = options.Copy();
             change(copy);
-            return TrainingMemoryPlan.Estimate(model.Config, copy, longest ?? longestSequence, kind, dtype ?? model.DType, model.Device.type);
+            return TrainingMemoryPlan.Estimate(model.Config, copy, longest ?? longestSequence, dtype ?? model.DType, model.Device.type);
         }
         int shorter = Math.Max(2, Math.Min(longestSequence, options.MaxSequenceLength) / 2);
         var changes = new List<(string, Action<TorchSharpTrainerOptions>, ScalarType?, int?)>();
@@ -52,9 +52,9 @@ internal static class TrainingMemoryCheck
         {
             changes.Add(("MicroBatchSize = 1 (GlobalBatchSize is kept by accumulation)", o => o.MicroBatchSize = 1, null, null));
         }
-        if (kind == TrainingKind.Preference && options.DpoReference == DpoReference.FrozenCopy)
+        if (options is PreferenceTrainerOptions { DpoReference: DpoReference.FrozenCopy })
         {
-            changes.Add(("DpoReference = Precomputed (no second model in memory)", o => o.DpoReference = DpoReference.Precomputed, null, null));
+            changes.Add(("DpoReference = Precomputed (no second model in memory)", o => ((PreferenceTrainerOptions)o).DpoReference = DpoReference.Precomputed, null, null));
         }
         if (model.DType == ScalarType.Float32)
         {
@@ -71,7 +71,7 @@ internal static class TrainingMemoryCheck
 
         var inv = CultureInfo.InvariantCulture;
         var message = new StringBuilder();
-        message.Append(inv, $"The {(kind == TrainingKind.Preference ? "DPO" : "supervised")} run would need about {TrainingMemoryPlan.FormatBytes(plan.AdditionalBytes)} beyond the loaded model at its peak ")
+        message.Append(inv, $"The {(options.Kind == TrainingKind.Preference ? "DPO" : "supervised")} run would need about {TrainingMemoryPlan.FormatBytes(plan.AdditionalBytes)} beyond the loaded model at its peak ")
             .Append(inv, $"(estimated peak {TrainingMemoryPlan.FormatBytes(plan.PeakBytes)}), but {TrainingMemoryPlan.FormatBytes(available)} is free ({source}). ")
             .Append("No step has run and nothing was written. ");
         var fitting = alternatives.Where(a => a.Plan.AdditionalBytes <= available).ToList();
@@ -88,16 +88,5 @@ internal static class TrainingMemoryCheck
         }
         message.AppendLine().Append(plan);
         return message.ToString();
-    }
-
-    // A copy through the public settable properties, so options added later are carried over too.
-    private static TorchSharpTrainerOptions Copy(TorchSharpTrainerOptions options)
-    {
-        var copy = new TorchSharpTrainerOptions();
-        foreach (var property in typeof(TorchSharpTrainerOptions).GetProperties().Where(p => p.CanRead && p.CanWrite))
-        {
-            property.SetValue(copy, property.GetValue(options));
-        }
-        return copy;
     }
 }

@@ -96,20 +96,21 @@ public sealed class TrainingMemoryPlan
 
     /// <summary>Estimates the peak memory of a training run.</summary>
     /// <param name="config">The model architecture.</param>
-    /// <param name="options">The trainer options (micro-batch, LoRA, checkpointing, loss, DPO reference).</param>
+    /// <param name="options">The run's settings (micro-batch, LoRA, checkpointing, loss, DPO reference); their type
+    /// decides the kind of run planned: <see cref="SupervisedTrainerOptions"/> or <see cref="PreferenceTrainerOptions"/>.</param>
     /// <param name="longestSequence">The longest training sequence in tokens (at most <see cref="TorchSharpTrainerOptions.MaxSequenceLength"/>).</param>
-    /// <param name="kind">Supervised or preference training.</param>
     /// <param name="dtype">The model dtype.</param>
     /// <param name="device">The device type.</param>
     /// <returns>The plan.</returns>
     public static TrainingMemoryPlan Estimate(
-        LlamaConfig config, TorchSharpTrainerOptions options, int longestSequence, TrainingKind kind = TrainingKind.Supervised,
+        LlamaConfig config, TorchSharpTrainerOptions options, int longestSequence,
         ScalarType dtype = ScalarType.Float32, DeviceType device = DeviceType.CPU)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(longestSequence, 2);
         options.Validate();
+        var kind = options.Kind;
         int e = TrainingMemoryArithmetic.ElementBytes(dtype);
         int sequences = options.MicroBatchSize * (kind == TrainingKind.Preference ? 2 : 1);
         var (rows, tokens) = PassShape(options, sequences, Math.Min(longestSequence, options.MaxSequenceLength) - 1);
@@ -135,7 +136,7 @@ public sealed class TrainingMemoryPlan
         long weights = parameters * e + loraParameters * sizeof(float);
         long gradients = trainable * trainedBytes;
         long optimizer = trainable * 2 * sizeof(float) + (trainedBytes != sizeof(float) ? trainable * 2 * sizeof(float) : 0);
-        long reference = kind == TrainingKind.Preference && options.DpoReference == DpoReference.FrozenCopy ? parameters * e : 0;
+        long reference = options is PreferenceTrainerOptions { DpoReference: DpoReference.FrozenCopy } ? parameters * e : 0;
         long overhead = device == DeviceType.CUDA ? 1L << 30 : 512L << 20;
         return new TrainingMemoryPlan
         {

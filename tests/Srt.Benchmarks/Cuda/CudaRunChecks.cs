@@ -35,7 +35,7 @@ internal static class CudaRunChecks
         var examples = Enumerable.Range(0, 8)
             .Select(i => new SupervisedExample($"e{i}", prompt, [new SequenceSegment("the quick brown fox jumps over the lazy dog")]))
             .ToList();
-        var options = new TorchSharpTrainerOptions
+        var options = new SupervisedTrainerOptions
         {
             Epochs = 6,
             GlobalBatchSize = 4,

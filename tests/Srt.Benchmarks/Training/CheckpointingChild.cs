@@ -83,7 +83,7 @@ internal static class CheckpointingChild
         return 0;
     }
 
-    public static TorchSharpTrainerOptions Options(CheckpointingCase benchmarkCase) => new()
+    public static SupervisedTrainerOptions Options(CheckpointingCase benchmarkCase) => new()
     {
         MicroBatchSize = 1,
         GlobalBatchSize = 1,

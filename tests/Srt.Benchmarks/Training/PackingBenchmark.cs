@@ -91,7 +91,7 @@ internal sealed class PackingBenchmark : IBenchmark
         int globalBatch, int microBatch, int maxLength, int threads)
     {
         using var model = LlamaForCausalLM.Create(config, seed: 0);
-        var options = new TorchSharpTrainerOptions
+        var options = new SupervisedTrainerOptions
         {
             Epochs = 1, GlobalBatchSize = globalBatch, MicroBatchSize = microBatch, WarmupRatio = 0, MaxSequenceLength = maxLength,
             Threads = threads, SaveSteps = 0,

@@ -118,7 +118,7 @@ internal sealed class TrainingBenchmark : IBenchmark
             throw new InvalidOperationException($"Synthetic examples are {length} tokens, expected {model.Sequence}.");
         }
         using var llm = LlamaForCausalLM.Create(model.Config, new ModelLoadOptions { DType = dtype == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32 }, seed: 0);
-        var options = new TorchSharpTrainerOptions
+        var options = new SupervisedTrainerOptions
         {
             Epochs = 1,
             GlobalBatchSize = model.Batch,

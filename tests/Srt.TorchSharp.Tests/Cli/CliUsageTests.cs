@@ -194,11 +194,11 @@ public sealed class CliUsageTests : IDisposable
              "num_hidden_layers": 12, "num_attention_heads": 12, "num_key_value_heads": 4, "tie_word_embeddings": true}
             """);
         var config = LlamaConfig.Load(Path.Combine(_folder, "config.json"));
-        var options = TorchSharpTrainerOptions.PaperStageTwo();
+        var options = new PreferenceTrainerOptions();
         options.GlobalBatchSize = 4;
         options.MicroBatchSize = 1;
         options.MaxSequenceLength = 4096;
-        var expected = TrainingMemoryPlan.Estimate(config, options, 4096, TrainingKind.Preference);
+        var expected = TrainingMemoryPlan.Estimate(config, options, 4096);
 
         (int exit, string output) = await InvokeAsync(
             "plan", "--model", _folder, "--stage", "2", "--batch-size", "4", "--micro-batch-size", "1", "--max-length", "4096");

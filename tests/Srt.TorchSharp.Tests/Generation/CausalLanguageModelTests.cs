@@ -50,7 +50,7 @@ public sealed class CausalLanguageModelTests
     public void AsPolicyModelAndCreateTrainer_ShareTheBundleAndPassTheOptions()
     {
         using var bundle = TinyChatModel.Create();
-        var supervised = new Srt.TorchSharp.Training.TorchSharpTrainerOptions { LearningRate = 3e-4 };
+        var supervised = new Srt.TorchSharp.Training.SupervisedTrainerOptions { LearningRate = 3e-4 };
 
         var policy = bundle.AsPolicyModel(new TorchSharpPolicyModelOptions { BatchSize = 3 });
         var trainer = bundle.CreateTrainer(supervised);

@@ -148,7 +148,7 @@ public sealed class LoopRestoreTests
                 o.LearningRate = lora ? 2e-2 : 3e-3;
                 o.Lora = lora ? new LoraOptions() : null;
             });
-            var preference = TrainingFixtures.Options(o =>
+            var preference = TrainingFixtures.PreferenceOptions(o =>
             {
                 o.Epochs = 2;
                 o.SaveSteps = 1;

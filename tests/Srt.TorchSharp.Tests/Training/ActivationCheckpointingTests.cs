@@ -69,7 +69,7 @@ public sealed class ActivationCheckpointingTests
         using var model = TrainingFixtures.Model();
         using var adapters = LoraAdapters.Attach(model, new LoraOptions { Rank = 4, Dropout = 0 }, seed: 5);
         RandomizeB(adapters);
-        var options = new TorchSharpTrainerOptions { DpoReference = DpoReference.AdaptersDisabled, Lora = new LoraOptions(), DpoBeta = 0.5, DpoNllWeight = 0.3 };
+        var options = new PreferenceTrainerOptions { DpoReference = DpoReference.AdaptersDisabled, Lora = new LoraOptions(), DpoBeta = 0.5, DpoNllWeight = 0.3 };
         var pairs = new[] { (Rows[0], Rows[1]), (Rows[2], Rows[3]) };
         using var objective = new PreferenceObjective(model, pairs,
             ReferenceLogProbs.Create(model, adapters, pairs, options, null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), options);
@@ -91,7 +91,7 @@ public sealed class ActivationCheckpointingTests
     public void DpoStep_FullFineTuning_CheckpointedGradientsEqualPlain()
     {
         using var model = TrainingFixtures.Model();
-        var options = new TorchSharpTrainerOptions { DpoReference = DpoReference.FrozenCopy, DpoBeta = 0.5 };
+        var options = new PreferenceTrainerOptions { DpoReference = DpoReference.FrozenCopy, DpoBeta = 0.5 };
         var pairs = new[] { (Rows[0], Rows[1]), (Rows[2], Rows[3]) };
         using var objective = new PreferenceObjective(model, pairs,
             ReferenceLogProbs.Create(model, null, pairs, options, null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), options);
@@ -124,7 +124,7 @@ public sealed class ActivationCheckpointingTests
         using var adapters = LoraAdapters.Attach(model, new LoraOptions { Rank = 4 }, seed: 5);
         adapters.IsTraining = true;
         model.Module.Decoder.CheckpointLayers = true;
-        var options = new TorchSharpTrainerOptions { DpoReference = DpoReference.AdaptersDisabled, Lora = new LoraOptions() };
+        var options = new PreferenceTrainerOptions { DpoReference = DpoReference.AdaptersDisabled, Lora = new LoraOptions() };
         using var adam = new MixedPrecisionAdamW(adapters.NamedParameters(), options);
         using var supervised = new SupervisedObjective(model, Rows, LossImplementation.Fused);
         var pairs = new[] { (Rows[0], Rows[1]) };
@@ -169,7 +169,7 @@ public sealed class ActivationCheckpointingTests
         long recomputed = ActivationCheckpointFunction.Recomputations - recomputedBefore;
         var (plain, _) = await TrainAsync(false);
 
-        Assert.True(new TorchSharpTrainerOptions().GradientCheckpointing);
+        Assert.True(new SupervisedTrainerOptions().GradientCheckpointing);
         Assert.False(leftOn);
         Assert.True(recomputed > 0);
         Assert.Equal(4, checkpointed.Count);

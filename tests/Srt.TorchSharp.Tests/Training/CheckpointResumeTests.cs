@@ -11,7 +11,7 @@ public sealed class CheckpointResumeTests
 {
     public static TheoryData<string> Variants => ["float32", "bfloat16", "lora"];
 
-    private static TorchSharpTrainerOptions Options(string variant) => TrainingFixtures.Options(o =>
+    private static SupervisedTrainerOptions Options(string variant) => TrainingFixtures.Options(o =>
     {
         o.Epochs = 3;
         o.SaveSteps = 2;

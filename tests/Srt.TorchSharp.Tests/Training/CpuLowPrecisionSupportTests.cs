@@ -41,7 +41,7 @@ public sealed class CpuLowPrecisionSupportTests
         var recording = new RecordingLogger();
         using var factory = recording.ToFactory();
         var options = TrainingFixtures.Options(o => o.Epochs = 1);
-        var trainer = new TorchSharpTrainer(model, TrainingFixtures.Tokenizer(), TrainingFixtures.ChatML, options, options, factory);
+        var trainer = new TorchSharpTrainer(model, TrainingFixtures.Tokenizer(), TrainingFixtures.ChatML, options, loggerFactory: factory);
         CpuLowPrecisionSupport.Override = () => native;
         try
         {

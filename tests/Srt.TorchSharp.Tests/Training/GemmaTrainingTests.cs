@@ -39,7 +39,7 @@ public sealed class GemmaTrainingTests
     public async Task TrainPreference_Gemma2_FirstLossIsLog2AndMarginRises()
     {
         using var model = Model("gemma2");
-        var trainer = TrainingFixtures.Trainer(model, preference: TrainingFixtures.Options(o => { o.DpoBeta = 0.1; o.Epochs = 3; }));
+        var trainer = TrainingFixtures.Trainer(model, preference: TrainingFixtures.PreferenceOptions(o => { o.DpoBeta = 0.1; o.Epochs = 3; }));
         var steps = new List<TrainingProgress>();
         await trainer.TrainPreferenceAsync(new PreferenceTrainingRequest(TrainingFixtures.RepeatPairs()), new SyncProgress(steps.Add));
         Assert.Equal(Math.Log(2), steps[0].Loss, 5); // policy = reference at step 1

@@ -44,7 +44,7 @@ public sealed class ModelFamilyTrainingTests
     public async Task TrainPreference_Family_StartsAtLn2AndMarginRises(string variant)
     {
         using var model = Model(variant);
-        var trainer = TrainingFixtures.Trainer(model, preference: TrainingFixtures.Options(o => { o.DpoBeta = 0.1; o.Epochs = 2; }));
+        var trainer = TrainingFixtures.Trainer(model, preference: TrainingFixtures.PreferenceOptions(o => { o.DpoBeta = 0.1; o.Epochs = 2; }));
         var steps = new List<TrainingProgress>();
 
         await trainer.TrainPreferenceAsync(new PreferenceTrainingRequest(TrainingFixtures.RepeatPairs()), new SyncProgress(steps.Add));

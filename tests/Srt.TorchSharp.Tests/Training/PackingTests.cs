@@ -204,7 +204,7 @@ public sealed class PackingTests
     {
         using var model = (createModel ?? (() => TrainingFixtures.Model()))();
         using var adapters = lora ? AttachLora(model) : null;
-        var options = TrainingFixtures.Options(o =>
+        var options = TrainingFixtures.PreferenceOptions(o =>
         {
             o.Loss = loss;
             o.BatchLayout = layout;

@@ -6,14 +6,14 @@ namespace Srt.TorchSharp.Tests.Training;
 [Collection(TorchSharpCollection.Name)]
 public sealed class PreferenceTrainingTests
 {
-    private static TorchSharpTrainerOptions DpoOptions(Action<TorchSharpTrainerOptions>? configure = null) => TrainingFixtures.Options(o =>
+    private static PreferenceTrainerOptions DpoOptions(Action<PreferenceTrainerOptions>? configure = null) => TrainingFixtures.PreferenceOptions(o =>
     {
         o.DpoBeta = 0.1;
         o.LearningRate = 3e-3;
         configure?.Invoke(o);
     });
 
-    private static async Task<List<TrainingProgress>> TrainAsync(TorchSharpTrainerOptions options, string? outputDirectory = null)
+    private static async Task<List<TrainingProgress>> TrainAsync(PreferenceTrainerOptions options, string? outputDirectory = null)
     {
         using var model = TrainingFixtures.Model();
         var trainer = TrainingFixtures.Trainer(model, preference: options);
@@ -65,8 +65,9 @@ public sealed class PreferenceTrainingTests
     [Fact]
     public void Options_NegativeNllWeight_IsRejected()
     {
-        var error = Assert.Throws<ArgumentException>(new TorchSharpTrainerOptions { DpoNllWeight = -1 }.Validate);
-        Assert.Contains("DpoNllWeight", error.Message);
+        var error = Assert.Throws<ArgumentException>(new PreferenceTrainerOptions { DpoNllWeight = -1 }.Validate);
+        Assert.Contains("PreferenceTrainerOptions.DpoNllWeight", error.Message);
+        Assert.Equal("DpoNllWeight", error.ParamName);
     }
 
     [Fact]
@@ -92,10 +93,10 @@ public sealed class PreferenceTrainingTests
     [Fact]
     public void Options_AdaptersDisabledWithoutLora_IsRejected()
     {
-        var options = TorchSharpTrainerOptions.PaperStageTwo();
+        var options = new PreferenceTrainerOptions();
         options.DpoReference = DpoReference.AdaptersDisabled;
 
         var error = Assert.Throws<ArgumentException>(options.Validate);
-        Assert.Contains("DpoReference", error.Message);
+        Assert.Contains("PreferenceTrainerOptions.DpoReference", error.Message);
     }
 }

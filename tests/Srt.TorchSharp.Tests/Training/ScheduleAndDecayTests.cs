@@ -29,8 +29,8 @@ public sealed class ScheduleAndDecayTests
     [Fact]
     public void LearningRateSchedules_Option_SelectsTheSchedule()
     {
-        var cosine = LearningRateSchedules.Create(new TorchSharpTrainerOptions(), 10);
-        var constant = LearningRateSchedules.Create(new TorchSharpTrainerOptions { LearningRateSchedule = LearningRateSchedule.ConstantWithWarmup }, 10);
+        var cosine = LearningRateSchedules.Create(new SupervisedTrainerOptions(), 10);
+        var constant = LearningRateSchedules.Create(new SupervisedTrainerOptions { LearningRateSchedule = LearningRateSchedule.ConstantWithWarmup }, 10);
 
         Assert.IsType<CosineWithWarmupSchedule>(cosine);
         Assert.IsType<ConstantWithWarmupSchedule>(constant);
@@ -60,7 +60,7 @@ public sealed class ScheduleAndDecayTests
     {
         var config = TrainingFixtures.Config() with { AttentionBias = true }; // q/k/v/o biases
         using var model = Srt.TorchSharp.Modeling.LlamaForCausalLM.Create(config);
-        using var adam = new MixedPrecisionAdamW(model.NamedParameters(), new TorchSharpTrainerOptions { WeightDecay = 0.1 });
+        using var adam = new MixedPrecisionAdamW(model.NamedParameters(), new SupervisedTrainerOptions { WeightDecay = 0.1 });
 
         var decayed = adam.DecayedParameterNames.ToHashSet();
 
@@ -97,7 +97,7 @@ public sealed class ScheduleAndDecayTests
     {
         using var weight = new Parameter(ones(3));
         using var bias = new Parameter(ones(3));
-        var options = new TorchSharpTrainerOptions { WeightDecay = 0.5, WeightDecayExcludesBiasAndNorm = excludeBiasAndNorm };
+        var options = new SupervisedTrainerOptions { WeightDecay = 0.5, WeightDecayExcludesBiasAndNorm = excludeBiasAndNorm };
         using var adam = new MixedPrecisionAdamW([("layer.weight", weight), ("layer.bias", bias)], options);
         (weight.sum() * 0 + bias.sum() * 0).backward(); // gradients exist and are zero: only decay moves a value
 

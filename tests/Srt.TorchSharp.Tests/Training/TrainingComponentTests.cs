@@ -49,7 +49,7 @@ public sealed class TrainingComponentTests
     {
         using var ours = new global::TorchSharp.Modules.Parameter(torch.randn(5, 3));
         using var theirs = new global::TorchSharp.Modules.Parameter(ours.detach().clone());
-        var options = new TorchSharpTrainerOptions { WeightDecay = 0.1, AdamBeta1 = 0.8, AdamBeta2 = 0.99 };
+        var options = new SupervisedTrainerOptions { WeightDecay = 0.1, AdamBeta1 = 0.8, AdamBeta2 = 0.99 };
         using var adam = new MixedPrecisionAdamW([("w", ours)], options);
         using var reference = torch.optim.AdamW([theirs], lr: 0.01, beta1: 0.8, beta2: 0.99, eps: 1e-8, weight_decay: 0.1);
         for (int step = 0; step < 4; step++)
@@ -72,7 +72,7 @@ public sealed class TrainingComponentTests
     {
         using var model = TrainingFixtures.Model(ScalarType.BFloat16);
         var parameters = model.NamedParameters().ToList();
-        using var adam = new MixedPrecisionAdamW(parameters, new TorchSharpTrainerOptions());
+        using var adam = new MixedPrecisionAdamW(parameters, new SupervisedTrainerOptions());
         using var objective = new SupervisedObjective(model, [new TrainingSequence("s", [97, 3, 4, 5, 6], [false, true, true, true, true])], LossImplementation.Fused);
         for (int i = 0; i < 3; i++)
         {
@@ -101,11 +101,11 @@ public sealed class TrainingComponentTests
             new TrainingSequence("a", [97, 3, 4, 5, 6, 7], [false, false, true, true, true, true]),
             new TrainingSequence("b", [97, 8, 9, 10], [false, true, true, true]),
         };
-        using var adam = new MixedPrecisionAdamW(model.NamedParameters(), new TorchSharpTrainerOptions());
+        using var adam = new MixedPrecisionAdamW(model.NamedParameters(), new SupervisedTrainerOptions());
         using var supervised = new SupervisedObjective(model, rows, LossImplementation.Fused);
         using var preference = new PreferenceObjective(model, [(rows[0], rows[1])],
-            ReferenceLogProbs.Create(model, null, [(rows[0], rows[1])], new TorchSharpTrainerOptions(), null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance),
-            new TorchSharpTrainerOptions());
+            ReferenceLogProbs.Create(model, null, [(rows[0], rows[1])], new PreferenceTrainerOptions(), null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance),
+            new PreferenceTrainerOptions());
         void Step()
         {
             supervised.Run([0, 1], 7, 1);

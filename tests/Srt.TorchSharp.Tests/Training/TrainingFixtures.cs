@@ -44,9 +44,18 @@ internal static class TrainingFixtures
     public static LlamaForCausalLM Model(ScalarType dtype = ScalarType.Float32, long seed = 11) =>
         LlamaForCausalLM.Create(Config(), new ModelLoadOptions { DType = dtype }, seed, initializerRange: 0.05);
 
-    public static TorchSharpTrainerOptions Options(Action<TorchSharpTrainerOptions>? configure = null)
+    public static SupervisedTrainerOptions Options(Action<SupervisedTrainerOptions>? configure = null) => Small(configure);
+
+    public static PreferenceTrainerOptions PreferenceOptions(Action<PreferenceTrainerOptions>? configure = null) => Small(configure);
+
+    public static TorchSharpTrainer Trainer(LlamaForCausalLM model, SupervisedTrainerOptions? supervised = null, PreferenceTrainerOptions? preference = null) =>
+        new(model, Tokenizer(), ChatML, supervised ?? Options(), preference ?? PreferenceOptions());
+
+    // The same small, fast settings for either kind (the stages' defaults are the paper's, for 7B models).
+    private static T Small<T>(Action<T>? configure)
+        where T : TorchSharpTrainerOptions, new()
     {
-        var options = new TorchSharpTrainerOptions
+        var options = new T
         {
             LearningRate = 3e-3,
             Epochs = 4,
@@ -60,9 +69,6 @@ internal static class TrainingFixtures
         configure?.Invoke(options);
         return options;
     }
-
-    public static TorchSharpTrainer Trainer(LlamaForCausalLM model, TorchSharpTrainerOptions? supervised = null, TorchSharpTrainerOptions? preference = null) =>
-        new(model, Tokenizer(), ChatML, supervised ?? Options(), preference ?? Options());
 
     /// <summary>"Repeat: xy" → "xy xy xy" (trained), for 8 letter pairs.</summary>
     public static IReadOnlyList<SupervisedExample> RepeatExamples(int count = 8) =>

@@ -21,7 +21,7 @@ public sealed class TrainingMemoryPlanTests
     [Fact]
     public void Estimate_Float32FullFineTuning_MatchesTheArithmetic()
     {
-        var options = new TorchSharpTrainerOptions { MicroBatchSize = 2, GlobalBatchSize = 4, BatchLayout = BatchLayout.LengthBuckets };
+        var options = new SupervisedTrainerOptions { MicroBatchSize = 2, GlobalBatchSize = 4, BatchLayout = BatchLayout.LengthBuckets };
 
         var plan = TrainingMemoryPlan.Estimate(Config(), options, longestSequence: 101);
 
@@ -50,9 +50,9 @@ public sealed class TrainingMemoryPlanTests
     [Fact]
     public void Estimate_BFloat16LoraDpoWithFrozenCopy_CountsAdaptersReferenceAndDropout()
     {
-        var options = new TorchSharpTrainerOptions { MicroBatchSize = 1, GlobalBatchSize = 1, Lora = new LoraOptions(), DpoReference = DpoReference.FrozenCopy };
+        var options = new PreferenceTrainerOptions { MicroBatchSize = 1, GlobalBatchSize = 1, Lora = new LoraOptions(), DpoReference = DpoReference.FrozenCopy };
 
-        var plan = TrainingMemoryPlan.Estimate(Config(), options, 51, TrainingKind.Preference, ScalarType.BFloat16);
+        var plan = TrainingMemoryPlan.Estimate(Config(), options, 51, ScalarType.BFloat16);
 
         Assert.Equal((1, 100), (plan.Rows, plan.TokensPerRow));                // chosen and rejected packed in one row
         // Rank 8 per layer: q 8·128, k and v 8·96, o 8·128, gate and up 8·192, down 8·192 = 8,192; two layers.
@@ -75,7 +75,7 @@ public sealed class TrainingMemoryPlanTests
     [InlineData(8, 257, 1024, 4, 1024)]   // 2,048 tokens: at most ⌈2·2048/1024⌉ = 4 rows of 1,024
     public void Estimate_Packed_BoundsThePassByTheRowsPackingCanFill(int micro, int longest, int maxLength, int rows, int tokens)
     {
-        var options = new TorchSharpTrainerOptions { MicroBatchSize = micro, GlobalBatchSize = micro, MaxSequenceLength = maxLength };
+        var options = new SupervisedTrainerOptions { MicroBatchSize = micro, GlobalBatchSize = micro, MaxSequenceLength = maxLength };
 
         var plan = TrainingMemoryPlan.Estimate(Config(), options, longest);
 
@@ -88,7 +88,7 @@ public sealed class TrainingMemoryPlanTests
     [Fact]
     public void Estimate_Gemma_CountsTheExplicitAttentionScores()
     {
-        var options = new TorchSharpTrainerOptions { MicroBatchSize = 1, GlobalBatchSize = 1, GradientCheckpointing = false };
+        var options = new SupervisedTrainerOptions { MicroBatchSize = 1, GlobalBatchSize = 1, GradientCheckpointing = false };
         var gemma = Config() with { ModelType = "gemma2" };
 
         var llamaPlan = TrainingMemoryPlan.Estimate(Config(), options, longestSequence: 101);
@@ -105,7 +105,7 @@ public sealed class TrainingMemoryPlanTests
         {
             VocabSize = 32000, HiddenSize = 4096, IntermediateSize = 11008, NumHiddenLayers = 32, NumAttentionHeads = 32,
         };
-        var options = TorchSharpTrainerOptions.PaperStageOne();
+        var options = new SupervisedTrainerOptions();
         options.MicroBatchSize = 1;
 
         var plan = TrainingMemoryPlan.Estimate(llama7b, options, 8192, dtype: ScalarType.BFloat16, device: global::TorchSharp.DeviceType.CUDA);
@@ -131,7 +131,7 @@ public sealed class TrainingMemoryPlanTests
         options.MemoryBudgetBytes = fitsWithCheckpointing; // checkpointing fits exactly; the run as configured does not
         var recording = new RecordingLogger();
         using var factory = recording.ToFactory();
-        var trainer = new TorchSharpTrainer(model, TrainingFixtures.Tokenizer(), TrainingFixtures.ChatML, options, options, factory);
+        var trainer = new TorchSharpTrainer(model, TrainingFixtures.Tokenizer(), TrainingFixtures.ChatML, options, TrainingFixtures.PreferenceOptions(), factory);
         int steps = 0;
 
         var error = await Assert.ThrowsAsync<TrainingMemoryException>(() => trainer.TrainSupervisedAsync(
@@ -154,7 +154,7 @@ public sealed class TrainingMemoryPlanTests
     {
         using var folder = new TemporaryFolder();
         using var model = TrainingFixtures.Model();
-        var options = TrainingFixtures.Options(o => o.MemoryBudgetBytes = 1);
+        var options = TrainingFixtures.PreferenceOptions(o => o.MemoryBudgetBytes = 1);
         var trainer = TrainingFixtures.Trainer(model, preference: options);
 
         var error = await Assert.ThrowsAsync<TrainingMemoryException>(() => trainer.TrainPreferenceAsync(
