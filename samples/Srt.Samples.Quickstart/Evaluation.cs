@@ -11,6 +11,8 @@ namespace Srt.Samples.Quickstart;
 /// </summary>
 internal sealed record Evaluation(string Model, int Total, int DirectCorrect, int RefinedCorrect, int SelfRefinements, IReadOnlyList<EvaluationSample> Samples)
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     /// <summary>Gets the identity of the weights evaluated (<see cref="SelfRefinementLoop.WeightsId"/>).</summary>
     public string? Weights { get; init; }
 
@@ -63,7 +65,7 @@ internal sealed record Evaluation(string Model, int Total, int DirectCorrect, in
     public void Write(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(this, Indented));
         File.Move(path + ".tmp", path, overwrite: true);
     }
 }

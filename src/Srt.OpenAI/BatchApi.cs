@@ -42,9 +42,12 @@ internal sealed partial class BatchApi
     public Task<string> UploadAsync(BatchSubmission submission, CancellationToken cancellationToken) =>
         WithRetriesAsync("upload", async () =>
         {
-            await using var stream = File.OpenRead(submission.RequestPath);
-            ClientResult<OpenAIFile> file = await _files.UploadFileAsync(stream, $"srt-{submission.Digest}.jsonl", FileUploadPurpose.Batch, cancellationToken).ConfigureAwait(false);
-            return file.Value.Id;
+            var stream = File.OpenRead(submission.RequestPath);
+            await using (stream.ConfigureAwait(false))
+            {
+                ClientResult<OpenAIFile> file = await _files.UploadFileAsync(stream, $"srt-{submission.Digest}.jsonl", FileUploadPurpose.Batch, cancellationToken).ConfigureAwait(false);
+                return file.Value.Id;
+            }
         }, cancellationToken);
 
     /// <summary>Creates one batch; a failure that may have created it anyway is settled by listing before trying again.</summary>

@@ -35,7 +35,7 @@ public static class ChatTokenization
     /// <param name="prompt">The conversation up to the assistant's answer.</param>
     /// <param name="completion">The assistant's answer (plain text, no end-of-turn marker).</param>
     /// <returns>The prompt and completion ids.</returns>
-    public static ChatTrainingTokens EncodeForTraining(
+    internal static ChatTrainingTokens EncodeForTraining(
         this IChatTemplate template, ModelTokenizer tokenizer, IReadOnlyList<ChatMessage> prompt, string completion)
     {
         ArgumentNullException.ThrowIfNull(completion);

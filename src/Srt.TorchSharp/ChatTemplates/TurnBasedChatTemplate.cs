@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.AI;
 using Srt.TorchSharp.Loading.Tokenizers;
 
@@ -68,6 +69,7 @@ internal abstract class TurnBasedChatTemplate : IChatTemplate, IChatTemplateMark
     protected virtual string Content(string content) => content;
 
     /// <summary>Throws for roles a format has no marker for.</summary>
+    [SuppressMessage("Usage", "CA2208", Justification = "Names the caller's parameter: the messages passed to Render.")]
     protected ArgumentException UnsupportedRole(ChatRole role) =>
         new($"The '{Name}' chat template has no '{role.Value}' role; use system, user or assistant.", "messages");
 }

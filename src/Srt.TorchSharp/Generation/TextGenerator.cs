@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Srt.TorchSharp.Loading.Tokenizers;
 using Srt.TorchSharp.Modeling;
 
@@ -187,6 +188,7 @@ public sealed class TextGenerator
 
     /// <summary>Validates the plan and creates each row's tracker with its own token limit: the requested maximum,
     /// capped where the prompt leaves less room within the sequence limit.</summary>
+    [SuppressMessage("Usage", "CA2208", Justification = "Names the public methods' parameter: the prompts the plan holds.")]
     private (SequenceTracker[] Rows, int[] Limits) Prepare(GenerationPlan plan)
     {
         GenerationOptionsValidation.Validate(plan.Options);

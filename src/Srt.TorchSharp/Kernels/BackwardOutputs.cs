@@ -20,7 +20,7 @@ namespace Srt.TorchSharp.Kernels;
 internal static class BackwardOutputs
 {
     [ThreadStatic]
-    private static List<Tensor>? handedOver;
+    private static List<Tensor>? _handedOver;
 
     /// <summary>
     /// Gets or sets whether backward outputs on threads without a scope are tracked and freed; off restores TorchSharp's
@@ -29,7 +29,7 @@ internal static class BackwardOutputs
     internal static bool Enabled { get; set; } = true;
 
     /// <summary>Gets the wrappers the current thread holds for its next drain (for tests).</summary>
-    internal static IReadOnlyList<Tensor> PendingOnCurrentThread => handedOver?.ToArray() ?? [];
+    internal static IReadOnlyList<Tensor> PendingOnCurrentThread => _handedOver?.ToArray() ?? [];
 
     /// <summary>
     /// Called first in every custom backward (before it opens a scope of its own): frees the wrappers that earlier
@@ -48,12 +48,12 @@ internal static class BackwardOutputs
     /// </summary>
     public static void DrainCurrentThread()
     {
-        var pending = handedOver;
+        var pending = _handedOver;
         if (pending is null || pending.Count == 0)
         {
             return;
         }
-        handedOver = null;
+        _handedOver = null;
         foreach (var tensor in pending)
         {
             tensor.Dispose();
@@ -75,7 +75,7 @@ internal static class BackwardOutputs
         {
             return gradients;
         }
-        var pending = handedOver ??= [];
+        var pending = _handedOver ??= [];
         foreach (var tensor in gradients.Concat(gradOutputs))
         {
             if (tensor is not null && !tensor.IsInvalid && !pending.Any(p => ReferenceEquals(p, tensor)))

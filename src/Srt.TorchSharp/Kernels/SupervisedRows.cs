@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -69,6 +70,7 @@ internal static class SupervisedRows
     }
 
     /// <summary>Throws unless every supervised target lies in [0, V).</summary>
+    [SuppressMessage("Usage", "CA2208", Justification = "Names the public loss functions' parameter: the targets they were given.")]
     public static void CheckTargetRange(Tensor supervisedTargets, long vocabularySize)
     {
         if (supervisedTargets.numel() == 0)

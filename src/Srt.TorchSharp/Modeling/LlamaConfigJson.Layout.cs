@@ -80,7 +80,7 @@ internal static partial class LlamaConfigJson
         };
     }
 
-    private static IReadOnlyList<string>? ReadStringList(JsonObject root, string name, string path)
+    private static string[]? ReadStringList(JsonObject root, string name, string path)
     {
         if (!root.TryGetPropertyValue(name, out var node) || node is null)
         {

@@ -230,7 +230,7 @@ internal static partial class LlamaConfigJson
             var other => throw Wrong(name, "true or false", other),
         };
 
-        public IReadOnlyList<int>? IntListOrNull(string name) => Get(name) switch
+        public int[]? IntListOrNull(string name) => Get(name) switch
         {
             null => null,
             JsonArray array => array.Select((item, i) => item is JsonValue v && v.TryGetValue(out int value)
@@ -239,7 +239,7 @@ internal static partial class LlamaConfigJson
             var other => throw Wrong(name, "a list of integers or null", other),
         };
 
-        public IReadOnlyList<int> IntOrIntList(string name) => Get(name) switch
+        public int[] IntOrIntList(string name) => Get(name) switch
         {
             null => [],
             JsonArray array => array.Select((item, i) => item is JsonValue v && v.TryGetValue(out int id)

@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -15,6 +16,7 @@ internal static class TransientFailure
     /// <param name="status">The HTTP status, when known.</param>
     /// <param name="retryAfter">The server's requested delay, when sent.</param>
     /// <returns><see langword="true"/> when the call should be tried again.</returns>
+    [SuppressMessage("Design", "CA1068", Justification = "The token is an input to the classification, not a way to cancel it.")]
     public static bool IsTransient(
         Exception exception, CancellationToken cancellationToken, DateTimeOffset now, out int? status, out TimeSpan? retryAfter)
     {

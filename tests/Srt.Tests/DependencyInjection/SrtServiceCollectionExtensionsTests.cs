@@ -4,7 +4,7 @@ using Srt.Tests.Critics;
 
 namespace Srt.Tests.DependencyInjection;
 
-public class SrtServiceCollectionExtensionsTests : IDisposable
+public sealed class SrtServiceCollectionExtensionsTests : IDisposable
 {
     private readonly string _runDirectory = Path.Combine(Path.GetTempPath(), "srt-di-" + Guid.NewGuid().ToString("N"));
 

@@ -178,11 +178,11 @@ public sealed class ChatClientPolicyModelTests
     public async Task GenerateAsync_ManyPrompts_NeverMoreRequestsInFlightThanTheBound()
     {
         int inFlight = 0, most = 0;
-        var client = new CallbackChatClient(async (prompt, _, _) =>
+        var client = new CallbackChatClient(async (prompt, _, token) =>
         {
             int now = Interlocked.Increment(ref inFlight);
             InterlockedMax(ref most, now);
-            await Task.Delay(5);
+            await Task.Delay(5, token);
             Interlocked.Decrement(ref inFlight);
             return CallbackChatClient.Answer(prompt, ChatFinishReason.Stop);
         });

@@ -190,7 +190,7 @@ public class RetryingChatClientTests
         int calls = 0;
         var inner = new TestChatClient
         {
-            GetStreamingResponseAsyncCallback = (_, _, _) => ++calls == 1 ? Throwing(new IOException("reset")) : Updates("a", "b"),
+            GetStreamingResponseAsyncCallback = (_, _, token) => ++calls == 1 ? Throwing(new IOException("reset"), token) : Updates("a", "b"),
         };
         var client = new RetryingChatClient(inner, NoJitter, timeProvider: new RecordingTimeProvider());
 

@@ -35,8 +35,13 @@ public sealed class LlamaForCausalLMTests
         var actual = logits.to(ScalarType.Float64).data<double>().ToArray();
         var worst = 0.0;
         for (var t = 0; t < ids.Length; t++)
+        {
             for (var v = 0; v < model.Config.VocabSize; v++)
+            {
                 worst = Math.Max(worst, Math.Abs(actual[t * model.Config.VocabSize + v] - expected[t, v]));
+            }
+        }
+
         Assert.True(worst < 1e-4, $"max |logit - reference| = {worst}");
         Assert.True(expected.Cast<double>().Max(Math.Abs) > 0.1, "logits too small for the comparison to mean anything");
     }

@@ -39,8 +39,13 @@ public sealed class ModelFamilyTests
         var vocabulary = model.Config.VocabSize;
         var worst = 0.0;
         for (var t = 0; t < Ids.Length; t++)
+        {
             for (var v = 0; v < vocabulary; v++)
+            {
                 worst = Math.Max(worst, Math.Abs(actual[t * vocabulary + v] - expected[t, v]));
+            }
+        }
+
         return (worst, 1e-4 * expected.Cast<double>().Max(Math.Abs));
     }
 

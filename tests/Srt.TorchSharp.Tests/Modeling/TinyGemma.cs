@@ -94,8 +94,13 @@ internal static class TinyGemma
         var vocab = expected.GetLength(1);
         var worst = 0.0;
         for (var t = 0; t < actual.Length / vocab; t++)
+        {
             for (var v = 0; v < vocab; v++)
+            {
                 worst = Math.Max(worst, Math.Abs(actual[t * vocab + v] - expected[t, v]));
+            }
+        }
+
         return worst;
     }
 

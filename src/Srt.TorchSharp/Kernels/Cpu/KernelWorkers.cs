@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Srt.TorchSharp.Kernels.Cpu;
 
 /// <summary>
@@ -8,6 +10,7 @@ namespace Srt.TorchSharp.Kernels.Cpu;
 /// <see cref="SpinMilliseconds"/> after its last job before it blocks, and the calling thread takes blocks too, so a
 /// late helper only means the caller does more of the work.
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "One shared instance lives as long as the process; its helper threads wait on the event until exit.")]
 internal sealed class KernelWorkers
 {
     private const int SpinMilliseconds = 2;

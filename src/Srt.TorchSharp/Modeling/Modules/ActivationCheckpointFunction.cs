@@ -13,10 +13,10 @@ internal sealed class ActivationCheckpointFunction : autograd.MultiTensorFunctio
 {
     private const string CallKey = "call";
 
-    private static long recomputations;
+    private static long _recomputations;
 
     /// <summary>Gets how many checkpointed blocks backward has recomputed in this process (for tests and diagnostics).</summary>
-    public static long Recomputations => Interlocked.Read(ref recomputations);
+    public static long Recomputations => Interlocked.Read(ref _recomputations);
 
     /// <inheritdoc/>
     public override string Name => "SrtActivationCheckpoint";
@@ -68,7 +68,7 @@ internal sealed class ActivationCheckpointFunction : autograd.MultiTensorFunctio
             {
                 output = Recompute(call, input, shared, call.SavedCpuRandomState ? saved[^1] : null);
             }
-            Interlocked.Increment(ref recomputations);
+            Interlocked.Increment(ref _recomputations);
             if (output.requires_grad)
             {
                 // Accumulates into every trainable leaf the block used, as the uncheckpointed graph would.

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -31,6 +32,7 @@ internal sealed class TokenEmbedding : nn.Module<Tensor, Tensor>
     }
 
     // libtorch's index_select would fail with an opaque native error (or a device-side assert on CUDA).
+    [SuppressMessage("Usage", "CA2208", Justification = "Names the model's parameter: the input ids it was given.")]
     private void ThrowIfOutOfVocabulary(Tensor flat)
     {
         if (flat.NumberOfElements == 0)
