@@ -22,11 +22,9 @@ public static class HostingApp
         IConfigurationSection srt = builder.Configuration.GetSection("Srt");
         builder.Services.Configure<SelfRefinementOptions>(srt);
         builder.Services.Configure<SampleDataOptions>(srt.GetSection("Data"));
-        builder.Services.AddSingleton<StandInPolicy>();
+        AddModel(builder.Services, srt);
 
-        ISrtBuilder srtBuilder = builder.Services.AddSrt()
-            .WithPolicy(services => services.GetRequiredService<StandInPolicy>())
-            .WithTrainer(services => new StandInTrainer(services.GetRequiredService<StandInPolicy>()));
+        ISrtBuilder srtBuilder = builder.Services.AddSrt();
 
         string? endpoint = srt["Critic:Endpoint"];
         string? apiKey = builder.Configuration["OPENAI_API_KEY"];
@@ -55,6 +53,31 @@ public static class HostingApp
         builder.Services.AddSingleton<RunExitCode>();
         builder.Services.AddHostedService<LoopService>();
         return builder;
+    }
+
+    // The policy and the trainer: one TorchSharp model, loaded once, that the trainer changes in place between the
+    // loop's generation calls. Srt:Model:Path names a Hugging Face folder; without it, a tiny random model is written
+    // on first run. Srt:Policy and Srt:Training:{Supervised,Preference} change the policy's and trainer's settings
+    // (the trainer starts from the paper's).
+    private static void AddModel(IServiceCollection services, IConfigurationSection srt)
+    {
+        IConfigurationSection modelSection = srt.GetSection("Model");
+        services.Configure<SampleModelOptions>(modelSection);
+        SampleModelOptions model = modelSection.Get<SampleModelOptions>() ?? new SampleModelOptions();
+        bool tiny = string.IsNullOrWhiteSpace(model.Path);
+        string folder = tiny ? model.TinyFolder : model.Path!;
+        string? chatTemplate = model.ChatTemplate;
+        if (tiny)
+        {
+            TinyModelFolder.EnsureExists(folder);
+            chatTemplate = TinyModelFolder.ChatTemplateName;
+        }
+
+        services.AddTorchSharpModel(folder, options => options.ChatTemplateName = chatTemplate)
+            .AddPolicy(options => srt.GetSection("Policy").Bind(options))
+            .AddTrainer(
+                supervised => srt.GetSection("Training:Supervised").Bind(supervised),
+                preference => srt.GetSection("Training:Preference").Bind(preference));
     }
 
     // Srt's spans (stages, training runs, policy batches, critic calls) and metrics, to the console when

@@ -10,7 +10,8 @@ namespace Srt.Samples.Hosting;
 /// flight are abandoned, everything finished is already on disk, and the next start resumes from there.
 /// </summary>
 internal sealed partial class LoopService(
-    SelfRefinementLoop loop, IOptions<SampleDataOptions> data, IHostApplicationLifetime lifetime, RunExitCode exitCode, ILogger<LoopService> logger) : BackgroundService
+    SelfRefinementLoop loop, IOptions<SampleDataOptions> data, IOptions<SampleModelOptions> model, IHostApplicationLifetime lifetime,
+    RunExitCode exitCode, ILogger<LoopService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -20,6 +21,11 @@ internal sealed partial class LoopService(
         {
             IReadOnlyList<InstructionItem> stageOne = Load(data.Value.StageOne, "stage-1");
             IReadOnlyList<InstructionItem> stageTwo = Load(data.Value.StageTwo, "stage-2");
+            if (string.IsNullOrWhiteSpace(model.Value.Path))
+            {
+                LogTinyModel(Path.GetFullPath(model.Value.TinyFolder));
+            }
+
             LogStarting(loop.RunDirectory, stageOne.Count, stageTwo.Count);
             SelfRefinementResult result = await loop.RunAsync(stageOne, stageTwo, new ProgressLogger(logger), stoppingToken);
             LogFinished(result.StageOne.Kept, result.StageOne.CriticCalls, result.StageTwo.Kept);
@@ -66,6 +72,9 @@ internal sealed partial class LoopService(
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "The failure in full.")]
     private partial void LogFailureDetails(Exception exception);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Policy and trainer: the tiny random model in {Folder}; its answers are noise. Set Srt:Model:Path to a model folder for real training.")]
+    private partial void LogTinyModel(string folder);
 
     /// <summary>Logs one line each time a stage enters a new phase.</summary>
     private sealed class ProgressLogger(ILogger logger) : IProgress<StageProgress>

@@ -11,7 +11,8 @@ public static class SrtServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="SelfRefinementLoop"/> as a singleton and its <see cref="SelfRefinementOptions"/>; choose
     /// the policy, critic and trainer with the returned builder (<c>WithPolicy</c>, <c>WithCritic</c> or
-    /// <c>WithChatClientCritic</c>, <c>WithTrainer</c>).
+    /// <c>WithChatClientCritic</c>, <c>WithTrainer</c>), or register a TorchSharp model as policy and trainer with
+    /// <c>services.AddTorchSharpModel(folder).AddPolicy().AddTrainer()</c> (Srt.TorchSharp).
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the loop's options, such as its run directory; may be <see langword="null"/>.</param>
@@ -39,8 +40,10 @@ public static class SrtServiceCollectionExtensions
     {
         var critic = services.GetService<ICritic>()
             ?? throw MissingService<ICritic>("WithCritic, WithChatClientCritic or WithOpenAICritic");
-        var policy = services.GetService<IPolicyModel>() ?? throw MissingService<IPolicyModel>("WithPolicy, WithChatClientPolicy or WithOpenAIPolicy");
-        var trainer = services.GetService<ITrainer>() ?? throw MissingService<ITrainer>("WithTrainer");
+        var policy = services.GetService<IPolicyModel>() ?? throw MissingService<IPolicyModel>(
+            "WithPolicy, WithChatClientPolicy or WithOpenAIPolicy",
+            "services.AddTorchSharpModel(folder).AddPolicy()");
+        var trainer = services.GetService<ITrainer>() ?? throw MissingService<ITrainer>("WithTrainer", "services.AddTorchSharpModel(folder).AddTrainer()");
         return new SelfRefinementLoop(
             policy,
             critic,
@@ -50,6 +53,7 @@ public static class SrtServiceCollectionExtensions
             services.GetService<IRefiner>());
     }
 
-    private static InvalidOperationException MissingService<T>(string registration) =>
-        new($"{nameof(SelfRefinementLoop)} needs an {typeof(T).Name}; register one with {registration} on the builder AddSrt returns.");
+    private static InvalidOperationException MissingService<T>(string registration, string? torchSharpRegistration = null) =>
+        new($"{nameof(SelfRefinementLoop)} needs an {typeof(T).Name}; register one with {registration} on the builder AddSrt returns"
+            + (torchSharpRegistration is null ? "." : $", or with {torchSharpRegistration} (Srt.TorchSharp)."));
 }

@@ -28,13 +28,20 @@ public sealed class JsonlStore<T> : IDisposable
     /// <summary>Initializes a new instance of the <see cref="JsonlStore{T}"/> class.</summary>
     /// <param name="filePath">The file to read and append to; it and its folder are created on the first append.</param>
     /// <param name="serializerOptions">The serializer settings; <see langword="null"/> uses the run directory's settings (camelCase, enums as strings).</param>
-    /// <param name="logger">Receives the warning about a torn last line; may be <see langword="null"/>.</param>
-    public JsonlStore(string filePath, JsonSerializerOptions? serializerOptions = null, ILogger? logger = null)
+    /// <param name="loggerFactory">Creates the logger that receives the warning about a torn last line; none when <see langword="null"/>.</param>
+    public JsonlStore(string filePath, JsonSerializerOptions? serializerOptions = null, ILoggerFactory? loggerFactory = null)
+        : this(filePath, loggerFactory?.CreateLogger("Srt.JsonlStore") ?? NullLogger.Instance, serializerOptions)
+    {
+    }
+
+    // For the loop's own stores, which log under the category of the stage that owns them.
+    internal JsonlStore(string filePath, ILogger logger, JsonSerializerOptions? serializerOptions = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(filePath);
+        ArgumentNullException.ThrowIfNull(logger);
         FilePath = Path.GetFullPath(filePath);
         _serializerOptions = serializerOptions ?? RunJson.Options;
-        _logger = logger ?? NullLogger.Instance;
+        _logger = logger;
     }
 
     /// <summary>Gets the full path of the file.</summary>

@@ -34,7 +34,8 @@ public sealed class JsonlStoreTests
         string path = folder.File("notes.jsonl");
         File.WriteAllText(path, "{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"te");
         var logger = new RecordingLogger();
-        using var store = new JsonlStore<Note>(path, logger: logger);
+        using var loggerFactory = logger.ToFactory();
+        using var store = new JsonlStore<Note>(path, loggerFactory: loggerFactory);
 
         IReadOnlyList<Note> notes = store.ReadAll();
         store.Append(new Note("c", "y"));

@@ -23,6 +23,17 @@ internal static class TrainingFixtures
 
     public static ModelTokenizer Tokenizer() => ModelTokenizer.FromPretrained(TokenizerFolder.Value);
 
+    /// <summary>Writes the tiny model (<see cref="Model"/>) with this tokenizer as a Hugging Face folder.</summary>
+    public static void WriteModelFolder(string folder, long seed = 11)
+    {
+        using var model = Model(seed: seed);
+        model.SavePretrained(folder);
+        foreach (string file in Directory.GetFiles(TokenizerFolder.Value))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
+        }
+    }
+
     public static IChatTemplate ChatML => ChatTemplate.Get("chatml");
 
     /// <summary>The id of a printable ASCII character.</summary>
