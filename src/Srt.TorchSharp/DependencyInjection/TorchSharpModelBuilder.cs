@@ -51,18 +51,18 @@ public sealed class TorchSharpModelBuilder
     /// and as <see cref="ITrainer"/>. Its logger comes from the container's <see cref="ILoggerFactory"/>.
     /// </summary>
     /// <param name="configureSupervised">Changes the settings of supervised runs (stage 1), which start from the
-    /// paper's (<see cref="TorchSharpTrainerOptions.PaperStageOne"/>); may be <see langword="null"/>.</param>
+    /// paper's stage-1 settings (a new <see cref="SupervisedTrainerOptions"/>); may be <see langword="null"/>.</param>
     /// <param name="configurePreference">Changes the settings of preference runs (stage 2), which start from the
-    /// paper's (<see cref="TorchSharpTrainerOptions.PaperStageTwo"/>); may be <see langword="null"/>.</param>
+    /// paper's stage-2 settings (a new <see cref="PreferenceTrainerOptions"/>); may be <see langword="null"/>.</param>
     /// <returns>The builder, for chaining.</returns>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public TorchSharpModelBuilder AddTrainer(
-        Action<TorchSharpTrainerOptions>? configureSupervised = null, Action<TorchSharpTrainerOptions>? configurePreference = null)
+        Action<SupervisedTrainerOptions>? configureSupervised = null, Action<PreferenceTrainerOptions>? configurePreference = null)
     {
-        TorchSharpTrainerOptions supervised = TorchSharpTrainerOptions.PaperStageOne();
+        var supervised = new SupervisedTrainerOptions();
         configureSupervised?.Invoke(supervised);
         supervised.Validate();
-        TorchSharpTrainerOptions preference = TorchSharpTrainerOptions.PaperStageTwo();
+        var preference = new PreferenceTrainerOptions();
         configurePreference?.Invoke(preference);
         preference.Validate();
         Services.RemoveAll<TorchSharpTrainer>();

@@ -75,7 +75,7 @@ public sealed class HostingSampleTests : IDisposable
         Assert.Equal((259, 64, 2), (model.Model.Config.VocabSize, model.Model.Config.HiddenSize, model.Model.Config.NumHiddenLayers));
         Assert.True(File.Exists(Path.Combine(_folder.Path, "tiny-model", "model.safetensors")));
         Assert.Equal(1, trainer.SupervisedOptions.Epochs);
-        Assert.Equal(TorchSharpTrainerOptions.PaperStageTwo().LearningRate, trainer.PreferenceOptions.LearningRate);
+        Assert.Equal(new PreferenceTrainerOptions().LearningRate, trainer.PreferenceOptions.LearningRate);
     }
 
     [Fact]
