@@ -5,7 +5,7 @@ namespace Srt.Testing;
 /// in arrival order, and the largest number of calls in flight at once.
 /// </summary>
 /// <remarks>
-/// Without a callback it answers like an attentive critic: a critique request gets complete feedback scoring the
+/// By default it answers like an attentive critic: a critique request gets complete feedback scoring the
 /// response 4 and the improved response <c>"Better: " + response</c>; a score-only request (the separate call that
 /// scores a refinement) gets a score of 7. So a loop run against it keeps every item by default.
 /// </remarks>
@@ -23,12 +23,13 @@ public sealed class TestCritic : ICritic
     /// <summary>Initializes a new instance of the <see cref="TestCritic"/> class.</summary>
     public TestCritic()
     {
+        CritiqueAsyncCallback = (request, _) => Task.FromResult(DefaultCritique(request));
         GetServiceCallback = DefaultGetServiceCallback;
     }
 
     /// <summary>Gets or sets what <see cref="CritiqueAsync"/> returns for a request.</summary>
-    /// <value>The default is <see langword="null"/>: the answers described in the remarks of <see cref="TestCritic"/>.</value>
-    public Func<CritiqueRequest, CancellationToken, Task<Critique>>? CritiqueAsyncCallback { get; set; }
+    /// <value>The default answers with <see cref="DefaultCritique"/>. Keep it in a variable to fall back on it from your own callback.</value>
+    public Func<CritiqueRequest, CancellationToken, Task<Critique>> CritiqueAsyncCallback { get; set; }
 
     /// <summary>Gets or sets what <see cref="GetService"/> returns.</summary>
     /// <value>The default returns this critic when asked, without a key, for a type it is; otherwise <see langword="null"/>.</value>
@@ -71,9 +72,7 @@ public sealed class TestCritic : ICritic
 
         try
         {
-            return CritiqueAsyncCallback is { } callback
-                ? await callback(request, cancellationToken).ConfigureAwait(false)
-                : DefaultCritique(request);
+            return await CritiqueAsyncCallback(request, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -8,7 +8,7 @@ namespace Srt.Testing;
 /// </summary>
 /// <remarks>
 /// Set <see cref="AnswerCallback"/> to script one answer per instruction, or <see cref="GenerateAsyncCallback"/> to
-/// script whole calls (a failure, a delay, a check of the options). Without either, each prompt is answered with
+/// script whole calls (a failure, a delay, a check of the options). By default, each prompt is answered with
 /// <c>"Answer to: " + instruction</c>, where the instruction is the text of the prompt's last user message.
 /// </remarks>
 public sealed class TestPolicyModel : IPolicyModel
@@ -20,8 +20,8 @@ public sealed class TestPolicyModel : IPolicyModel
     }
 
     /// <summary>Gets or sets the answer to one instruction (the text of a prompt's last user message).</summary>
-    /// <value>The default is <see langword="null"/>: the completion <c>"Answer to: " + instruction</c>. Not used while <see cref="GenerateAsyncCallback"/> is set.</value>
-    public Func<string, PolicyCompletion>? AnswerCallback { get; set; }
+    /// <value>The default returns the completion <c>"Answer to: " + instruction</c>. Not used while <see cref="GenerateAsyncCallback"/> is set.</value>
+    public Func<string, PolicyCompletion> AnswerCallback { get; set; } = instruction => new PolicyCompletion("Answer to: " + instruction);
 
     /// <summary>Gets or sets what a whole <see cref="GenerateAsync"/> call returns; it takes precedence over <see cref="AnswerCallback"/>.</summary>
     /// <value>The default is <see langword="null"/>: one answer per prompt from <see cref="AnswerCallback"/>.</value>
@@ -60,7 +60,7 @@ public sealed class TestPolicyModel : IPolicyModel
             return callback(prompts, options, cancellationToken);
         }
 
-        var answer = AnswerCallback ?? (instruction => new PolicyCompletion("Answer to: " + instruction));
+        var answer = AnswerCallback;
         IReadOnlyList<PolicyCompletion> completions = prompts.Select(prompt => answer(InstructionOf(prompt))).ToList();
         return Task.FromResult(completions);
     }

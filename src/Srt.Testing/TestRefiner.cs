@@ -9,12 +9,13 @@ public sealed class TestRefiner : IRefiner
     /// <summary>Initializes a new instance of the <see cref="TestRefiner"/> class.</summary>
     public TestRefiner()
     {
+        RefineAsyncCallback = (request, _) => Task.FromResult(new Refinement("Refined: " + request.Response));
         GetServiceCallback = DefaultGetServiceCallback;
     }
 
     /// <summary>Gets or sets what <see cref="RefineAsync"/> returns for a request.</summary>
-    /// <value>The default is <see langword="null"/>: the refinement <c>"Refined: " + response</c>.</value>
-    public Func<RefinementRequest, CancellationToken, Task<Refinement>>? RefineAsyncCallback { get; set; }
+    /// <value>The default returns the refinement <c>"Refined: " + response</c>.</value>
+    public Func<RefinementRequest, CancellationToken, Task<Refinement>> RefineAsyncCallback { get; set; }
 
     /// <summary>Gets or sets what <see cref="GetService"/> returns.</summary>
     /// <value>The default returns this refiner when asked, without a key, for a type it is; otherwise <see langword="null"/>.</value>
@@ -28,9 +29,7 @@ public sealed class TestRefiner : IRefiner
     {
         ArgumentNullException.ThrowIfNull(request);
         Requests.Add(request);
-        return RefineAsyncCallback is { } callback
-            ? callback(request, cancellationToken)
-            : Task.FromResult(new Refinement("Refined: " + request.Response));
+        return RefineAsyncCallback(request, cancellationToken);
     }
 
     /// <inheritdoc/>

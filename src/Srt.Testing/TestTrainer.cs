@@ -6,7 +6,7 @@ namespace Srt.Testing;
 /// and every restore in arrival order.
 /// </summary>
 /// <remarks>
-/// Without callbacks, each training job reports two steps (loss 1.5 then 1.0, learning rate 1e-5), creates an empty
+/// By default, each training job reports two steps (loss 1.5 then 1.0, learning rate 1e-5), creates an empty
 /// <c>checkpoint-2</c> folder in the request's output directory, as a real trainer leaves its last checkpoint, and
 /// returns that summary (see <see cref="DefaultTrainAsync"/>); a restore only records the folder. To test a trainer
 /// that cannot restore, set <see cref="GetServiceCallback"/> to return <see langword="null"/> for
@@ -20,20 +20,23 @@ public sealed class TestTrainer : ITrainer, ITrainedStateRestorer
     /// <summary>Initializes a new instance of the <see cref="TestTrainer"/> class.</summary>
     public TestTrainer()
     {
+        TrainSupervisedAsyncCallback = (request, progress, _) => DefaultTrainAsync(request.OutputDirectory, progress);
+        TrainPreferenceAsyncCallback = (request, progress, _) => DefaultTrainAsync(request.OutputDirectory, progress);
+        RestoreAsyncCallback = (_, _) => Task.CompletedTask;
         GetServiceCallback = DefaultGetServiceCallback;
     }
 
     /// <summary>Gets or sets what <see cref="TrainSupervisedAsync"/> does.</summary>
-    /// <value>The default is <see langword="null"/>: <see cref="DefaultTrainAsync"/> on the request's output directory.</value>
-    public Func<SupervisedTrainingRequest, IProgress<TrainingProgress>?, CancellationToken, Task<TrainingResult>>? TrainSupervisedAsyncCallback { get; set; }
+    /// <value>The default runs <see cref="DefaultTrainAsync"/> on the request's output directory.</value>
+    public Func<SupervisedTrainingRequest, IProgress<TrainingProgress>?, CancellationToken, Task<TrainingResult>> TrainSupervisedAsyncCallback { get; set; }
 
     /// <summary>Gets or sets what <see cref="TrainPreferenceAsync"/> does.</summary>
-    /// <value>The default is <see langword="null"/>: <see cref="DefaultTrainAsync"/> on the request's output directory.</value>
-    public Func<PreferenceTrainingRequest, IProgress<TrainingProgress>?, CancellationToken, Task<TrainingResult>>? TrainPreferenceAsyncCallback { get; set; }
+    /// <value>The default runs <see cref="DefaultTrainAsync"/> on the request's output directory.</value>
+    public Func<PreferenceTrainingRequest, IProgress<TrainingProgress>?, CancellationToken, Task<TrainingResult>> TrainPreferenceAsyncCallback { get; set; }
 
     /// <summary>Gets or sets what <see cref="RestoreAsync"/> does after recording the folder.</summary>
-    /// <value>The default is <see langword="null"/>: nothing more.</value>
-    public Func<string, CancellationToken, Task>? RestoreAsyncCallback { get; set; }
+    /// <value>The default does nothing more.</value>
+    public Func<string, CancellationToken, Task> RestoreAsyncCallback { get; set; }
 
     /// <summary>Gets or sets what <see cref="GetService"/> returns.</summary>
     /// <value>The default returns this trainer when asked, without a key, for a type it is (including
@@ -78,9 +81,7 @@ public sealed class TestTrainer : ITrainer, ITrainedStateRestorer
     {
         ArgumentNullException.ThrowIfNull(request);
         SupervisedRequests.Add(request);
-        return TrainSupervisedAsyncCallback is { } callback
-            ? callback(request, progress, cancellationToken)
-            : DefaultTrainAsync(request.OutputDirectory, progress);
+        return TrainSupervisedAsyncCallback(request, progress, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -91,9 +92,7 @@ public sealed class TestTrainer : ITrainer, ITrainedStateRestorer
     {
         ArgumentNullException.ThrowIfNull(request);
         PreferenceRequests.Add(request);
-        return TrainPreferenceAsyncCallback is { } callback
-            ? callback(request, progress, cancellationToken)
-            : DefaultTrainAsync(request.OutputDirectory, progress);
+        return TrainPreferenceAsyncCallback(request, progress, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -101,7 +100,7 @@ public sealed class TestTrainer : ITrainer, ITrainedStateRestorer
     {
         ArgumentNullException.ThrowIfNull(checkpointDirectory);
         Restored.Add(checkpointDirectory);
-        return RestoreAsyncCallback is { } callback ? callback(checkpointDirectory, cancellationToken) : Task.CompletedTask;
+        return RestoreAsyncCallback(checkpointDirectory, cancellationToken);
     }
 
     /// <inheritdoc/>
