@@ -48,7 +48,7 @@ public sealed class SelfRefinementOverHttpTests : IDisposable
 
         Assert.Equal(3, again.Kept);
         Assert.Equal(requestsBefore, server.Total + server.FaultsAnswered);
-        Assert.Equal(1, trainer.SupervisedRequests.Count);
+        Assert.Single(trainer.SupervisedRequests);
         Assert.Equal(Path.Combine(_runDirectory, "stage1", "training", "checkpoint-2"), Assert.Single(trainer.Restored));
     }
 }

@@ -40,7 +40,7 @@ public sealed class UnrecoverableOverHttpTests : IDisposable
         Assert.Equal(0, wrong.ChatClient.GetService<RetryingChatClient>()!.Retries);
         Assert.False(File.Exists(Path.Combine(_runDirectory, "stage1", "failures.jsonl")));
         Assert.False(File.Exists(Path.Combine(_runDirectory, "stage1", "outcomes.jsonl")));
-        Assert.Equal(0, trainer.SupervisedRequests.Count);
+        Assert.Empty(trainer.SupervisedRequests);
 
         runOptions.MaxConcurrentCriticCalls = 8;
         var rerun = await new SelfRefinementLoop(new TestPolicyModel(), OpenAICritic.Create(Options(server, "good-key")), trainer, runOptions).RunStageOneAsync(Items(30));
