@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Srt.Testing;
 
@@ -27,7 +26,7 @@ public sealed class BatchCritiqueTests : IDisposable
     {
         using var server = new LoopbackBatchServer();
         IReadOnlyList<InstructionItem> items = Items(ItemCount);
-        (StageOneResult synchronous, SupervisedTrainerDouble syncTrainer) = await RunSynchronousAsync(server, items);
+        (StageOneResult synchronous, TestTrainer syncTrainer) = await RunSynchronousAsync(server, items);
         (int critiqueCalls, int scoreCalls) = (server.Count("critique"), server.Count("score"));
 
         server.FailNextCreate(429, retryAfter: "0");
@@ -35,9 +34,9 @@ public sealed class BatchCritiqueTests : IDisposable
         server.FailLine("item-000:critique");
         server.FailLine("item-001:score");
         var batchCritic = CreateBatchCritic(server, new OpenAIBatchOptions { MaxRequestsPerFile = 8 });
-        var trainer = new SupervisedTrainerDouble();
+        var trainer = new TestTrainer();
         string run = Path.Combine(_root, "batch");
-        StageOneResult batched = await new SelfRefinementLoop(new EchoPolicy(), batchCritic, trainer, new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true })
+        StageOneResult batched = await new SelfRefinementLoop(new TestPolicyModel(), batchCritic, trainer, new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true })
             .RunStageOneAsync(items);
 
         // Zero items lost, the same kept set and the same training sequences.
@@ -71,7 +70,7 @@ public sealed class BatchCritiqueTests : IDisposable
 
         // A rerun finds every record on disk: no upload, no batch, no call.
         int uploads = server.Uploads, batches = server.BatchesCreated, chats = server.ChatBodies.Count;
-        StageOneResult again = await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new SupervisedTrainerDouble(), new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true })
+        StageOneResult again = await new SelfRefinementLoop(new TestPolicyModel(), CreateBatchCritic(server, new OpenAIBatchOptions()), new TestTrainer(), new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true })
             .RunStageOneAsync(items);
         Assert.Equal(batched.Kept, again.Kept);
         Assert.Equal((uploads, batches, chats), (server.Uploads, server.BatchesCreated, server.ChatBodies.Count));
@@ -83,7 +82,7 @@ public sealed class BatchCritiqueTests : IDisposable
         using var server = new LoopbackBatchServer();
         IReadOnlyList<InstructionItem> items = Items(3);
         await RunSynchronousAsync(server, items);
-        await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new SupervisedTrainerDouble(), new SelfRefinementOptions { RunDirectory = Path.Combine(_root, "batch"), CritiqueInBatches = true })
+        await new SelfRefinementLoop(new TestPolicyModel(), CreateBatchCritic(server, new OpenAIBatchOptions()), new TestTrainer(), new SelfRefinementOptions { RunDirectory = Path.Combine(_root, "batch"), CritiqueInBatches = true })
             .RunStageOneAsync(items);
 
         Assert.NotEmpty(server.UploadedLines);
@@ -109,7 +108,7 @@ public sealed class BatchCritiqueTests : IDisposable
         server.NextBatches(BatchFate.ExpireHalf);
 
         StageOneResult batched = await new SelfRefinementLoop(
-                new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions { RetryMode = BatchRetryMode.Synchronous }), new SupervisedTrainerDouble(),
+                new TestPolicyModel(), CreateBatchCritic(server, new OpenAIBatchOptions { RetryMode = BatchRetryMode.Synchronous }), new TestTrainer(),
                 new SelfRefinementOptions { RunDirectory = Path.Combine(_root, "batch"), CritiqueInBatches = true })
             .RunStageOneAsync(items);
 
@@ -128,7 +127,7 @@ public sealed class BatchCritiqueTests : IDisposable
         using var server = new LoopbackBatchServer();
         server.FailLine("item-002:critique");
         StageOneResult batched = await new SelfRefinementLoop(
-                new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions { RetryMode = BatchRetryMode.None }), new SupervisedTrainerDouble(),
+                new TestPolicyModel(), CreateBatchCritic(server, new OpenAIBatchOptions { RetryMode = BatchRetryMode.None }), new TestTrainer(),
                 new SelfRefinementOptions { RunDirectory = Path.Combine(_root, "batch"), CritiqueInBatches = true })
             .RunStageOneAsync(Items(4));
 
@@ -148,11 +147,11 @@ public sealed class BatchCritiqueTests : IDisposable
         server.FailNextCreate(400);
         var options = new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true };
 
-        await Assert.ThrowsAsync<UnrecoverableCallException>(() => new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new SupervisedTrainerDouble(), options)
+        await Assert.ThrowsAsync<UnrecoverableCallException>(() => new SelfRefinementLoop(new TestPolicyModel(), CreateBatchCritic(server, new OpenAIBatchOptions()), new TestTrainer(), options)
             .RunStageOneAsync(items));
         Assert.Equal((1, 0), (server.Uploads, server.BatchesCreated));
 
-        StageOneResult resumed = await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new SupervisedTrainerDouble(), options)
+        StageOneResult resumed = await new SelfRefinementLoop(new TestPolicyModel(), CreateBatchCritic(server, new OpenAIBatchOptions()), new TestTrainer(), options)
             .RunStageOneAsync(items);
         (StageOneResult synchronous, _) = await RunSynchronousAsync(server, items);
 
@@ -185,7 +184,7 @@ public sealed class BatchCritiqueTests : IDisposable
         using var server = new LoopbackBatchServer();
         var critic = OpenAICritic.Create(new OpenAICriticOptions { Model = "critic-test", Endpoint = server.Endpoint });
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new SelfRefinementLoop(new EchoPolicy(), critic, new SupervisedTrainerDouble(), new SelfRefinementOptions { RunDirectory = _root, CritiqueInBatches = true })
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new SelfRefinementLoop(new TestPolicyModel(), critic, new TestTrainer(), new SelfRefinementOptions { RunDirectory = _root, CritiqueInBatches = true })
             .RunStageOneAsync(Items(2)));
 
         Assert.Contains(nameof(IBatchCritic), error.Message, StringComparison.Ordinal);
@@ -254,7 +253,7 @@ public sealed class BatchCritiqueTests : IDisposable
         Assert.Contains("\"event\":\"creating\"", ledger, StringComparison.Ordinal);
         Assert.Equal(afterAnswer, ledger.Contains("\"event\":\"created\"", StringComparison.Ordinal));
 
-        StageOneResult resumed = await new SelfRefinementLoop(new EchoPolicy(), CreateBatchCritic(server, new OpenAIBatchOptions()), new SupervisedTrainerDouble(), new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true })
+        StageOneResult resumed = await new SelfRefinementLoop(new TestPolicyModel(), CreateBatchCritic(server, new OpenAIBatchOptions()), new TestTrainer(), new SelfRefinementOptions { RunDirectory = run, CritiqueInBatches = true })
             .RunStageOneAsync(items);
         (StageOneResult synchronous, _) = await RunSynchronousAsync(server, items);
 
@@ -267,11 +266,11 @@ public sealed class BatchCritiqueTests : IDisposable
         Assert.Equal(synchronous.Kept, resumed.Kept);
     }
 
-    private async Task<(StageOneResult Result, SupervisedTrainerDouble Trainer)> RunSynchronousAsync(LoopbackBatchServer server, IReadOnlyList<InstructionItem> items)
+    private async Task<(StageOneResult Result, TestTrainer Trainer)> RunSynchronousAsync(LoopbackBatchServer server, IReadOnlyList<InstructionItem> items)
     {
-        var trainer = new SupervisedTrainerDouble();
+        var trainer = new TestTrainer();
         var options = new OpenAICriticOptions { Model = "critic-test", Endpoint = server.Endpoint, ApiKey = "test" };
-        StageOneResult result = await new SelfRefinementLoop(new EchoPolicy(), OpenAICritic.Create(options), trainer, new SelfRefinementOptions { RunDirectory = Path.Combine(_root, "sync-" + Guid.NewGuid().ToString("N")) })
+        StageOneResult result = await new SelfRefinementLoop(new TestPolicyModel(), OpenAICritic.Create(options), trainer, new SelfRefinementOptions { RunDirectory = Path.Combine(_root, "sync-" + Guid.NewGuid().ToString("N")) })
             .RunStageOneAsync(items);
         return (result, trainer);
     }
@@ -287,8 +286,8 @@ public sealed class BatchCritiqueTests : IDisposable
         return new OpenAIBatchCritic(options, batchOptions, timeProvider: new RecordingTimeProvider());
     }
 
-    private static List<string> Sequences(SupervisedTrainerDouble trainer) =>
-        trainer.Examples.OrderBy(e => e.Id, StringComparer.Ordinal).Select(e => e.Id + "|" + string.Concat(e.Completion.Select(s => s.Text))).ToList();
+    private static List<string> Sequences(TestTrainer trainer) =>
+        trainer.SupervisedRequests.SelectMany(request => request.Examples).OrderBy(e => e.Id, StringComparer.Ordinal).Select(e => e.Id + "|" + string.Concat(e.Completion.Select(s => s.Text))).ToList();
 
     private static Process StartKillTarget(string run, int count, Uri endpoint)
     {
@@ -301,14 +300,5 @@ public sealed class BatchCritiqueTests : IDisposable
         }
 
         return Process.Start(start) ?? throw new InvalidOperationException("Could not start the kill target.");
-    }
-
-    private sealed class EchoPolicy : IPolicyModel
-    {
-        public Task<IReadOnlyList<PolicyCompletion>> GenerateAsync(
-            IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<PolicyCompletion>>(prompts.Select(p => new PolicyCompletion($"Answer to: {p[^1].Text}")).ToList());
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
     }
 }

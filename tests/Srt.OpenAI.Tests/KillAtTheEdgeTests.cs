@@ -94,7 +94,7 @@ public sealed class KillAtTheEdgeTests(ITestOutputHelper output) : IDisposable
 
         var options = new OpenAICriticOptions { Model = "critic-test", Endpoint = server.Endpoint, ApiKey = "kill-test" };
         server.ReplyDelay = TimeSpan.Zero;
-        var result = await new SelfRefinementLoop(new EchoPolicy(), OpenAICritic.Create(options), new NoTrainer(), new SelfRefinementOptions { RunDirectory = _runDirectory, MaxConcurrentCriticCalls = Concurrency })
+        var result = await new SelfRefinementLoop(new TestPolicyModel(), OpenAICritic.Create(options), new NoTrainer(), new SelfRefinementOptions { RunDirectory = _runDirectory, MaxConcurrentCriticCalls = Concurrency })
             .RunStageOneAsync(Enumerable.Range(0, ItemCount).Select(i => new InstructionItem($"item-{i:D3}", $"Instruction number {i}")));
         HashSet<string> paidAgain;
         lock (server.Finished)
@@ -163,15 +163,6 @@ public sealed class KillAtTheEdgeTests(ITestOutputHelper output) : IDisposable
                 }
             }
         }
-    }
-
-    private sealed class EchoPolicy : IPolicyModel
-    {
-        public Task<IReadOnlyList<PolicyCompletion>> GenerateAsync(
-            IReadOnlyList<IReadOnlyList<Microsoft.Extensions.AI.ChatMessage>> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<PolicyCompletion>>(prompts.Select(p => new PolicyCompletion("Answer to: " + p[^1].Text)).ToList());
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
     }
 
     private sealed class NoTrainer : ITrainer

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.AI;
 using Srt.Testing;
 
 namespace Srt.OpenAI.Tests;
@@ -22,8 +21,8 @@ public sealed class SelfRefinementOverHttpTests : IDisposable
         var options = new OpenAICriticOptions { Model = "critic-test", Endpoint = server.Endpoint };
         options.Critic.Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(20), UseJitter = false };
         var critic = OpenAICritic.Create(options);
-        var trainer = new SupervisedTrainerDouble();
-        var loop = new SelfRefinementLoop(new EchoPolicy(), critic, trainer, new SelfRefinementOptions { RunDirectory = _runDirectory, MaxConcurrentCriticCalls = 1 });
+        var trainer = new TestTrainer();
+        var loop = new SelfRefinementLoop(new TestPolicyModel { AnswerCallback = instruction => new PolicyCompletion($"answer to {instruction}") }, critic, trainer, new SelfRefinementOptions { RunDirectory = _runDirectory, MaxConcurrentCriticCalls = 1 });
         InstructionItem[] items = [new("a", "Name a prime."), new("b", "Name a colour."), new("c", "Name a river.")];
 
         var first = await loop.RunStageOneAsync(items);
@@ -36,7 +35,7 @@ public sealed class SelfRefinementOverHttpTests : IDisposable
         Assert.Equal(2, critic.GetService<RetryingChatClient>()?.Retries);
         Assert.Equal(3.0, first.AverageResponseScore);
         Assert.Equal(8.0, first.AverageRefinementScore);
-        var example = Assert.Single(trainer.Examples, e => e.Id == "b");
+        var example = Assert.Single(trainer.SupervisedRequests.SelectMany(request => request.Examples), e => e.Id == "b");
         Assert.Equal("Name a colour.", Assert.Single(example.Prompt).Text);
         string completion = string.Concat(example.Completion.Select(s => s.Text));
         Assert.StartsWith("answer to Name a colour.", completion, StringComparison.Ordinal);
@@ -44,21 +43,12 @@ public sealed class SelfRefinementOverHttpTests : IDisposable
         Assert.Contains("A specific, complete answer.", completion, StringComparison.Ordinal);
 
         int requestsBefore = server.Total + server.FaultsAnswered;
-        var again = await new SelfRefinementLoop(new EchoPolicy(), OpenAICritic.Create(options), trainer, new SelfRefinementOptions { RunDirectory = _runDirectory })
+        var again = await new SelfRefinementLoop(new TestPolicyModel { AnswerCallback = instruction => new PolicyCompletion($"answer to {instruction}") }, OpenAICritic.Create(options), trainer, new SelfRefinementOptions { RunDirectory = _runDirectory })
             .RunStageOneAsync(items);
 
         Assert.Equal(3, again.Kept);
         Assert.Equal(requestsBefore, server.Total + server.FaultsAnswered);
-        Assert.Equal(1, trainer.SupervisedCalls);
-        Assert.Equal(Path.Combine(_runDirectory, "stage1", "training", "checkpoint-1"), Assert.Single(trainer.Restored));
-    }
-
-    private sealed class EchoPolicy : IPolicyModel
-    {
-        public Task<IReadOnlyList<PolicyCompletion>> GenerateAsync(
-            IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<PolicyCompletion>>(prompts.Select(p => new PolicyCompletion($"answer to {p[^1].Text}")).ToList());
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+        Assert.Single(trainer.SupervisedRequests);
+        Assert.Equal(Path.Combine(_runDirectory, "stage1", "training", "checkpoint-2"), Assert.Single(trainer.Restored));
     }
 }

@@ -25,11 +25,11 @@ public sealed class UnrecoverableOverHttpTests : IDisposable
     public async Task StageOne_WrongKey_StopsAtFirstCallNamingTheKeyRecordsNothingAndRerunWithGoodKeyDoesAllTheWork()
     {
         using var server = new LoopbackOpenAIServer { RequiredKey = "good-key" };
-        var trainer = new SupervisedTrainerDouble();
+        var trainer = new TestTrainer();
         var runOptions = new SelfRefinementOptions { RunDirectory = _runDirectory, MaxConcurrentCriticCalls = 1 };
         var wrong = OpenAICritic.Create(Options(server, "wrong-key"));
 
-        var stop = await Assert.ThrowsAsync<UnrecoverableCallException>(() => new SelfRefinementLoop(new EchoPolicy(), wrong, trainer, runOptions).RunStageOneAsync(Items(30)));
+        var stop = await Assert.ThrowsAsync<UnrecoverableCallException>(() => new SelfRefinementLoop(new TestPolicyModel(), wrong, trainer, runOptions).RunStageOneAsync(Items(30)));
 
         Assert.Equal(1, server.Unauthorized);
         Assert.Equal(0, server.Total);
@@ -40,10 +40,10 @@ public sealed class UnrecoverableOverHttpTests : IDisposable
         Assert.Equal(0, wrong.ChatClient.GetService<RetryingChatClient>()!.Retries);
         Assert.False(File.Exists(Path.Combine(_runDirectory, "stage1", "failures.jsonl")));
         Assert.False(File.Exists(Path.Combine(_runDirectory, "stage1", "outcomes.jsonl")));
-        Assert.Equal(0, trainer.SupervisedCalls);
+        Assert.Empty(trainer.SupervisedRequests);
 
         runOptions.MaxConcurrentCriticCalls = 8;
-        var rerun = await new SelfRefinementLoop(new EchoPolicy(), OpenAICritic.Create(Options(server, "good-key")), trainer, runOptions).RunStageOneAsync(Items(30));
+        var rerun = await new SelfRefinementLoop(new TestPolicyModel(), OpenAICritic.Create(Options(server, "good-key")), trainer, runOptions).RunStageOneAsync(Items(30));
 
         Assert.Equal(30, rerun.Kept);
         Assert.Empty(rerun.Failures);
@@ -59,7 +59,7 @@ public sealed class UnrecoverableOverHttpTests : IDisposable
         server.TruncateNext();
         var critic = OpenAICritic.Create(Options(server, "key"));
 
-        var result = await new SelfRefinementLoop(new EchoPolicy(), critic, new SupervisedTrainerDouble(), new SelfRefinementOptions { RunDirectory = _runDirectory, MaxConcurrentCriticCalls = 1 })
+        var result = await new SelfRefinementLoop(new TestPolicyModel(), critic, new TestTrainer(), new SelfRefinementOptions { RunDirectory = _runDirectory, MaxConcurrentCriticCalls = 1 })
             .RunStageOneAsync(Items(2));
 
         Assert.Equal(2, result.Kept);
@@ -83,14 +83,5 @@ public sealed class UnrecoverableOverHttpTests : IDisposable
         Assert.Equal("judging", stop.Phase);
         Assert.Equal(1, server.Unauthorized);
         Assert.False(File.Exists(Path.Combine(cache, "judge-failures.jsonl")));
-    }
-
-    private sealed class EchoPolicy : IPolicyModel
-    {
-        public Task<IReadOnlyList<PolicyCompletion>> GenerateAsync(
-            IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<PolicyCompletion>>(prompts.Select(p => new PolicyCompletion($"answer to {p[^1].Text}")).ToList());
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Srt.Evaluation;
+using Srt.Testing;
 using Srt.Tests.TestDoubles;
 
 namespace Srt.Tests.Evaluation;
@@ -24,10 +25,10 @@ public sealed class EvaluationRunnerTests
         var client = new ScriptedJudgeClient { Verdict = (a, b) => a.Length >= b.Length ? "[[A]]" : "[[B]]" };
         var runner = new EvaluationRunner(options, cache => new PairwiseJudge(client, new PairwiseJudgeOptions { CacheDirectory = cache, Retry = null }));
 
-        var basePolicy = new ScriptedPolicy { Answer = instruction => new PolicyCompletion(instruction.StartsWith("Capital", StringComparison.Ordinal) ? "Paris" : "no idea") };
-        var trained = new ScriptedPolicy
+        var basePolicy = new TestPolicyModel { AnswerCallback = instruction => new PolicyCompletion(instruction.StartsWith("Capital", StringComparison.Ordinal) ? "Paris" : "no idea") };
+        var trained = new TestPolicyModel
         {
-            Answer = instruction => new PolicyCompletion(instruction switch
+            AnswerCallback = instruction => new PolicyCompletion(instruction switch
             {
                 "Capital of France?" => SelfRefined("Lyon", "Paris."),
                 "2 + 2?" => SelfRefined("5", "4"),
@@ -63,7 +64,7 @@ public sealed class EvaluationRunnerTests
     {
         using var folder = new TemporaryRunFolder();
         var runner = new EvaluationRunner(new EvaluationOptions { RunDirectory = folder.Path });
-        var policy = new ScriptedPolicy();
+        var policy = new TestPolicyModel();
         await runner.GenerateAsync("base", policy, Items.Take(2));
 
         int generated = await runner.GenerateAsync("base", policy, Items);
@@ -79,8 +80,8 @@ public sealed class EvaluationRunnerTests
         // "stage1" answers written while the policy still held the base weights (a rerun that skipped training).
         using var folder = new TemporaryRunFolder();
         var runner = new EvaluationRunner(new EvaluationOptions { RunDirectory = folder.Path });
-        await runner.GenerateAsync("stage1", new ScriptedPolicy { Answer = _ => new PolicyCompletion("untrained") }, Items, [AnswerMode.Direct], weights: "base");
-        var trained = new ScriptedPolicy { Answer = _ => new PolicyCompletion("trained") };
+        await runner.GenerateAsync("stage1", new TestPolicyModel { AnswerCallback = _ => new PolicyCompletion("untrained") }, Items, [AnswerMode.Direct], weights: "base");
+        var trained = new TestPolicyModel { AnswerCallback = _ => new PolicyCompletion("trained") };
 
         int regenerated = await runner.GenerateAsync("stage1", trained, Items, [AnswerMode.Direct], weights: "stage1-7f3a");
         int again = await runner.GenerateAsync("stage1", trained, Items, [AnswerMode.Direct], weights: "stage1-7f3a");
@@ -99,9 +100,9 @@ public sealed class EvaluationRunnerTests
     {
         using var folder = new TemporaryRunFolder();
         var runner = new EvaluationRunner(new EvaluationOptions { RunDirectory = folder.Path });
-        await runner.GenerateAsync("base", new ScriptedPolicy(), Items);
+        await runner.GenerateAsync("base", new TestPolicyModel(), Items);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => runner.GenerateAsync("base", new ScriptedPolicy(), [new EvaluationItem("q1", "Something else?")]));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => runner.GenerateAsync("base", new TestPolicyModel(), [new EvaluationItem("q1", "Something else?")]));
     }
 
     [Fact]

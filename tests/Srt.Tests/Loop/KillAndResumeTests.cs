@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Srt.Testing;
 using Xunit.Abstractions;
 using Srt.Tests.TestDoubles;
 
@@ -45,9 +46,9 @@ public sealed class KillAndResumeTests(ITestOutputHelper output)
         Assert.InRange(critiquedBefore.Count, KillAfterCritiques, ItemCount - 1);
         Assert.False(File.Exists(folder.File("stage1", "training.done.json")));
 
-        var policy = new ScriptedPolicy();
-        var critic = new ScriptedCritic();
-        var trainer = new RecordingTrainer();
+        var policy = new TestPolicyModel();
+        var critic = new TestCritic();
+        var trainer = new TestTrainer();
         var options = new SelfRefinementOptions { RunDirectory = folder.Path, MaxConcurrentCriticCalls = 4 };
         StageOneResult result = await new SelfRefinementLoop(policy, critic, trainer, options).RunStageOneAsync(LoopHarness.Items(ItemCount));
 

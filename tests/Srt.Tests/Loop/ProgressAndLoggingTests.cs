@@ -10,10 +10,8 @@ public sealed class ProgressAndLoggingTests
     public async Task RunAsync_BothStages_ProgressCountsAndTrainingPassthrough()
     {
         using var harness = new LoopHarness();
-        bool trained = false;
-        harness.Trainer.OnSupervisedTrained = () => trained = true;
-        harness.Policy.Answer = instruction => new PolicyCompletion(
-            trained ? SelfRefinementText.Of("mine", 5, "mine, better", 7) : "plain answer",
+        harness.Policy.AnswerCallback = instruction => new PolicyCompletion(
+            harness.Trainer.SupervisedRequests.Count > 0 ? SelfRefinementText.Of("mine", 5, "mine, better", 7) : "plain answer",
             CompletionTokens: 11);
         var reports = new ConcurrentQueue<StageProgress>();
         var progress = new SynchronousProgress(reports.Enqueue);
@@ -39,7 +37,7 @@ public sealed class ProgressAndLoggingTests
     public async Task RunStageOne_Contents_LoggedOnlyAtTrace()
     {
         using var harness = new LoopHarness();
-        harness.Policy.Answer = _ => new PolicyCompletion("SECRET-ANSWER-TEXT");
+        harness.Policy.AnswerCallback = _ => new PolicyCompletion("SECRET-ANSWER-TEXT");
 
         await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(2));
 

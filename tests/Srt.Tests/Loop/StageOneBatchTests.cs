@@ -1,3 +1,4 @@
+using Srt.Testing;
 using Srt.Tests.TestDoubles;
 
 namespace Srt.Tests.Loop;
@@ -5,9 +6,9 @@ namespace Srt.Tests.Loop;
 public sealed class StageOneBatchTests
 {
     private static Task<Critique> Script(CritiqueRequest request) => Task.FromResult(
-        !request.IncludeImprovedResponse ? Critiques.ScoreOnly(request.Instruction.EndsWith('2') ? 2 : 7)
-        : request.Instruction.EndsWith('1') ? new Critique(Critiques.Feedback(4, suggestions: false), "better", "raw")
-        : Critiques.Complete(4, "better " + request.Instruction));
+        !request.IncludeImprovedResponse ? ScriptedCritiques.ScoreOnly(request.Instruction.EndsWith('2') ? 2 : 7)
+        : request.Instruction.EndsWith('1') ? new Critique(ScriptedCritiques.Feedback(4, suggestions: []), "better", "raw")
+        : ScriptedCritiques.Complete(4, "better " + request.Instruction));
 
     [Fact]
     public async Task RunStageOne_CritiqueInBatches_TwoRoundsWritingTheRecordsSynchronousCallsWrite()

@@ -1,3 +1,4 @@
+using Srt.Testing;
 using Srt.Tests.TestDoubles;
 
 namespace Srt.Tests.Loop;
@@ -9,12 +10,12 @@ public sealed class StageOneFilterTests
     {
         using var harness = new LoopHarness();
         harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(
-            !request.IncludeImprovedResponse ? Critiques.ScoreOnly(7)
-            : request.Instruction.EndsWith(" 0", StringComparison.Ordinal) ? new Critique(Critiques.Feedback(4, suggestions: false), "better", "raw")
-            : request.Instruction.EndsWith(" 1", StringComparison.Ordinal) ? new Critique(Critiques.Feedback(null), "better", "raw")
-            : request.Instruction.EndsWith(" 2", StringComparison.Ordinal) ? new Critique(Critiques.Feedback(4), null, "raw")
-            : request.Instruction.EndsWith(" 3", StringComparison.Ordinal) ? new Critique(Critiques.Feedback(4, weaknesses: false), "  ", "raw")
-            : Critiques.Complete(4, "better"));
+            !request.IncludeImprovedResponse ? ScriptedCritiques.ScoreOnly(7)
+            : request.Instruction.EndsWith(" 0", StringComparison.Ordinal) ? new Critique(ScriptedCritiques.Feedback(4, suggestions: []), "better", "raw")
+            : request.Instruction.EndsWith(" 1", StringComparison.Ordinal) ? new Critique(ScriptedCritiques.Feedback(null), "better", "raw")
+            : request.Instruction.EndsWith(" 2", StringComparison.Ordinal) ? new Critique(ScriptedCritiques.Feedback(4), null, "raw")
+            : request.Instruction.EndsWith(" 3", StringComparison.Ordinal) ? new Critique(ScriptedCritiques.Feedback(4, weaknesses: []), "  ", "raw")
+            : ScriptedCritiques.Complete(4, "better"));
 
         StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(6));
 
@@ -38,7 +39,7 @@ public sealed class StageOneFilterTests
     {
         using var harness = new LoopHarness();
         harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(
-            request.IncludeImprovedResponse ? Critiques.Complete(responseScore, "refined") : Critiques.ScoreOnly(refinementScore));
+            request.IncludeImprovedResponse ? ScriptedCritiques.Complete(responseScore, "refined") : ScriptedCritiques.ScoreOnly(refinementScore));
 
         StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(1));
 
@@ -53,7 +54,7 @@ public sealed class StageOneFilterTests
     {
         using var harness = new LoopHarness();
         harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(
-            request.IncludeImprovedResponse ? Critiques.Complete(5, "refined") : Critiques.ScoreOnly(null));
+            request.IncludeImprovedResponse ? ScriptedCritiques.Complete(5, "refined") : ScriptedCritiques.ScoreOnly(null));
 
         StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(3));
 
@@ -67,7 +68,7 @@ public sealed class StageOneFilterTests
     {
         using var harness = new LoopHarness();
         harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(
-            request.IncludeImprovedResponse ? Critiques.Complete(3, "The refined answer") : Critiques.ScoreOnly(8));
+            request.IncludeImprovedResponse ? ScriptedCritiques.Complete(3, "The refined answer") : ScriptedCritiques.ScoreOnly(8));
 
         await harness.CreateLoop().RunStageOneAsync([new InstructionItem("a", "Explain tides.")]);
 
@@ -78,7 +79,7 @@ public sealed class StageOneFilterTests
         Assert.False(requests[1].IncludeImprovedResponse);
         Assert.Equal("Explain tides.", requests[1].Instruction);
         Assert.Equal("The refined answer", requests[1].Response);
-        string feedbackText = Critiques.Feedback(3).Text;
+        string feedbackText = ScriptedCritiques.Feedback(3).Text;
         Assert.DoesNotContain("too short", requests[1].Instruction + requests[1].Response, StringComparison.Ordinal);
         Assert.DoesNotContain(feedbackText, requests[1].Instruction + requests[1].Response, StringComparison.Ordinal);
     }
@@ -88,7 +89,7 @@ public sealed class StageOneFilterTests
     {
         using var harness = new LoopHarness();
         harness.Options.FilterByRefinementScore = false;
-        harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(Critiques.Complete(9, "refined"));
+        harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(ScriptedCritiques.Complete(9, "refined"));
 
         StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(4));
 
@@ -100,9 +101,9 @@ public sealed class StageOneFilterTests
     [Fact]
     public async Task RunStageOne_CritiqueWithoutRefinement_RefinerWritesIt()
     {
-        using var harness = new LoopHarness { Refiner = new ScriptedRefiner() };
+        using var harness = new LoopHarness { Refiner = new TestRefiner() };
         harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(
-            request.IncludeImprovedResponse ? Critiques.Complete(4, null) : Critiques.ScoreOnly(6));
+            request.IncludeImprovedResponse ? ScriptedCritiques.Complete(4, null) : ScriptedCritiques.ScoreOnly(6));
 
         var reports = new List<StageProgress>();
 
@@ -124,10 +125,10 @@ public sealed class StageOneFilterTests
     public async Task RunStageOne_NoRefinerGivenButCriticRefines_CriticWritesTheMissingRefinements()
     {
         using var harness = new LoopHarness();
-        var refiner = new ScriptedRefiner();
-        harness.Critic.Refiner = refiner;
+        var refiner = new TestRefiner();
+        harness.Critic.GetServiceCallback = (serviceType, _) => serviceType == typeof(IRefiner) ? refiner : null;
         harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(
-            request.IncludeImprovedResponse ? Critiques.Complete(4, null) : Critiques.ScoreOnly(6));
+            request.IncludeImprovedResponse ? ScriptedCritiques.Complete(4, null) : ScriptedCritiques.ScoreOnly(6));
 
         StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(2));
 
@@ -139,7 +140,7 @@ public sealed class StageOneFilterTests
     public async Task RunStageOne_ResponseEmptyOrHoldingHeading_DroppedBeforeAnyCriticCall()
     {
         using var harness = new LoopHarness();
-        harness.Policy.Answer = instruction => new PolicyCompletion(
+        harness.Policy.AnswerCallback = instruction => new PolicyCompletion(
             instruction.EndsWith(" 0", StringComparison.Ordinal) ? "   "
             : instruction.EndsWith(" 1", StringComparison.Ordinal) ? "Text\n### Improved Response\nmore"
             : "fine answer");

@@ -1,3 +1,4 @@
+using Srt.Testing;
 using Srt.Tests.TestDoubles;
 
 namespace Srt.Tests.Loop;
@@ -32,7 +33,7 @@ public sealed class StageOneResumeTests
         using var harness = new LoopHarness();
         harness.Critic.CritiqueAsyncCallback = (request, _) => request.Instruction.EndsWith(" 2", StringComparison.Ordinal)
             ? throw new HttpRequestException("502 Bad Gateway")
-            : Task.FromResult(request.IncludeImprovedResponse ? Critiques.Complete(4, "r") : Critiques.ScoreOnly(7));
+            : Task.FromResult(request.IncludeImprovedResponse ? ScriptedCritiques.Complete(4, "r") : ScriptedCritiques.ScoreOnly(7));
 
         StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(5));
 
@@ -56,7 +57,7 @@ public sealed class StageOneResumeTests
         bool failing = true;
         harness.Critic.CritiqueAsyncCallback = (request, _) => failing && request.Instruction.EndsWith(" 2", StringComparison.Ordinal) && request.IncludeImprovedResponse
             ? throw new TimeoutException("critic timed out")
-            : Task.FromResult(request.IncludeImprovedResponse ? Critiques.Complete(4, "r") : Critiques.ScoreOnly(7));
+            : Task.FromResult(request.IncludeImprovedResponse ? ScriptedCritiques.Complete(4, "r") : ScriptedCritiques.ScoreOnly(7));
         IReadOnlyList<InstructionItem> items = LoopHarness.Items(5);
         await harness.CreateLoop().RunStageOneAsync(items);
         File.Delete(harness.Folder.File("stage1", "training.done.json"));
@@ -85,7 +86,7 @@ public sealed class StageOneResumeTests
             }
 
             await Task.Delay(1, token);
-            return request.IncludeImprovedResponse ? Critiques.Complete(4, "r") : Critiques.ScoreOnly(7);
+            return request.IncludeImprovedResponse ? ScriptedCritiques.Complete(4, "r") : ScriptedCritiques.ScoreOnly(7);
         };
         IReadOnlyList<InstructionItem> items = LoopHarness.Items(30);
 
@@ -95,7 +96,7 @@ public sealed class StageOneResumeTests
         int scoresOnDisk = harness.Folder.Lines("stage1", "refinement-scores.jsonl").Length;
         Assert.InRange(critiquesOnDisk + scoresOnDisk, 5, 11);
         Assert.Empty(harness.Trainer.SupervisedRequests);
-        harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(request.IncludeImprovedResponse ? Critiques.Complete(4, "r") : Critiques.ScoreOnly(7));
+        harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(request.IncludeImprovedResponse ? ScriptedCritiques.Complete(4, "r") : ScriptedCritiques.ScoreOnly(7));
 
         StageOneResult resumed = await harness.CreateLoop().RunStageOneAsync(items);
 
@@ -127,7 +128,7 @@ public sealed class StageOneResumeTests
         harness.Critic.CritiqueAsyncCallback = async (request, token) =>
         {
             await Task.Delay(2, token);
-            return request.IncludeImprovedResponse ? Critiques.Complete(4, "r") : Critiques.ScoreOnly(7);
+            return request.IncludeImprovedResponse ? ScriptedCritiques.Complete(4, "r") : ScriptedCritiques.ScoreOnly(7);
         };
 
         StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(500));
@@ -151,7 +152,7 @@ public sealed class StageOneResumeTests
             }
 
             await Task.Delay(Timeout.Infinite, token);
-            return Critiques.Complete(4, "r");
+            return ScriptedCritiques.Complete(4, "r");
         };
         var clock = System.Diagnostics.Stopwatch.StartNew();
 

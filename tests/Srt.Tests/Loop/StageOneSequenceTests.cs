@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Srt.Testing;
 using Srt.Tests.TestDoubles;
 
 namespace Srt.Tests.Loop;
@@ -10,7 +11,7 @@ public sealed class StageOneSequenceTests
     {
         using var harness = new LoopHarness();
         harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(
-            request.IncludeImprovedResponse ? Critiques.Complete(4, "REFINED TEXT") : Critiques.ScoreOnly(8));
+            request.IncludeImprovedResponse ? ScriptedCritiques.Complete(4, "REFINED TEXT") : ScriptedCritiques.ScoreOnly(8));
 
         await harness.CreateLoop().RunStageOneAsync([new InstructionItem("x", "Name a prime.")]);
 
@@ -83,8 +84,8 @@ public sealed class StageOneSequenceTests
     {
         using var harness = new LoopHarness();
         harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(request.IncludeImprovedResponse
-            ? Critiques.Complete(request.Instruction.EndsWith('0') ? 4 : 6, "r", inputTokens: 100, outputTokens: 50)
-            : Critiques.Complete(request.Instruction.EndsWith('0') ? 7 : 8, null, inputTokens: 10, outputTokens: 5));
+            ? ScriptedCritiques.Complete(request.Instruction.EndsWith('0') ? 4 : 6, "r", inputTokens: 100, outputTokens: 50)
+            : ScriptedCritiques.Complete(request.Instruction.EndsWith('0') ? 7 : 8, null, inputTokens: 10, outputTokens: 5));
 
         StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(2));
 

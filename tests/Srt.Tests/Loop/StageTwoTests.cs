@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Srt.Testing;
 using Srt.Tests.TestDoubles;
 
 namespace Srt.Tests.Loop;
@@ -120,7 +121,7 @@ public sealed class StageTwoTests
         int call = 0;
         harness.Policy.GenerateAsyncCallback = (prompts, _, _) => ++call == 2
             ? throw new InvalidOperationException("out of memory")
-            : Task.FromResult<IReadOnlyList<PolicyCompletion>>(prompts.Select(prompt => Outputs[ScriptedPolicy.InstructionOf(prompt)]).ToList());
+            : Task.FromResult<IReadOnlyList<PolicyCompletion>>(prompts.Select(prompt => Outputs[TestPolicyModel.InstructionOf(prompt)]).ToList());
 
         StageTwoResult result = await harness.CreateLoop().RunStageTwoAsync(Items);
 
@@ -132,7 +133,7 @@ public sealed class StageTwoTests
     private static LoopHarness NewHarness()
     {
         var harness = new LoopHarness();
-        harness.Policy.Answer = instruction => Outputs[instruction];
+        harness.Policy.AnswerCallback = instruction => Outputs[instruction];
         return harness;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Srt.Testing;
 using Srt.Tests.TestDoubles;
 
 namespace Srt.Tests.Loop;
@@ -40,7 +41,7 @@ public sealed class TrainedWeightsTests
         using var harness = new LoopHarness();
         await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(3));
         var restoredWhenGenerating = new List<int>();
-        harness.Policy.Answer = instruction =>
+        harness.Policy.AnswerCallback = instruction =>
         {
             restoredWhenGenerating.Add(harness.Trainer.Restored.Count);
             return new PolicyCompletion(SelfRefinementText.Of("first", 4, "better", 8));
@@ -62,7 +63,7 @@ public sealed class TrainedWeightsTests
         using var harness = new LoopHarness();
         await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(3));
         int promptsBefore = harness.Policy.PromptCount;
-        harness.Trainer.CanRestore = false;
+        harness.Trainer.GetServiceCallback = (_, _) => null;
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => harness.CreateLoop().RunStageTwoAsync(StageTwoItems));
 
@@ -81,7 +82,7 @@ public sealed class TrainedWeightsTests
         await harness.CreateLoop().RunStageOneAsync(items);
         using var copy = new TemporaryRunFolder();
         CopyFolder(harness.Folder.Path, copy.Path);
-        var trainer = new RecordingTrainer();
+        var trainer = new TestTrainer();
         var options = new SelfRefinementOptions { RunDirectory = copy.Path };
 
         StageOneResult result = await new SelfRefinementLoop(harness.Policy, harness.Critic, trainer, options).RunStageOneAsync(items);
@@ -104,7 +105,7 @@ public sealed class TrainedWeightsTests
         File.WriteAllText(marker, old.ToJsonString());
         using var copy = new TemporaryRunFolder();
         CopyFolder(harness.Folder.Path, copy.Path);
-        var trainer = new RecordingTrainer();
+        var trainer = new TestTrainer();
 
         await new SelfRefinementLoop(harness.Policy, harness.Critic, trainer, new SelfRefinementOptions { RunDirectory = copy.Path }).RunStageOneAsync(items);
 
@@ -116,9 +117,9 @@ public sealed class TrainedWeightsTests
     {
         // Stage 2 first ran on the base weights (its outputs unparseable, so nothing trained); then stage 1 trained.
         using var harness = new LoopHarness();
-        harness.Policy.Answer = _ => new PolicyCompletion("plain answer");
+        harness.Policy.AnswerCallback = _ => new PolicyCompletion("plain answer");
         await harness.CreateLoop().RunStageTwoAsync(StageTwoItems);
-        harness.Policy.Answer = instruction => new PolicyCompletion(instruction.StartsWith("Improve", StringComparison.Ordinal)
+        harness.Policy.AnswerCallback = instruction => new PolicyCompletion(instruction.StartsWith("Improve", StringComparison.Ordinal)
             ? SelfRefinementText.Of("first", 4, "better", 8)
             : "Answer to: " + instruction);
         await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(3));
@@ -136,7 +137,7 @@ public sealed class TrainedWeightsTests
     public async Task RunStageTwo_StageOneTrainedAgain_StaleStageTwoTrainingMovedAsideAndTrainedAgain()
     {
         using var harness = new LoopHarness();
-        harness.Policy.Answer = instruction => new PolicyCompletion(instruction.StartsWith("Improve", StringComparison.Ordinal)
+        harness.Policy.AnswerCallback = instruction => new PolicyCompletion(instruction.StartsWith("Improve", StringComparison.Ordinal)
             ? SelfRefinementText.Of("first", 4, "better", 8)
             : "Answer to: " + instruction);
         await harness.CreateLoop().RunAsync(LoopHarness.Items(3), StageTwoItems);
@@ -161,7 +162,7 @@ public sealed class TrainedWeightsTests
         // The responses are generated again (their file removed, as for a new sampling temperature).
         File.Delete(harness.Folder.File("stage1", "responses.jsonl"));
         File.Delete(harness.Folder.File("stage1", "training.done.json"));
-        harness.Policy.Answer = instruction => new PolicyCompletion("New answer to: " + instruction);
+        harness.Policy.AnswerCallback = instruction => new PolicyCompletion("New answer to: " + instruction);
         await harness.CreateLoop().RunStageOneAsync(items);
 
         Assert.Equal(4, harness.Critic.CritiqueCalls);

@@ -72,7 +72,7 @@ public sealed class PolicyBatchFilesTests
     {
         var items = LoopHarness.Items(5);
         using var inProcess = NewHarness();
-        inProcess.Policy.Answer = instruction => new PolicyCompletion($"Answer to: {instruction}", CompletionFinishReason.Stop, 11, 7);
+        inProcess.Policy.AnswerCallback = instruction => new PolicyCompletion($"Answer to: {instruction}", CompletionFinishReason.Stop, 11, 7);
         StageOneResult expected = await inProcess.CreateLoop().RunStageOneAsync(items);
 
         using var offline = NewHarness();

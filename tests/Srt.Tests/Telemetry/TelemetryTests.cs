@@ -3,6 +3,7 @@ using Microsoft.Extensions.AI;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Srt.Testing;
 using Srt.Tests.Critics;
 using Srt.Tests.TestDoubles;
 
@@ -26,13 +27,13 @@ public sealed class TelemetryTests
         using var meters = Sdk.CreateMeterProviderBuilder().AddMeter(SrtTelemetry.SourceName).AddInMemoryExporter(metrics).Build();
         using var harness = new LoopHarness();
         harness.Options.GenerationBatchSize = 2;
-        harness.Policy.Answer = instruction => new PolicyCompletion($"Answer to: {instruction}", CompletionTokens: 5);
+        harness.Policy.AnswerCallback = instruction => new PolicyCompletion($"Answer to: {instruction}", CompletionTokens: 5);
         // Items 0 and 1 are kept, 2 is refined into something worse (filtered), 3 has no refinement (incomplete).
         harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(
-            !request.IncludeImprovedResponse ? Critiques.ScoreOnly(request.Response.Contains("worse", StringComparison.Ordinal) ? 1 : 7)
-            : request.Instruction.EndsWith(" 2", StringComparison.Ordinal) ? Critiques.Complete(4, "worse", inputTokens: 100, outputTokens: 10)
-            : request.Instruction.EndsWith(" 3", StringComparison.Ordinal) ? new Critique(Critiques.Feedback(4), null, "raw") { Usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 10 } }
-            : Critiques.Complete(4, "better", inputTokens: 100, outputTokens: 10));
+            !request.IncludeImprovedResponse ? ScriptedCritiques.ScoreOnly(request.Response.Contains("worse", StringComparison.Ordinal) ? 1 : 7)
+            : request.Instruction.EndsWith(" 2", StringComparison.Ordinal) ? ScriptedCritiques.Complete(4, "worse", inputTokens: 100, outputTokens: 10)
+            : request.Instruction.EndsWith(" 3", StringComparison.Ordinal) ? new Critique(ScriptedCritiques.Feedback(4), null, "raw") { Usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 10 } }
+            : ScriptedCritiques.Complete(4, "better", inputTokens: 100, outputTokens: 10));
 
         StageOneResult result = await harness.CreateLoop().RunStageOneAsync(LoopHarness.Items(4));
         tracing.ForceFlush();

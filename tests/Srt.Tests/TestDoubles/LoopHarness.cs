@@ -2,7 +2,7 @@ using Srt.Testing;
 
 namespace Srt.Tests.TestDoubles;
 
-/// <summary>A loop wired to scripted doubles over a temporary run directory.</summary>
+/// <summary>A loop wired to the Srt.Testing doubles over a temporary run directory.</summary>
 internal sealed class LoopHarness : IDisposable
 {
     public LoopHarness()
@@ -12,15 +12,15 @@ internal sealed class LoopHarness : IDisposable
 
     public TemporaryRunFolder Folder { get; } = new();
 
-    public ScriptedPolicy Policy { get; } = new();
+    public TestPolicyModel Policy { get; } = new();
 
-    public ScriptedCritic Critic { get; } = new();
+    public TestCritic Critic { get; } = new();
 
-    public RecordingTrainer Trainer { get; } = new();
+    public TestTrainer Trainer { get; } = new();
 
     public RecordingLogger Logger { get; } = new();
 
-    public ScriptedRefiner? Refiner { get; set; }
+    public TestRefiner? Refiner { get; set; }
 
     public SelfRefinementOptions Options { get; }
 
