@@ -87,6 +87,6 @@ public sealed class TestCritic : ICritic
         return GetServiceCallback(serviceType, serviceKey);
     }
 
-    private object? DefaultGetServiceCallback(Type serviceType, object? serviceKey) =>
+    private TestCritic? DefaultGetServiceCallback(Type serviceType, object? serviceKey) =>
         serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
 }

@@ -72,6 +72,6 @@ public sealed class TestPolicyModel : IPolicyModel
         return GetServiceCallback(serviceType, serviceKey);
     }
 
-    private object? DefaultGetServiceCallback(Type serviceType, object? serviceKey) =>
+    private TestPolicyModel? DefaultGetServiceCallback(Type serviceType, object? serviceKey) =>
         serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
 }

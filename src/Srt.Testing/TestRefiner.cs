@@ -39,6 +39,6 @@ public sealed class TestRefiner : IRefiner
         return GetServiceCallback(serviceType, serviceKey);
     }
 
-    private object? DefaultGetServiceCallback(Type serviceType, object? serviceKey) =>
+    private TestRefiner? DefaultGetServiceCallback(Type serviceType, object? serviceKey) =>
         serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
 }

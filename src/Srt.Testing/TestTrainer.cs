@@ -110,6 +110,6 @@ public sealed class TestTrainer : ITrainer, ITrainedStateRestorer
         return GetServiceCallback(serviceType, serviceKey);
     }
 
-    private object? DefaultGetServiceCallback(Type serviceType, object? serviceKey) =>
+    private TestTrainer? DefaultGetServiceCallback(Type serviceType, object? serviceKey) =>
         serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
 }

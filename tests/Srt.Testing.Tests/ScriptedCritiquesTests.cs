@@ -83,7 +83,7 @@ public sealed class ScriptedCritiquesTests
     [InlineData(0)]
     [InlineData(11)]
     public void Feedback_ScoreOutOfRange_Throws(int score) =>
-        Assert.Throws<ArgumentOutOfRangeException>("score", () => ScriptedCritiques.Feedback(score));
+        Assert.Throws<ArgumentOutOfRangeException>(nameof(score), () => ScriptedCritiques.Feedback(score));
 
     [Theory]
     [InlineData("two\nlines")]

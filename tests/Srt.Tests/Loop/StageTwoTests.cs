@@ -34,8 +34,8 @@ public sealed class StageTwoTests
         Assert.Equal(["s2-0", "s2-5"], request.Pairs.Select(pair => pair.Id));
         Assert.Equal("stage2", request.Name);
         Assert.Equal(harness.Folder.File("stage2", "training"), request.OutputDirectory);
-        Assert.Equal(0.7f, harness.Policy.Calls.First().Options!.Temperature);
-        Assert.Equal(6144, harness.Policy.Calls.First().Options!.MaxNewTokens);
+        Assert.Equal(0.7f, harness.Policy.Calls[0].Options!.Temperature);
+        Assert.Equal(6144, harness.Policy.Calls[0].Options!.MaxNewTokens);
     }
 
     [Fact]

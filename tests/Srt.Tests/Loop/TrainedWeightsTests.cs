@@ -167,7 +167,7 @@ public sealed class TrainedWeightsTests
 
         Assert.Equal(4, harness.Critic.CritiqueCalls);
         Assert.Equal(4, harness.Critic.ScoringCalls);
-        SupervisedTrainingRequest retrained = harness.Trainer.SupervisedRequests.Last();
+        SupervisedTrainingRequest retrained = harness.Trainer.SupervisedRequests[^1];
         Assert.All(retrained.Examples, example => Assert.StartsWith("New answer to:", example.Completion[0].Text, StringComparison.Ordinal));
         Assert.Contains(harness.Logger.At(LogLevel.Warning), message => message.Contains("judged another text", StringComparison.Ordinal));
     }
