@@ -13,7 +13,7 @@ internal sealed class PolicyWeights(ITrainer trainer, RunDirectory run, ILogger 
     public string Current { get; private set; } = TrainingMarker.BaseWeights;
 
     public static TrainingMarker? ReadMarker(string stageFolder) =>
-        RunJson.ReadDocument<TrainingMarker>(Path.Combine(stageFolder, RunDirectory.TrainingMarkerName));
+        RunJson.ReadDocument<TrainingMarker>(RunLayout.TrainingMarkerPath(stageFolder));
 
     /// <summary>Records that the policy now holds what a training run just made.</summary>
     public void Trained(TrainingMarker marker) => Current = marker.WeightsId;
@@ -31,7 +31,7 @@ internal sealed class PolicyWeights(ITrainer trainer, RunDirectory run, ILogger 
                 continue;
             }
 
-            string markerPath = Path.Combine(folder, RunDirectory.TrainingMarkerName);
+            string markerPath = RunLayout.TrainingMarkerPath(folder);
             if (trainer.GetService(typeof(ITrainedStateRestorer)) is not ITrainedStateRestorer)
             {
                 throw new InvalidOperationException(

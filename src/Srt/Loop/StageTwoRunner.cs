@@ -32,7 +32,7 @@ internal sealed class StageTwoRunner : IDisposable
         _logger = logger;
         _folder = run.StageTwo;
         _stageOneFolder = run.StageOne;
-        _outputStore = new(Path.Combine(_folder, "outputs.jsonl"), logger: logger);
+        _outputStore = new(Path.Combine(_folder, RunLayout.OutputsFileName), logger: logger);
         _outputs = StoredRecords.ById(_outputStore, record => record.Id);
     }
 
@@ -92,15 +92,15 @@ internal sealed class StageTwoRunner : IDisposable
         StageCounters counters = ledger.Counters;
         var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _weights, _logger);
         StageSettlement settled = await ledger.SettleAndTrainAsync(
-            "pairs.jsonl",
+            RunLayout.PairsFileName,
             pairs,
             criticCalls: 0,
             training,
             weights,
-            "stage2",
+            RunLayout.StageTwoFolderName,
             "preference pairs",
             (relay, token) => trainer.TrainPreferenceAsync(
-                new PreferenceTrainingRequest(pairs.Select(ToPreferencePair).ToList()) { OutputDirectory = training.OutputDirectory, Name = "stage2" },
+                new PreferenceTrainingRequest(pairs.Select(ToPreferencePair).ToList()) { OutputDirectory = training.OutputDirectory, Name = RunLayout.StageTwoFolderName },
                 relay,
                 token),
             cancellationToken).ConfigureAwait(false);
