@@ -51,6 +51,25 @@ internal sealed class PolicyWeights(ITrainer trainer, RunDirectory run, ILogger 
         }
     }
 
+    /// <summary>
+    /// Makes the policy hold the model the last finished training of <paramref name="chain"/> made, where each step
+    /// trained on top of the one before it (stage 1, stage 2, round 1, …). Restores every step after the last one the
+    /// policy already holds, in order: a LoRA checkpoint holds only its own adapters, so the steps before it must be in
+    /// the model first. Steps without a marker (nothing was trained) are passed over.
+    /// </summary>
+    public async Task RestoreChainAsync(int stage, IReadOnlyList<string> chain, CancellationToken cancellationToken)
+    {
+        var markers = chain.Select(folder => (Folder: folder, Marker: ReadMarker(folder))).ToList();
+        int held = markers.FindLastIndex(step => step.Marker?.WeightsId == Current);
+        foreach (var (folder, marker) in markers.Skip(held + 1))
+        {
+            if (marker is not null)
+            {
+                await RestoreAsync(stage, folder, marker, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Makes the policy hold the weights of the stage's finished training, restoring them unless it already does.</summary>
     public async Task RestoreAsync(int stage, string stageFolder, TrainingMarker marker, CancellationToken cancellationToken)
     {
