@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Srt.Evaluation;
 
 /// <summary>
-/// Evaluates checkpoints at any point of the loop (base, after stage 1, after stage 2): each one answers the
+/// Evaluates checkpoints at any point of the loop (base, after stage 1, after stage 2, after each further round, named
+/// as <see cref="RunLayout"/> names their folders: <c>stage1</c>, <c>stage2</c>, <c>round1</c>, …): each one answers the
 /// evaluation set directly and self-refined, the answers are stored in the run directory, and
 /// <see cref="CompareAsync"/> judges every answer set against the reference and writes a comparison table.
 /// </summary>
