@@ -88,9 +88,9 @@ internal sealed class QuickstartReport(
     public IReadOnlyList<(string Title, IReadOnlyList<(int Step, double Loss)> Points)> Curves() =>
     [
         ("pretraining (SFT)", Losses(Path.Combine(runDirectory, "models", "base-training"))),
-        ("stage 1 (SFT with feedback)", Losses(Path.Combine(runDirectory, "srt", "stage1", "training"))),
-        ("ablation (SFT, refinements only)", Losses(Path.Combine(runDirectory, "ablation", "stage1", "training"))),
-        ("stage 2 (DPO + NLL)", Losses(Path.Combine(runDirectory, "srt", "stage2", "training"))),
+        ("stage 1 (SFT with feedback)", Losses(RunLayout.TrainingFolder(RunLayout.StageFolder(Path.Combine(runDirectory, "srt"), 1)))),
+        ("ablation (SFT, refinements only)", Losses(RunLayout.TrainingFolder(RunLayout.StageFolder(Path.Combine(runDirectory, "ablation"), 1)))),
+        ("stage 2 (DPO + NLL)", Losses(RunLayout.TrainingFolder(RunLayout.StageFolder(Path.Combine(runDirectory, "srt"), 2)))),
     ];
 
     private static JsonNode? Summary(StageOneResult? result) => result is null ? null : JsonSerializer.SerializeToNode(result);

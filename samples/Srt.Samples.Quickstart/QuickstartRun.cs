@@ -146,8 +146,8 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
 
     private static void CopyResponses(string from, string to)
     {
-        string source = Path.Combine(from, "stage1", "responses.jsonl");
-        string target = Path.Combine(to, "stage1", "responses.jsonl");
+        string source = Path.Combine(RunLayout.StageFolder(from, 1), RunLayout.ResponsesFileName);
+        string target = Path.Combine(RunLayout.StageFolder(to, 1), RunLayout.ResponsesFileName);
         if (File.Exists(source) && !File.Exists(target))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);

@@ -51,7 +51,7 @@ internal sealed class EvalExecution(EvalSettings settings, TextWriter output)
 
             output.WriteLine();
             output.WriteLine(comparison.ToMarkdown());
-            output.WriteLine($"Table: {Path.Combine(runner.Folder, "comparison.md")}");
+            output.WriteLine($"Table: {Path.Combine(runner.Folder, RunLayout.ComparisonMarkdownFileName)}");
             if (settings.ChartPath is not null)
             {
                 ResultsChart.Save(comparison, settings.ChartPath);

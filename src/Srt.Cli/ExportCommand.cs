@@ -31,7 +31,7 @@ internal static class ExportCommand
             stageOne.Validate();
 
             // TRL runs from each stage's folder, so stage 2 starts by default from where stage 1's run leaves its model.
-            TrlExportOptions stageTwo = Options(o, input, input.Get(o.StageTwoModel) ?? (stage == "2" ? input.Require(o.Model) : "../stage1/output"));
+            TrlExportOptions stageTwo = Options(o, input, input.Get(o.StageTwoModel) ?? (stage == "2" ? input.Require(o.Model) : $"../{RunLayout.StageOneFolderName}/output"));
             stageTwo.StageTwoEpochs = input.AtLeast(o.StageTwoEpochs, 1);
             stageTwo.StageTwoLearningRate = input.Positive(o.StageTwoLearningRate);
             stageTwo.StageTwoBeta = input.Positive(o.DpoBeta);
@@ -41,12 +41,12 @@ internal static class ExportCommand
                 var written = new List<TrlExport>();
                 if (stage != "2")
                 {
-                    written.Add(Report(host.Output, "stage 1 (SFT)", RunDirectoryExport.ExportStageOneForTrl(run, Path.Combine(output, "stage1"), stageOne), "examples"));
+                    written.Add(Report(host.Output, "stage 1 (SFT)", RunDirectoryExport.ExportStageOneForTrl(run, Path.Combine(output, RunLayout.StageOneFolderName), stageOne), "examples"));
                 }
 
                 if (stage != "1")
                 {
-                    written.Add(Report(host.Output, "stage 2 (DPO)", RunDirectoryExport.ExportStageTwoForTrl(run, Path.Combine(output, "stage2"), stageTwo), "pairs"));
+                    written.Add(Report(host.Output, "stage 2 (DPO)", RunDirectoryExport.ExportStageTwoForTrl(run, Path.Combine(output, RunLayout.StageTwoFolderName), stageTwo), "pairs"));
                 }
 
                 return Task.CompletedTask;

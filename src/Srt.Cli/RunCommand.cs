@@ -44,6 +44,14 @@ internal sealed class RunOptions
         HelpName = "file",
     };
 
+    public Option<string[]?> Rounds { get; } = new("--rounds")
+    {
+        Description = "Further self-improvement rounds after stage 2, one instruction file per round (new instructions each): round k answers, " +
+            "critiques and refines itself as stage 2 does, from round k-1's model, and trains DPO against that model. Default: none.",
+        HelpName = "file",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
     public Option<string> Stage { get; } = new Option<string>("--stage")
     {
         Description = "Which stages to run: 1, 2 or both. Stage 2 alone continues a run directory whose stage 1 finished (its weights are restored).",
@@ -54,7 +62,7 @@ internal sealed class RunOptions
 
     public Option<string?> EvalSet { get; } = new("--eval-set")
     {
-        Description = "An evaluation set: the base model (before stage 1) and each trained stage answer it as they go, for 'srt eval' to judge. Default: none.",
+        Description = "An evaluation set: the base model (before stage 1) and each trained stage and round answer it as they go, for 'srt eval' to judge. Default: none.",
         HelpName = "file",
     };
 
@@ -100,7 +108,7 @@ internal sealed class RunOptions
 
     public IEnumerable<Option> All =>
     [
-        Config, Model, Instructions, StageTwoInstructions, Stage, Columns, EvalSet, RunDirectory, .. Critic.All, MaxNewTokens, Temperature, Seed,
+        Config, Model, Instructions, StageTwoInstructions, Rounds, Stage, Columns, EvalSet, RunDirectory, .. Critic.All, MaxNewTokens, Temperature, Seed,
         GenerationBatchSize, CriticConcurrency, SystemPrompt, Epochs, LearningRate, StageTwoEpochs, StageTwoLearningRate, DpoBeta, BatchSize,
         MicroBatchSize, MaxLength, SaveSteps, Threads, ChatTemplate, Verbose,
     ];

@@ -8,7 +8,7 @@ using Srt.TorchSharp.Training;
 namespace Srt.Cli;
 
 /// <summary>
-/// What <c>srt run</c> does: loads the base policy, runs the chosen stages through <see cref="SelfRefinementLoop"/>
+/// What <c>srt run</c> does: loads the base policy, runs the chosen stages, then any rounds, through <see cref="SelfRefinementLoop"/>
 /// (which restores the weights of training a previous run finished), and, with an evaluation set, stores the answers of
 /// each checkpoint before the next stage trains (the trainer updates the policy in place).
 /// </summary>
@@ -55,6 +55,16 @@ internal sealed class RunExecution(RunSettings settings, CliHost host)
             _output.WriteLine($"Stage 2: {two.Kept}/{two.Total} pairs kept ({two.FilteredUnparseable} unparseable, {two.FilteredNotImproved} not improved, {two.Ties} ties); " +
                 $"training {(two.TrainingResumed ? "already done" : two.Training is null ? "skipped (no pairs)" : $"{two.Training.Steps} steps, final loss {two.Training.FinalLoss:F4}")}.");
             await EvaluateAsync(evaluation, EvaluationCheckpoints.StageTwo, policy, loop.WeightsId, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        for (int round = 1; round <= settings.RoundItems.Count; round++)
+        {
+            int number = round;
+            StageTwoResult result = await display.RunAsync(
+                $"round {number}", progress => loop.RunRoundAsync(number, settings.RoundItems[number - 1], progress, cancellationToken)).ConfigureAwait(false);
+            _output.WriteLine($"Round {number}: {result.Kept}/{result.Total} pairs kept ({result.FilteredUnparseable} unparseable, {result.FilteredNotImproved} not improved, {result.Ties} ties); " +
+                $"training {(result.TrainingResumed ? "already done" : result.Training is null ? "skipped (no pairs)" : $"{result.Training.Steps} steps, final loss {result.Training.FinalLoss:F4}")}.");
+            await EvaluateAsync(evaluation, EvaluationCheckpoints.Round(number), policy, loop.WeightsId, null, cancellationToken).ConfigureAwait(false);
         }
 
         var retries = critic.ChatClient.GetService<RetryingChatClient>();

@@ -21,6 +21,9 @@ internal sealed class RunSettings
 
     public required IReadOnlyList<InstructionItem> StageTwoItems { get; init; }
 
+    /// <summary>Gets the instructions of each self-improvement round after stage 2, round 1 first.</summary>
+    public IReadOnlyList<IReadOnlyList<InstructionItem>> RoundItems { get; init; } = [];
+
     public required IReadOnlyList<EvaluationItem>? EvaluationItems { get; init; }
 
     public required EndpointOptions.Settings Critic { get; init; }
@@ -58,6 +61,20 @@ internal sealed class RunSettings
             (one, two) = (instructions.Take(half).ToList(), instructions.Skip(half).ToList());
         }
 
+        string[] roundFiles = input.Get(o.Rounds) ?? [];
+        if (roundFiles.Length > 0 && stage == "1")
+        {
+            throw new ArgumentException($"{o.Rounds.Name} runs rounds after stage 2; with --stage 1 there is none. Use --stage 2 or both.");
+        }
+
+        var rounds = roundFiles.Select(file =>
+        {
+            string path = Path.GetFullPath(file);
+            return File.Exists(path)
+                ? InstructionDataset.ReadInstructions(path, columns)
+                : throw new FileNotFoundException($"{o.Rounds.Name}: the file {path} does not exist.", path);
+        }).ToList();
+
         int maxNewTokens = input.AtLeast(o.MaxNewTokens, 1);
         var loop = new SelfRefinementOptions
         {
@@ -87,6 +104,7 @@ internal sealed class RunSettings
             RunStageTwo = stage != "1",
             StageOneItems = one,
             StageTwoItems = two,
+            RoundItems = rounds,
             EvaluationItems = input.Get(o.EvalSet) is null ? null : InstructionDataset.ReadEvaluationItems(input.ExistingFile(o.EvalSet), columns),
             Critic = o.Critic.Read(input, environment),
             Loop = loop,

@@ -34,20 +34,22 @@ internal sealed class StageProgressDisplay(CliHost host)
         return result;
     }
 
+    private static string StepName(StageProgress value) => value.Round > 0 ? $"round {value.Round}" : $"stage {value.Stage}";
+
     /// <summary>One line each time a stage enters a new phase.</summary>
     private sealed class PlainLines(TextWriter output) : IProgress<StageProgress>
     {
         private readonly Lock _gate = new();
-        private (int Stage, StagePhase Phase) _last;
+        private (int Stage, int Round, StagePhase Phase) _last;
 
         public void Report(StageProgress value)
         {
             lock (_gate)
             {
-                if ((value.Stage, value.Phase) != _last)
+                if ((value.Stage, value.Round, value.Phase) != _last)
                 {
-                    _last = (value.Stage, value.Phase);
-                    output.WriteLine($"stage {value.Stage}: {value.Phase,-11} {value.ItemsDone}/{value.ItemsTotal} settled, {value.Kept} kept, {value.CriticCalls} critic calls" +
+                    _last = (value.Stage, value.Round, value.Phase);
+                    output.WriteLine($"{StepName(value)}: {value.Phase,-11} {value.ItemsDone}/{value.ItemsTotal} settled, {value.Kept} kept, {value.CriticCalls} critic calls" +
                         (value.RefinerCalls > 0 ? $", {value.RefinerCalls} refiner calls" : ""));
                 }
             }
@@ -61,13 +63,13 @@ internal sealed class StageProgressDisplay(CliHost host)
         {
             if (value.Training is { } training)
             {
-                task.Description = $"stage {value.Stage}: training, loss {training.Loss:F4}";
+                task.Description = $"{StepName(value)}: training, loss {training.Loss:F4}";
                 task.MaxValue = Math.Max(1, training.TotalSteps);
                 task.Value = training.Step;
                 return;
             }
 
-            task.Description = $"stage {value.Stage}: {value.Phase.ToString().ToLowerInvariant()}, {value.Kept} kept";
+            task.Description = $"{StepName(value)}: {value.Phase.ToString().ToLowerInvariant()}, {value.Kept} kept";
             task.MaxValue = Math.Max(1, value.ItemsTotal);
             task.Value = value.ItemsDone;
         }

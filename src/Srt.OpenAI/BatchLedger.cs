@@ -19,7 +19,7 @@ internal sealed class BatchLedger : IDisposable
     private BatchLedger(string folder, ILogger logger)
     {
         _folder = folder;
-        _store = new JsonlStore<BatchStateRecord>(Path.Combine(folder, "batches.jsonl"), logger: logger);
+        _store = new JsonlStore<BatchStateRecord>(Path.Combine(folder, RunLayout.BatchStatesFileName), logger: logger);
         var byDigest = new Dictionary<string, BatchSubmission>(StringComparer.Ordinal);
         foreach (BatchStateRecord record in _store.ReadAll())
         {
@@ -131,7 +131,7 @@ internal sealed class BatchLedger : IDisposable
     /// <summary>Saves the downloaded output and error files, then records the end; a rerun reads them from disk.</summary>
     public void RecordFinished(BatchSubmission submission, string status, string? reason, string output, string errors)
     {
-        Directory.CreateDirectory(Path.Combine(_folder, "outputs"));
+        Directory.CreateDirectory(Path.Combine(_folder, RunLayout.BatchOutputsFolderName));
         WriteAtomically(OutputPath(submission, "output"), Encoding.UTF8.GetBytes(output));
         WriteAtomically(OutputPath(submission, "errors"), Encoding.UTF8.GetBytes(errors));
         _store.Append(new BatchStateRecord("finished") { Digest = submission.Digest, BatchId = submission.BatchId, Status = status, Reason = reason, At = DateTimeOffset.UtcNow });
@@ -145,9 +145,9 @@ internal sealed class BatchLedger : IDisposable
 
     public void Dispose() => _store.Dispose();
 
-    private string RequestPath(string digest) => Path.Combine(_folder, "requests", digest + ".jsonl");
+    private string RequestPath(string digest) => Path.Combine(_folder, RunLayout.BatchRequestsFolderName, digest + ".jsonl");
 
-    private string OutputPath(BatchSubmission submission, string kind) => Path.Combine(_folder, "outputs", $"{submission.BatchId}.{kind}.jsonl");
+    private string OutputPath(BatchSubmission submission, string kind) => Path.Combine(_folder, RunLayout.BatchOutputsFolderName, $"{submission.BatchId}.{kind}.jsonl");
 
     private static string ReadOrEmpty(string path) => File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : string.Empty;
 

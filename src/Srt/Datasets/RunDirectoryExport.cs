@@ -69,7 +69,7 @@ public static class RunDirectoryExport
     /// <returns>The records, in item order.</returns>
     public static IReadOnlyList<SftRecord> ReadStageOne(string runDirectory)
     {
-        string file = Require(new RunDirectory(runDirectory).StageOne, "examples.jsonl", "stage 1");
+        string file = Require(RunLayout.StageFolder(runDirectory, 1), RunLayout.ExamplesFileName, "stage 1");
         using var store = new JsonlStore<ExampleRecord>(file);
         return store.ReadAll().Select(example =>
         {
@@ -88,7 +88,7 @@ public static class RunDirectoryExport
     /// <returns>The records, in item order.</returns>
     public static IReadOnlyList<PreferenceRecord> ReadStageTwo(string runDirectory)
     {
-        string file = Require(new RunDirectory(runDirectory).StageTwo, "pairs.jsonl", "stage 2");
+        string file = Require(RunLayout.StageFolder(runDirectory, 2), RunLayout.PairsFileName, "stage 2");
         using var store = new JsonlStore<PairRecord>(file);
         return store.ReadAll().Select(pair => new PreferenceRecord(pair.Id, pair.SystemPrompt, pair.Instruction, pair.Chosen, pair.Rejected)).ToList();
     }

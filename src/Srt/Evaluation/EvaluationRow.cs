@@ -3,7 +3,7 @@ namespace Srt.Evaluation;
 /// <summary>One row of the comparison table: one checkpoint answering in one mode.</summary>
 public sealed record EvaluationRow
 {
-    /// <summary>Gets the checkpoint's name, such as <c>base</c>, <c>stage1</c> or <c>stage2</c>.</summary>
+    /// <summary>Gets the checkpoint's name, such as <c>base</c>, <c>stage1</c>, <c>stage2</c> or <c>round1</c>.</summary>
     public required string Checkpoint { get; init; }
 
     /// <summary>Gets the answer mode.</summary>

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Srt.Evaluation;
 
 /// <summary>
-/// Evaluates checkpoints at any point of the loop (base, after stage 1, after stage 2): each one answers the
+/// Evaluates checkpoints at any point of the loop (base, after stage 1, after stage 2, after each further round, named
+/// as <see cref="RunLayout"/> names their folders: <c>stage1</c>, <c>stage2</c>, <c>round1</c>, …): each one answers the
 /// evaluation set directly and self-refined, the answers are stored in the run directory, and
 /// <see cref="CompareAsync"/> judges every answer set against the reference and writes a comparison table.
 /// </summary>
@@ -38,7 +39,7 @@ public sealed partial class EvaluationRunner
         _accuracy = accuracy ?? new TaskAccuracyEvaluator();
         _logger = loggerFactory?.CreateLogger<EvaluationRunner>() ?? NullLogger<EvaluationRunner>.Instance;
         _format = new SelfRefinementFormat(options.Format);
-        _folder = Path.Combine(Path.GetFullPath(options.RunDirectory!), "eval");
+        _folder = RunLayout.EvaluationFolder(options.RunDirectory!);
     }
 
     /// <summary>Gets the folder the runner writes to: <c>{run}/eval</c>.</summary>
@@ -144,7 +145,7 @@ public sealed partial class EvaluationRunner
                     .Where(pair => pair.reference is not null)
                     .Select(pair => new PairwiseItem(pair.item.Id, pair.item.Instruction, answers[pair.item.Id].Answer, pair.reference!))
                     .ToList();
-                string cache = Path.Combine(_folder, "judgments", $"{set}-vs-{baselineSet ?? "references"}");
+                string cache = Path.Combine(_folder, RunLayout.JudgmentsFolderName, $"{set}-vs-{baselineSet ?? "references"}");
                 judge = pairs.Count == 0 ? null : await _judgeFactory(cache).JudgeAsync(pairs, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
@@ -165,8 +166,8 @@ public sealed partial class EvaluationRunner
 
         var comparison = new EvaluationComparison(baselineSet ?? "the items' reference answers", rows);
         Directory.CreateDirectory(_folder);
-        RunJson.WriteDocument(Path.Combine(_folder, "comparison.json"), comparison);
-        string markdownPath = Path.Combine(_folder, "comparison.md");
+        RunJson.WriteDocument(Path.Combine(_folder, RunLayout.ComparisonJsonFileName), comparison);
+        string markdownPath = Path.Combine(_folder, RunLayout.ComparisonMarkdownFileName);
         File.WriteAllText(markdownPath + ".tmp", comparison.ToMarkdown());
         File.Move(markdownPath + ".tmp", markdownPath, overwrite: true);
         return comparison;
@@ -208,9 +209,9 @@ public sealed partial class EvaluationRunner
         return (set[..dot], set[(dot + 1)..] == "direct" ? AnswerMode.Direct : AnswerMode.SelfRefined);
     }
 
-    private string AnswerPath(string set) => Path.Combine(_folder, "answers", set + ".jsonl");
+    private string AnswerPath(string set) => Path.Combine(_folder, RunLayout.AnswersFolderName, set + ".jsonl");
 
-    private string SetsPath => Path.Combine(_folder, "answer-sets.json");
+    private string SetsPath => Path.Combine(_folder, RunLayout.AnswerSetsFileName);
 
     private List<string> ReadSets() => RunJson.ReadDocument<List<string>>(SetsPath) ?? [];
 

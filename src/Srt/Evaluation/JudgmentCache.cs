@@ -19,8 +19,8 @@ internal sealed class JudgmentCache : IDisposable
             return;
         }
 
-        _judgments = new JsonlStore<JudgmentRecord>(Path.Combine(folder, "judgments.jsonl"), logger: logger);
-        _failures = new JsonlStore<JudgeFailureRecord>(Path.Combine(folder, "judge-failures.jsonl"), logger: logger);
+        _judgments = new JsonlStore<JudgmentRecord>(Path.Combine(folder, RunLayout.JudgmentsFileName), logger: logger);
+        _failures = new JsonlStore<JudgeFailureRecord>(Path.Combine(folder, RunLayout.JudgeFailuresFileName), logger: logger);
         foreach (var record in _judgments.ReadAll())
         {
             _stored[(record.Id, record.Key, record.Order)] = record;

@@ -13,7 +13,7 @@ internal sealed class PolicyWeights(ITrainer trainer, RunDirectory run, ILogger 
     public string Current { get; private set; } = TrainingMarker.BaseWeights;
 
     public static TrainingMarker? ReadMarker(string stageFolder) =>
-        RunJson.ReadDocument<TrainingMarker>(Path.Combine(stageFolder, RunDirectory.TrainingMarkerName));
+        RunJson.ReadDocument<TrainingMarker>(RunLayout.TrainingMarkerPath(stageFolder));
 
     /// <summary>Records that the policy now holds what a training run just made.</summary>
     public void Trained(TrainingMarker marker) => Current = marker.WeightsId;
@@ -31,7 +31,7 @@ internal sealed class PolicyWeights(ITrainer trainer, RunDirectory run, ILogger 
                 continue;
             }
 
-            string markerPath = Path.Combine(folder, RunDirectory.TrainingMarkerName);
+            string markerPath = RunLayout.TrainingMarkerPath(folder);
             if (trainer.GetService(typeof(ITrainedStateRestorer)) is not ITrainedStateRestorer)
             {
                 throw new InvalidOperationException(
@@ -47,6 +47,25 @@ internal sealed class PolicyWeights(ITrainer trainer, RunDirectory run, ILogger 
                     $"Stage {stage}: {markerPath} says this training finished, but its checkpoint folder " +
                     $"{(checkpoint is null ? "was never written" : $"'{checkpoint}' is missing")}, so its weights cannot be restored. " +
                     "Delete the marker to train this stage again.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes the policy hold the model the last finished training of <paramref name="chain"/> made, where each step
+    /// trained on top of the one before it (stage 1, stage 2, round 1, …). Restores every step after the last one the
+    /// policy already holds, in order: a LoRA checkpoint holds only its own adapters, so the steps before it must be in
+    /// the model first. Steps without a marker (nothing was trained) are passed over.
+    /// </summary>
+    public async Task RestoreChainAsync(int stage, IReadOnlyList<string> chain, CancellationToken cancellationToken)
+    {
+        var markers = chain.Select(folder => (Folder: folder, Marker: ReadMarker(folder))).ToList();
+        int held = markers.FindLastIndex(step => step.Marker?.WeightsId == Current);
+        foreach (var (folder, marker) in markers.Skip(held + 1))
+        {
+            if (marker is not null)
+            {
+                await RestoreAsync(stage, folder, marker, cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -6,7 +6,8 @@ namespace Srt;
 
 /// <summary>
 /// Self-Refinement Tuning (Hu et al. 2024): stage 1 teaches the policy to critique and refine its answers from a
-/// strong critic's written feedback; stage 2 trains it on preference pairs it makes itself. Both stages read and
+/// strong critic's written feedback; stage 2 trains it on preference pairs it makes itself, and further rounds
+/// (<see cref="RunRoundAsync"/>) repeat stage 2 from each round's model. Every step reads and
 /// write a run directory, so a rerun after a crash, kill or cancellation continues where the last run stopped and
 /// never repeats a finished critic call or generation.
 /// </summary>
@@ -113,11 +114,59 @@ public sealed class SelfRefinementLoop
         cancellationToken.ThrowIfCancellationRequested();
         _weights.CheckRestorable(2, [_run.StageOne, _run.StageTwo]);
         _run.WriteManifest(_options);
-        using var runner = new StageTwoRunner(_policy, _format, _options, _run, _weights, _logger);
+        using var runner = new StageTwoRunner(
+            _policy, _format, _options, _run.StageTwo, RunLayout.StageTwoFolderName, RoundSteps.Before(_run, 0), _weights, _logger);
         using Activity? activity = StartStage(2, list.Count);
         try
         {
             StageTwoResult result = await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("srt.items.kept", result.Kept);
+            activity?.SetTag("srt.items.failed", result.Failures.Count);
+            return result;
+        }
+        catch (Exception exception)
+        {
+            SrtTelemetry.Failed(activity, exception);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs a further self-improvement round after stage 2, exactly as stage 2 runs but from the previous round's model:
+    /// it answers, critiques and refines itself on new instructions in one pass, its improved items become preference
+    /// pairs by stage 2's rules, and DPO trains it with that same model as the reference. Round 1 starts from the stage-2
+    /// model; round k from round k-1's. Each round has its own folder (<see cref="RunLayout.RoundFolder"/>) and resumes
+    /// as the stages do.
+    /// </summary>
+    /// <param name="round">The round, from 1; the round before it (stage 2 for round 1) must have finished its training.</param>
+    /// <param name="items">New instructions for this round; ids must be unique and stable across reruns.</param>
+    /// <param name="progress">Receives a report after each settled item and each training step, with <see cref="StageProgress.Round"/> set; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the round; everything finished so far stays on disk for a rerun.</param>
+    /// <returns>The round's counts, self-scores and training summary, as stage 2 reports them.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="round"/> is less than 1.</exception>
+    /// <exception cref="InvalidOperationException">The round before has not finished its training, an earlier step is
+    /// stale, or finished training cannot be restored; the message names the file.</exception>
+    public async Task<StageTwoResult> RunRoundAsync(
+        int round,
+        IEnumerable<InstructionItem> items,
+        IProgress<StageProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(round, 1);
+        IReadOnlyList<InstructionItem> list = InstructionItem.Validate(items, nameof(items));
+        cancellationToken.ThrowIfCancellationRequested();
+        RoundSteps.CheckReady(_run, round);
+        IReadOnlyList<string> before = RoundSteps.Before(_run, round);
+        string folder = _run.Round(round);
+        _weights.CheckRestorable(2, [.. before, folder]);
+        _run.WriteManifest(_options);
+        using var runner = new StageTwoRunner(_policy, _format, _options, folder, RunLayout.RoundFolderName(round), before, _weights, _logger);
+        using Activity? activity = StartStage(2, list.Count);
+        activity?.SetTag(SrtTelemetry.RoundTag, round);
+        IProgress<StageProgress>? roundProgress = progress is null ? null : new RoundProgress(progress, round);
+        try
+        {
+            StageTwoResult result = await runner.RunAsync(list, _trainer, roundProgress, cancellationToken).ConfigureAwait(false);
             activity?.SetTag("srt.items.kept", result.Kept);
             activity?.SetTag("srt.items.failed", result.Failures.Count);
             return result;
@@ -162,5 +211,11 @@ public sealed class SelfRefinementLoop
         }
 
         return activity;
+    }
+
+    /// <summary>Marks a round's reports with its number, forwarding synchronously so reports keep their order.</summary>
+    private sealed class RoundProgress(IProgress<StageProgress> inner, int round) : IProgress<StageProgress>
+    {
+        public void Report(StageProgress value) => inner.Report(value with { Round = round });
     }
 }

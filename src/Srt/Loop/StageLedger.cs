@@ -27,7 +27,7 @@ internal sealed class StageLedger : IDisposable
         _items = items;
         _progress = progress;
         _logger = logger;
-        _failureStore = new JsonlStore<FailureRecord>(Path.Combine(stageFolder, "failures.jsonl"), logger: logger);
+        _failureStore = new JsonlStore<FailureRecord>(Path.Combine(stageFolder, RunLayout.FailuresFileName), logger: logger);
         _earlierFailures = new Dictionary<string, FailureRecord>(StringComparer.Ordinal);
         foreach (FailureRecord failure in _failureStore.ReadAll())
         {
@@ -113,7 +113,7 @@ internal sealed class StageLedger : IDisposable
         where TKept : class
     {
         IReadOnlyList<OutcomeRecord> outcomes = OrderedOutcomes();
-        using (var outcomeStore = new JsonlStore<OutcomeRecord>(Path.Combine(_stageFolder, "outcomes.jsonl"), logger: _logger))
+        using (var outcomeStore = new JsonlStore<OutcomeRecord>(Path.Combine(_stageFolder, RunLayout.OutcomesFileName), logger: _logger))
         {
             outcomeStore.Rewrite(outcomes);
         }

@@ -29,9 +29,9 @@ internal sealed class StageOneItemProcessor : IDisposable
         _format = format;
         _options = options;
         _logger = logger;
-        _critiques = new(Path.Combine(folder, "critiques.jsonl"), logger);
-        _refinements = new(Path.Combine(folder, "refinements.jsonl"), logger);
-        _scores = new(Path.Combine(folder, "refinement-scores.jsonl"), logger);
+        _critiques = new(Path.Combine(folder, RunLayout.CritiquesFileName), logger);
+        _refinements = new(Path.Combine(folder, RunLayout.RefinementsFileName), logger);
+        _scores = new(Path.Combine(folder, RunLayout.RefinementScoresFileName), logger);
         WarmRecordPath();
     }
 

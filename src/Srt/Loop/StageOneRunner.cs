@@ -31,14 +31,14 @@ internal sealed class StageOneRunner : IDisposable
         _options = options;
         _logger = logger;
         _folder = run.StageOne;
-        _responseStore = new(Path.Combine(_folder, "responses.jsonl"), logger: logger);
+        _responseStore = new(Path.Combine(_folder, RunLayout.ResponsesFileName), logger: logger);
         _responses = StoredRecords.ById(_responseStore, record => record.Id);
         if (options.CritiqueInBatches)
         {
             var batchCritic = critic.GetService(typeof(IBatchCritic)) as IBatchCritic
                 ?? throw new InvalidOperationException(
                     $"{nameof(SelfRefinementOptions.CritiqueInBatches)} is set, but the critic ({critic.GetType().Name}) offers no {nameof(IBatchCritic)}; use a critic with a batch mode, such as the OpenAI batch critic.");
-            _batching = new BatchingCritic(batchCritic, Path.Combine(_folder, "batches"), logger);
+            _batching = new BatchingCritic(batchCritic, Path.Combine(_folder, RunLayout.BatchesFolderName), logger);
         }
 
         _processor = new StageOneItemProcessor(_batching ?? critic, refiner, format, options, _folder, logger);
@@ -85,15 +85,15 @@ internal sealed class StageOneRunner : IDisposable
         StageCounters counters = ledger.Counters;
         var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _weights, _logger);
         StageSettlement settled = await ledger.SettleAndTrainAsync(
-            "examples.jsonl",
+            RunLayout.ExamplesFileName,
             examples,
             counters.CriticCalls,
             training,
             TrainingMarker.BaseWeights,
-            "stage1",
+            RunLayout.StageOneFolderName,
             "supervised sequences",
             (relay, token) => trainer.TrainSupervisedAsync(
-                new SupervisedTrainingRequest(examples.Select(ToSupervisedExample).ToList()) { OutputDirectory = training.OutputDirectory, Name = "stage1" },
+                new SupervisedTrainingRequest(examples.Select(ToSupervisedExample).ToList()) { OutputDirectory = training.OutputDirectory, Name = RunLayout.StageOneFolderName },
                 relay,
                 token),
             cancellationToken).ConfigureAwait(false);

@@ -7,6 +7,10 @@ namespace Srt;
 /// <param name="ItemsTotal">The items the stage was given.</param>
 public sealed record StageProgress(int Stage, StagePhase Phase, int ItemsDone, int ItemsTotal)
 {
+    /// <summary>Gets the self-improvement round the report belongs to (from 1; <see cref="Stage"/> is then 2, whose
+    /// steps a round repeats), or 0 for stages 1 and 2.</summary>
+    public int Round { get; init; }
+
     /// <summary>Gets the number of items that have a policy response (stage 1) or output (stage 2).</summary>
     public int Generated { get; init; }
 

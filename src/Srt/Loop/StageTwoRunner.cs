@@ -3,10 +3,11 @@ using Microsoft.Extensions.Logging;
 namespace Srt;
 
 /// <summary>
-/// Stage 2 over a run directory: the stage-1-trained policy writes response, feedback with self-score and refinement
-/// in one pass; items whose refinement self-scores higher become preference pairs (chosen = refinement,
-/// rejected = response) for preference training. Outputs are appended as they arrive, so a rerun generates only
-/// what is missing.
+/// Stage 2 over a run directory, and each later self-improvement round the same way in its own folder: the policy the
+/// previous step trained (stage 1 for stage 2; stage 2 for round 1; round k-1 for round k) writes response, feedback
+/// with self-score and refinement in one pass; items whose refinement self-scores higher become preference pairs
+/// (chosen = refinement, rejected = response) for preference training from that policy, which is thereby also the
+/// DPO reference. Outputs are appended as they arrive, so a rerun generates only what is missing.
 /// </summary>
 internal sealed class StageTwoRunner : IDisposable
 {
@@ -16,23 +17,29 @@ internal sealed class StageTwoRunner : IDisposable
     private readonly SelfRefinementFormat _format;
     private readonly ILogger _logger;
     private readonly string _folder;
-    private readonly string _stageOneFolder;
+    private readonly string _name;
+    private readonly IReadOnlyList<string> _previousSteps;
     private readonly JsonlStore<PolicyOutputRecord> _outputStore;
     private readonly Dictionary<string, PolicyOutputRecord> _outputs;
     private readonly Dictionary<string, PairRecord> _pairs = new(StringComparer.Ordinal);
     private readonly PolicyWeights _weights;
     private int _ties;
 
-    public StageTwoRunner(IPolicyModel policy, SelfRefinementFormat format, SelfRefinementOptions options, RunDirectory run, PolicyWeights weights, ILogger logger)
+    // folder: the step's folder (stage 2's or a round's); name: its training run name, as RunLayout names the folder;
+    // previousSteps: the folders of the steps trained before it, in order; the last one's model generates.
+    public StageTwoRunner(
+        IPolicyModel policy, SelfRefinementFormat format, SelfRefinementOptions options, string folder, string name, IReadOnlyList<string> previousSteps,
+        PolicyWeights weights, ILogger logger)
     {
         _weights = weights;
         _format = format;
         _policy = policy;
         _options = options;
         _logger = logger;
-        _folder = run.StageTwo;
-        _stageOneFolder = run.StageOne;
-        _outputStore = new(Path.Combine(_folder, "outputs.jsonl"), logger: logger);
+        _folder = folder;
+        _name = name;
+        _previousSteps = previousSteps;
+        _outputStore = new(Path.Combine(_folder, RunLayout.OutputsFileName), logger: logger);
         _outputs = StoredRecords.ById(_outputStore, record => record.Id);
     }
 
@@ -44,11 +51,9 @@ internal sealed class StageTwoRunner : IDisposable
     {
         StoredRecords.CheckInstructions(items, _outputs, record => record.Instruction, _outputStore.FilePath);
 
-        // Stage 2 generates with the stage-1 model: restore it when stage 1's training finished in an earlier run.
-        if (PolicyWeights.ReadMarker(_stageOneFolder) is { } stageOne)
-        {
-            await _weights.RestoreAsync(1, _stageOneFolder, stageOne, cancellationToken).ConfigureAwait(false);
-        }
+        // Stage 2 generates with the stage-1 model, a round with the previous step's: restore it (and what it was
+        // trained on) when that training finished in an earlier run.
+        await _weights.RestoreChainAsync(Stage, _previousSteps, cancellationToken).ConfigureAwait(false);
 
         string weights = _weights.Current;
         int stale = StoredRecords.RemoveOtherWeights(_outputs, record => record.Weights, weights, TrainingMarker.BaseWeights);
@@ -92,15 +97,15 @@ internal sealed class StageTwoRunner : IDisposable
         StageCounters counters = ledger.Counters;
         var training = new TrainingStep(Stage, _folder, counters, items.Count, progress, _weights, _logger);
         StageSettlement settled = await ledger.SettleAndTrainAsync(
-            "pairs.jsonl",
+            RunLayout.PairsFileName,
             pairs,
             criticCalls: 0,
             training,
             weights,
-            "stage2",
+            _name,
             "preference pairs",
             (relay, token) => trainer.TrainPreferenceAsync(
-                new PreferenceTrainingRequest(pairs.Select(ToPreferencePair).ToList()) { OutputDirectory = training.OutputDirectory, Name = "stage2" },
+                new PreferenceTrainingRequest(pairs.Select(ToPreferencePair).ToList()) { OutputDirectory = training.OutputDirectory, Name = _name },
                 relay,
                 token),
             cancellationToken).ConfigureAwait(false);

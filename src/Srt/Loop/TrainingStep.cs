@@ -12,9 +12,9 @@ namespace Srt;
 internal sealed class TrainingStep(
     int stage, string stageFolder, StageCounters counters, int total, IProgress<StageProgress>? progress, PolicyWeights weights, ILogger logger)
 {
-    public string OutputDirectory => Path.Combine(stageFolder, RunDirectory.TrainingFolderName);
+    public string OutputDirectory => RunLayout.TrainingFolder(stageFolder);
 
-    private string MarkerPath => Path.Combine(stageFolder, RunDirectory.TrainingMarkerName);
+    private string MarkerPath => RunLayout.TrainingMarkerPath(stageFolder);
 
     // startWeights: the identity of the weights this stage trains from (the base for stage 1, the stage-1 model for
     // stage 2); a finished training that started from other weights is stale.

@@ -27,9 +27,9 @@ internal sealed class PolicyBatchStage
             : PolicyWeights.ReadMarker(run.StageOne)?.WeightsId ?? TrainingMarker.BaseWeights;
     }
 
-    private string AnswerFile => Path.Combine(_folder, _stage == 1 ? "responses.jsonl" : "outputs.jsonl");
+    private string AnswerFile => Path.Combine(_folder, _stage == 1 ? RunLayout.ResponsesFileName : RunLayout.OutputsFileName);
 
-    private string FailureFile => Path.Combine(_folder, "failures.jsonl");
+    private string FailureFile => Path.Combine(_folder, RunLayout.FailuresFileName);
 
     public static PolicyBatchStage Open(SelfRefinementOptions options, int stage)
     {

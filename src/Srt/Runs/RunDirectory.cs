@@ -1,8 +1,8 @@
 namespace Srt;
 
 /// <summary>
-/// The layout of a run directory: <c>run.json</c> at the top, one folder per stage with JSONL files keyed by item id.
-/// See docs/run-directory.md for what each file holds and how a rerun resumes from them.
+/// One run directory, as the loop uses it: its root and the folders of its stages and rounds, as
+/// <see cref="RunLayout"/> names them.
 /// </summary>
 internal sealed class RunDirectory
 {
@@ -14,15 +14,13 @@ internal sealed class RunDirectory
 
     public string Root { get; }
 
-    public string ManifestPath => Path.Combine(Root, "run.json");
+    public string ManifestPath => RunLayout.ManifestPath(Root);
 
-    public string StageOne => Path.Combine(Root, "stage1");
+    public string StageOne => RunLayout.StageFolder(Root, 1);
 
-    public string StageTwo => Path.Combine(Root, "stage2");
+    public string StageTwo => RunLayout.StageFolder(Root, 2);
 
-    public static string TrainingFolderName => "training";
-
-    public static string TrainingMarkerName => "training.done.json";
+    public string Round(int round) => RunLayout.RoundFolder(Root, round);
 
     /// <summary>Creates the folder and records the settings of this start, keeping the creation time of an earlier one.</summary>
     public void WriteManifest(SelfRefinementOptions options)

@@ -1,6 +1,6 @@
 namespace Srt;
 
-/// <summary>The content of <c>stage1/training.done.json</c> and <c>stage2/training.done.json</c>: proof a training step finished.</summary>
+/// <summary>The content of a stage's or round's <c>training.done.json</c> (<see cref="RunLayout.TrainingMarkerFileName"/>): proof a training step finished.</summary>
 /// <remarks><c>id</c>: A random id written once, when the training finished: the identity of the weights it made. Stored
 /// generations record the id of the weights that wrote them, so work from other weights is never reused.
 /// <c>checkpointDirectory</c>: the trainer's last checkpoint, relative to the stage folder (with '/'), so the run

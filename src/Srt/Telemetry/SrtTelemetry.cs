@@ -47,6 +47,9 @@ public static class SrtTelemetry
 
     internal const string StageTag = "srt.stage";
 
+    /// <summary>The tag naming a self-improvement round's activity (absent for stages 1 and 2).</summary>
+    internal const string RoundTag = "srt.round";
+
     internal const string OutcomeTag = "srt.outcome";
 
     internal static KeyValuePair<string, object?> Stage(int stage) => new(StageTag, stage);

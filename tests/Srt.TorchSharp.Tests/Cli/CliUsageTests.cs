@@ -66,6 +66,28 @@ public sealed class CliUsageTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_MissingRoundFile_NamesTheFileAndReturnsTwo()
+    {
+        string missing = Path.Combine(_folder, "round2.jsonl");
+
+        (int exit, string output) = await InvokeAsync(
+            "run", "--model", _folder, "--instructions", Instructions(2), "--rounds", Instructions(1), missing, "--critic-endpoint", "http://127.0.0.1:9/v1");
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"--rounds: the file {missing} does not exist.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_RoundsWithStageOneOnly_SaysRoundsFollowStageTwoAndReturnsTwo()
+    {
+        (int exit, string output) = await InvokeAsync(
+            "run", "--model", _folder, "--instructions", Instructions(2), "--stage", "1", "--rounds", Instructions(1), "--critic-endpoint", "http://127.0.0.1:9/v1");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--rounds runs rounds after stage 2; with --stage 1 there is none.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_MalformedInstructions_NamesFileAndLine()
     {
         string instructions = Path.Combine(_folder, "bad.jsonl");
