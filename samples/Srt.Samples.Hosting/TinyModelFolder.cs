@@ -57,7 +57,7 @@ internal static class TinyModelFolder
     private static void WriteTokenizer(string folder)
     {
         var vocabulary = new JsonObject();
-        char[] byteChars = ByteLevelChars();
+        char[] byteChars = ByteLevelAlphabet.Characters();
         for (int b = 0; b < 256; b++)
         {
             vocabulary[byteChars[b].ToString()] = b;
@@ -83,19 +83,5 @@ internal static class TinyModelFolder
         File.WriteAllText(
             Path.Combine(folder, "tokenizer_config.json"),
             """{ "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "add_bos_token": false, "add_eos_token": false }""");
-    }
-
-    // GPT-2's printable stand-ins for the 256 byte values, as byte-level BPE vocabularies spell them.
-    private static char[] ByteLevelChars()
-    {
-        var chars = new char[256];
-        int next = 256;
-        for (int b = 0; b < 256; b++)
-        {
-            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-            chars[b] = printable ? (char)b : (char)next++;
-        }
-
-        return chars;
     }
 }

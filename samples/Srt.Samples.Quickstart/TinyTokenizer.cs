@@ -24,7 +24,7 @@ internal static partial class TinyTokenizer
     public static int Write(string folder)
     {
         Directory.CreateDirectory(folder);
-        char[] byteChars = ByteLevelChars();
+        char[] byteChars = ByteLevelAlphabet.Characters();
         var vocabulary = new JsonObject();
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         void AddToken(string token)
@@ -106,20 +106,6 @@ internal static partial class TinyTokenizer
         };
         File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), config.ToJsonString());
         return ids.Count;
-    }
-
-    /// <summary>GPT-2's printable stand-ins for the 256 byte values, as byte-level BPE vocabularies spell them.</summary>
-    private static char[] ByteLevelChars()
-    {
-        var chars = new char[256];
-        int next = 256;
-        for (int b = 0; b < 256; b++)
-        {
-            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-            chars[b] = printable ? (char)b : (char)next++;
-        }
-
-        return chars;
     }
 
     // GPT-2's pre-tokenizer pattern, which the ByteLevel step applies: merges never cross these pieces.

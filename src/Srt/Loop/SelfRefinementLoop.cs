@@ -86,18 +86,7 @@ public sealed class SelfRefinementLoop
         _run.WriteManifest(_options);
         using var runner = new StageOneRunner(_policy, _critic, _refiner, _format, _options, _run, _weights, _logger);
         using Activity? activity = StartStage(1, list.Count);
-        try
-        {
-            StageOneResult result = await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
-            activity?.SetTag("srt.items.kept", result.Kept);
-            activity?.SetTag("srt.items.failed", result.Failures.Count);
-            return result;
-        }
-        catch (Exception exception)
-        {
-            SrtTelemetry.Failed(activity, exception);
-            throw;
-        }
+        return await TraceAsync(activity, () => runner.RunAsync(list, _trainer, progress, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Runs stage 2: the (stage-1-trained) policy answers, critiques and refines itself; the improved items become preference pairs.</summary>
@@ -117,18 +106,7 @@ public sealed class SelfRefinementLoop
         using var runner = new StageTwoRunner(
             _policy, _format, _options, _run.StageTwo, RunLayout.StageTwoFolderName, RoundSteps.Before(_run, 0), _weights, _logger);
         using Activity? activity = StartStage(2, list.Count);
-        try
-        {
-            StageTwoResult result = await runner.RunAsync(list, _trainer, progress, cancellationToken).ConfigureAwait(false);
-            activity?.SetTag("srt.items.kept", result.Kept);
-            activity?.SetTag("srt.items.failed", result.Failures.Count);
-            return result;
-        }
-        catch (Exception exception)
-        {
-            SrtTelemetry.Failed(activity, exception);
-            throw;
-        }
+        return await TraceAsync(activity, () => runner.RunAsync(list, _trainer, progress, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -164,18 +142,7 @@ public sealed class SelfRefinementLoop
         using Activity? activity = StartStage(2, list.Count);
         activity?.SetTag(SrtTelemetry.RoundTag, round);
         IProgress<StageProgress>? roundProgress = progress is null ? null : new RoundProgress(progress, round);
-        try
-        {
-            StageTwoResult result = await runner.RunAsync(list, _trainer, roundProgress, cancellationToken).ConfigureAwait(false);
-            activity?.SetTag("srt.items.kept", result.Kept);
-            activity?.SetTag("srt.items.failed", result.Failures.Count);
-            return result;
-        }
-        catch (Exception exception)
-        {
-            SrtTelemetry.Failed(activity, exception);
-            throw;
-        }
+        return await TraceAsync(activity, () => runner.RunAsync(list, _trainer, roundProgress, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Runs stage 1, then stage 2 on the policy stage 1 trained.</summary>
@@ -197,6 +164,24 @@ public sealed class SelfRefinementLoop
         StageOneResult stageOne = await RunStageOneAsync(first, progress, cancellationToken).ConfigureAwait(false);
         StageTwoResult stageTwo = await RunStageTwoAsync(second, progress, cancellationToken).ConfigureAwait(false);
         return new SelfRefinementResult(stageOne, stageTwo);
+    }
+
+    /// <summary>Runs a stage inside its span: the span gets the kept and failed counts, or the exception that ended it.</summary>
+    private static async Task<TResult> TraceAsync<TResult>(Activity? activity, Func<Task<TResult>> run)
+        where TResult : StageResult
+    {
+        try
+        {
+            TResult result = await run().ConfigureAwait(false);
+            activity?.SetTag("srt.items.kept", result.Kept);
+            activity?.SetTag("srt.items.failed", result.Failures.Count);
+            return result;
+        }
+        catch (Exception exception)
+        {
+            SrtTelemetry.Failed(activity, exception);
+            throw;
+        }
     }
 
     private Activity? StartStage(int stage, int items)
