@@ -12,18 +12,18 @@ internal sealed class QuickstartReport(
     private static readonly Dictionary<string, string> Labels = new()
     {
         ["base"] = "base",
-        ["stage1"] = "stage 1 (with feedback)",
+        [RunLayout.StageOneFolderName] = "stage 1 (with feedback)",
         ["ablation"] = "ablation (refinements only)",
-        ["stage2"] = "stage 2 (DPO, own pairs)",
+        [RunLayout.StageTwoFolderName] = "stage 2 (DPO, own pairs)",
     };
 
     // Short names under the chart's bars (the long ones overlap).
     private static readonly Dictionary<string, string> ChartLabels = new()
     {
         ["base"] = "base",
-        ["stage1"] = "stage 1",
+        [RunLayout.StageOneFolderName] = "stage 1",
         ["ablation"] = "ablation",
-        ["stage2"] = "stage 2",
+        [RunLayout.StageTwoFolderName] = "stage 2",
     };
 
     public string ResultsPath => Path.Combine(runDirectory, "results.json");
@@ -71,9 +71,9 @@ internal sealed class QuickstartReport(
             ["settings"] = settings.Name,
             ["seed"] = seed,
             ["models"] = models,
-            ["stage1"] = Summary(run.StageOne),
+            [RunLayout.StageOneFolderName] = Summary(run.StageOne),
             ["ablation"] = Summary(run.Ablation),
-            ["stage2"] = run.StageTwo is { } two ? JsonSerializer.SerializeToNode(two) : null,
+            [RunLayout.StageTwoFolderName] = run.StageTwo is { } two ? JsonSerializer.SerializeToNode(two) : null,
             ["seconds"] = JsonSerializer.SerializeToNode(run.Seconds),
             ["total_seconds"] = Math.Round(elapsed.TotalSeconds, 1),
         };

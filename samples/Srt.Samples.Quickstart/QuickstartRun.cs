@@ -47,8 +47,8 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
         using CausalLanguageModel model = _models.Load("base");
         var loop = CreateLoop(model, LoopOptions(srt, includeFeedback: true));
         StageOne = await Timed("stage 1", () => loop.RunStageOneAsync(QuickstartData.Items("s1", _data.StageOne), progress.Stage("stage 1", StageOneGenerationShare), cancellationToken));
-        _models.Save(model.Model, "stage1");
-        evaluations.Add(await EvaluateAsync("stage1", loop.WeightsId, cancellationToken));
+        _models.Save(model.Model, RunLayout.StageOneFolderName);
+        evaluations.Add(await EvaluateAsync(RunLayout.StageOneFolderName, loop.WeightsId, cancellationToken));
 
         // The ablation answers the same instructions from the same base with the same seed: reuse the stored
         // responses (the run directory's resume path) instead of generating them again.
@@ -67,8 +67,8 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
         evaluations.Add(await EvaluateAsync("ablation", ablationWeights, cancellationToken));
 
         StageTwo = await Timed("stage 2", () => loop.RunStageTwoAsync(QuickstartData.Items("s2", _data.StageTwo), progress.Stage("stage 2", StageTwoGenerationShare), cancellationToken));
-        _models.Save(model.Model, "stage2");
-        evaluations.Add(await EvaluateAsync("stage2", loop.WeightsId, cancellationToken));
+        _models.Save(model.Model, RunLayout.StageTwoFolderName);
+        evaluations.Add(await EvaluateAsync(RunLayout.StageTwoFolderName, loop.WeightsId, cancellationToken));
         return evaluations;
     }
 
@@ -125,7 +125,7 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
     // An evaluation is reused only when the weights that made it are those the model folder holds now.
     private async Task<Evaluation> EvaluateAsync(string name, string weights, CancellationToken cancellationToken)
     {
-        string path = Path.Combine(runDirectory, "eval", name + ".json");
+        string path = Path.Combine(runDirectory, RunLayout.EvaluationFolderName, name + ".json");
         string label = $"evaluate {name} on {_data.HeldOut.Count} held-out sums";
         if (Evaluation.Read(path, _data.HeldOut.Count, weights) is { } stored)
         {
