@@ -10,6 +10,8 @@ namespace Srt;
 /// <remarks>
 /// The first round holds every missing critique; items continue from their answers to the refinement scoring, which
 /// forms the second round. Synchronous refiner calls in between simply delay the round until those items wait too.
+/// A round lists its requests in the items' order, not in the order their tasks happened to ask, so the same items
+/// always make the same request files: which lines share a batch (and so a batch's fate) never depends on timing.
 /// </remarks>
 internal sealed class BatchingCritic : ICritic
 {
@@ -23,6 +25,7 @@ internal sealed class BatchingCritic : ICritic
     private readonly List<Waiting> _waiting = [];
     private readonly List<BatchCritiqueReport> _reports = [];
     private readonly List<Task> _rounds = [];
+    private Dictionary<string, int> _rank = new(StringComparer.Ordinal);
     private int _active;
 
     public BatchingCritic(IBatchCritic batchCritic, string stateDirectory, ILogger logger)
@@ -48,13 +51,20 @@ internal sealed class BatchingCritic : ICritic
     public static void SetCurrentItem(string id) => CurrentItemId.Value = id;
 
     /// <summary>Sets how many items are in progress, before any of them starts, so no round goes out before all have asked.</summary>
-    /// <param name="count">The number of items.</param>
+    /// <param name="itemIds">The ids of the items in progress, in the order of the run's items: each round follows it.</param>
     /// <param name="runToken">Stops the rounds: the batch critic's own wait is cancelled with the run, not with one item.</param>
-    public void Start(int count, CancellationToken runToken)
+    public void Start(IReadOnlyList<string> itemIds, CancellationToken runToken)
     {
+        var rank = new Dictionary<string, int>(itemIds.Count, StringComparer.Ordinal);
+        for (int index = 0; index < itemIds.Count; index++)
+        {
+            rank.TryAdd(itemIds[index], index);
+        }
+
         lock (_gate)
         {
-            _active = count;
+            _active = itemIds.Count;
+            _rank = rank;
             _runToken = runToken;
         }
     }
@@ -86,7 +96,7 @@ internal sealed class BatchingCritic : ICritic
         ArgumentNullException.ThrowIfNull(request);
         string itemId = CurrentItemId.Value ?? throw new InvalidOperationException("A batched critique was asked for outside an item's task.");
         string kind = request.IncludeImprovedResponse ? "critique" : "score";
-        var waiting = new Waiting(new BatchCritiqueRequest($"{itemId}:{kind}", request), new TaskCompletionSource<Critique>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var waiting = new Waiting(itemId, new BatchCritiqueRequest($"{itemId}:{kind}", request), new TaskCompletionSource<Critique>(TaskCreationOptions.RunContinuationsAsynchronously));
         List<Waiting>? round;
         lock (_gate)
         {
@@ -108,7 +118,8 @@ internal sealed class BatchingCritic : ICritic
             return null;
         }
 
-        List<Waiting> round = [.. _waiting];
+        // The items' order, whatever order their tasks arrived in (the thread pool decides that).
+        List<Waiting> round = [.. _waiting.OrderBy(waiting => _rank.GetValueOrDefault(waiting.ItemId, int.MaxValue)).ThenBy(waiting => waiting.Request.Id, StringComparer.Ordinal)];
         _waiting.Clear();
         return round;
     }
@@ -172,5 +183,5 @@ internal sealed class BatchingCritic : ICritic
         }
     }
 
-    private sealed record Waiting(BatchCritiqueRequest Request, TaskCompletionSource<Critique> Answer);
+    private sealed record Waiting(string ItemId, BatchCritiqueRequest Request, TaskCompletionSource<Critique> Answer);
 }

@@ -75,7 +75,7 @@ internal sealed class StageOneRunner : IDisposable
 
         await (_batching is null
             ? CritiqueWhileGeneratingAsync(stored, toGenerate, ledger, cancellationToken)
-            : CritiqueInBatchesAsync(_batching, stored, toGenerate, ledger, cancellationToken)).ConfigureAwait(false);
+            : CritiqueInBatchesAsync(_batching, items, stored, toGenerate, ledger, cancellationToken)).ConfigureAwait(false);
         if (_processor.StaleResults > 0)
         {
             LoopLog.StaleCritiques(_logger, _processor.StaleResults, _folder);
@@ -189,7 +189,7 @@ internal sealed class StageOneRunner : IDisposable
     /// Generates every missing response first, then runs all items at once against the batching critic, so each round
     /// of batches (critiques, then refinement scores) holds every request it can.
     /// </summary>
-    private async Task CritiqueInBatchesAsync(BatchingCritic batching, List<InstructionItem> stored, List<InstructionItem> toGenerate, StageLedger ledger, CancellationToken cancellationToken)
+    private async Task CritiqueInBatchesAsync(BatchingCritic batching, IReadOnlyList<InstructionItem> items, List<InstructionItem> stored, List<InstructionItem> toGenerate, StageLedger ledger, CancellationToken cancellationToken)
     {
         var channel = Channel.CreateUnbounded<InstructionItem>(new UnboundedChannelOptions { SingleWriter = true });
         using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -203,7 +203,14 @@ internal sealed class StageOneRunner : IDisposable
             ready.Add(item);
         }
 
-        batching.Start(ready.Count, cancellationToken);
+        // The rounds list their requests in the items' order, however the generation and the item tasks interleave.
+        var position = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int index = 0; index < items.Count; index++)
+        {
+            position.TryAdd(items[index].Id, index);
+        }
+
+        batching.Start([.. ready.Select(item => item.Id).OrderBy(id => position.GetValueOrDefault(id, int.MaxValue))], cancellationToken);
         try
         {
             await Task.WhenAll(ready.Select(item => ProcessBatchedAsync(batching, item, ledger, cancellationToken))).ConfigureAwait(false);

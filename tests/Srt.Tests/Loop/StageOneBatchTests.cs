@@ -56,6 +56,38 @@ public sealed class StageOneBatchTests
         Assert.Equal(5, result.Total);
     }
 
+    [Fact]
+    public async Task RunStageOne_FirstItemAsksLast_EachRoundListsTheRequestsInTheItemsOrder()
+    {
+        // Item 0's critique holds no improved response, so it takes a synchronous refinement before it asks for its
+        // score: it joins the score round last. The round must still list it first, so the request files (and which
+        // lines share a batch) are the same however the items' tasks interleave.
+        using var harness = new LoopHarness();
+        harness.Critic.CritiqueAsyncCallback = (request, _) => Task.FromResult(
+            !request.IncludeImprovedResponse ? ScriptedCritiques.ScoreOnly(7)
+            : request.Instruction.EndsWith(" 0", StringComparison.Ordinal) ? ScriptedCritiques.Complete(4, improvedResponse: null)
+            : ScriptedCritiques.Complete(4, "better " + request.Instruction));
+        harness.Refiner = new TestRefiner
+        {
+            RefineAsyncCallback = async (request, token) =>
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(300), token);
+                return new Refinement("refined " + request.Response);
+            },
+        };
+        var batchCritic = new RoundBatchCritic(harness.Critic);
+        harness.Options.CritiqueInBatches = true;
+        IReadOnlyList<InstructionItem> items = LoopHarness.Items(6);
+
+        StageOneResult result = await new SelfRefinementLoop(harness.Policy, batchCritic, harness.Trainer, harness.Options, refiner: harness.Refiner).RunStageOneAsync(items);
+
+        Assert.Equal(6, result.Critiqued);
+        Assert.Single(harness.Refiner.Requests);
+        Assert.Equal(2, batchCritic.Rounds.Count);
+        Assert.Equal(items.Select(item => item.Id + ":critique"), batchCritic.Rounds[0]);
+        Assert.Equal(items.Select(item => item.Id + ":score"), batchCritic.Rounds[1]);
+    }
+
     private static List<string> Sorted(string path) => [.. File.ReadAllLines(path).Order(StringComparer.Ordinal)];
 
     /// <summary>A batch critic that answers each round through a scripted critic and records the rounds' request ids.</summary>
