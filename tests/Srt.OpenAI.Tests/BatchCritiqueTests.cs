@@ -54,6 +54,10 @@ public sealed class BatchCritiqueTests : IDisposable
         Assert.All(server.CreatesByDigest.Values, creates => Assert.Equal(1, creates));
         Assert.All(server.BatchAnswers.Values, answers => Assert.Equal(1, answers));
 
+        // The request files follow the items' order, however the items' tasks interleave: the line error and the
+        // batch fates below land on the same lines in every run (item 0's line error in the first file).
+        Assert.Equal(items.Select(item => item.Id + ":critique"), server.UploadedLines.Take(ItemCount).Select(line => JsonNode.Parse(line)!["custom_id"]!.GetValue<string>()));
+
         // No critique and no score went synchronously (refinements of critiques without an improved response do).
         Assert.Equal((critiqueCalls, scoreCalls), (server.Count("critique"), server.Count("score")));
         Assert.Equal(2, batched.BatchReports.Count);
