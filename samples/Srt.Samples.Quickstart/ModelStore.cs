@@ -32,7 +32,7 @@ internal sealed class ModelStore(string runDirectory)
         }
 
         model.SavePretrained(partial);
-        TinyTokenizer.Write(partial);
+        TinyTokenizer.Write(partial, QuickstartData.TokenizerCorpus);
         if (Directory.Exists(final))
         {
             Directory.Delete(final, recursive: true);

@@ -9,6 +9,11 @@ namespace Srt.Samples.Quickstart;
 /// </summary>
 internal sealed class QuickstartData
 {
+    /// <summary>Text the model reads and writes; its words become single tokens of the tiny tokenizer.</summary>
+    public const string TokenizerCorpus =
+        "user assistant system Add Check so the sum is as given, not no number was given Keep the answer. Add one number at a time.\n" +
+        "Weaknesses:\nSuggestions:\nOverall Score: [[10]]\n\n### Feedback\n\n### Improved Response\n\n### Refinement Score\n";
+
     private QuickstartData(IReadOnlyList<SumProblem> heldOut, IReadOnlyList<SumProblem> stageOne, IReadOnlyList<SumProblem> stageTwo, IReadOnlyList<SumProblem> pretraining)
     {
         HeldOut = heldOut;

@@ -98,7 +98,7 @@ internal sealed class QuickstartRun(string runDirectory, QuickstartSettings sett
         }
 
         string tokenizerFolder = Path.Combine(_models.Root, "tokenizer");
-        TinyTokenizer.Write(tokenizerFolder);
+        TinyTokenizer.Write(tokenizerFolder, QuickstartData.TokenizerCorpus);
         ModelTokenizer tokenizer = ModelTokenizer.FromPretrained(tokenizerFolder);
         int endOfTurn = tokenizer.TokenToId("<|im_end|>") ?? throw new InvalidOperationException("The tokenizer lacks <|im_end|>.");
         int pad = tokenizer.TokenToId("<|endoftext|>") ?? endOfTurn;

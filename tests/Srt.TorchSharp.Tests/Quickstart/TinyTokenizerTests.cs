@@ -1,3 +1,4 @@
+using Srt.Samples;
 using Srt.Samples.Quickstart;
 using Srt.TorchSharp.Loading.Tokenizers;
 
@@ -10,7 +11,7 @@ public sealed class TinyTokenizerTests : IDisposable
     [Fact]
     public void Write_LoadedByModelTokenizer_RoundTripsASelfRefinementWithWholeWordTokens()
     {
-        int vocabulary = TinyTokenizer.Write(_folder);
+        int vocabulary = TinyTokenizer.Write(_folder, QuickstartData.TokenizerCorpus);
         var tokenizer = ModelTokenizer.FromPretrained(_folder);
         string text = "<|im_start|>assistant\n23\n\n### Feedback\nWeaknesses:\n- 7+5=12, so the sum is 24, not 23.\nOverall Score: [[5]]<|im_end|>";
 

@@ -2,29 +2,26 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace Srt.Samples.Quickstart;
+namespace Srt.Samples;
 
 /// <summary>
-/// Writes the quickstart model's tokenizer as Hugging Face files (<c>tokenizer.json</c>, <c>tokenizer_config.json</c>):
-/// a byte-level BPE whose vocabulary is the 256 bytes plus whole-word merges for the words of the task's prompts and
-/// critiques (so "Weaknesses" is one token while every digit stays its own), and the ChatML special tokens.
-/// The library loads it like any downloaded tokenizer.
+/// Writes a tiny model's tokenizer as Hugging Face files (<c>tokenizer.json</c>, <c>tokenizer_config.json</c>): a
+/// byte-level BPE whose vocabulary is the 256 bytes plus whole-word merges for the words of a corpus (so "Weaknesses"
+/// is one token while every digit stays its own), and the ChatML special tokens. The library loads it like any
+/// downloaded tokenizer. Linked into each sample that writes its own model (samples/Shared).
 /// </summary>
 internal static partial class TinyTokenizer
 {
     /// <summary>The ChatML and end-of-text special tokens.</summary>
     public static readonly string[] SpecialTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
 
-    // Text the model reads and writes; its words become single tokens.
-    private const string Corpus =
-        "user assistant system Add Check so the sum is as given, not no number was given Keep the answer. Add one number at a time.\n" +
-        "Weaknesses:\nSuggestions:\nOverall Score: [[10]]\n\n### Feedback\n\n### Improved Response\n\n### Refinement Score\n";
-
     /// <summary>Writes the tokenizer files into <paramref name="folder"/> and returns the vocabulary size.</summary>
-    public static int Write(string folder)
+    /// <param name="folder">The model folder.</param>
+    /// <param name="corpus">Text whose words (digits excepted) become single tokens; empty for one token per byte.</param>
+    public static int Write(string folder, string corpus = "")
     {
         Directory.CreateDirectory(folder);
-        char[] byteChars = ByteLevelAlphabet.Characters();
+        char[] byteChars = ByteLevelChars();
         var vocabulary = new JsonObject();
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         void AddToken(string token)
@@ -42,7 +39,7 @@ internal static partial class TinyTokenizer
 
         var merges = new JsonArray();
         var seenMerges = new HashSet<string>(StringComparer.Ordinal);
-        foreach (Match piece in PreTokenizer().Matches(Corpus))
+        foreach (Match piece in PreTokenizer().Matches(corpus))
         {
             string mapped = string.Concat(Encoding.UTF8.GetBytes(piece.Value).Select(b => byteChars[b]));
             if (mapped.Length < 2 || piece.Value.Any(char.IsDigit))
@@ -106,6 +103,20 @@ internal static partial class TinyTokenizer
         };
         File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), config.ToJsonString());
         return ids.Count;
+    }
+
+    /// <summary>GPT-2's printable stand-ins for the 256 byte values, as byte-level BPE vocabularies spell them.</summary>
+    private static char[] ByteLevelChars()
+    {
+        var chars = new char[256];
+        int next = 256;
+        for (int b = 0; b < 256; b++)
+        {
+            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
+            chars[b] = printable ? (char)b : (char)next++;
+        }
+
+        return chars;
     }
 
     // GPT-2's pre-tokenizer pattern, which the ByteLevel step applies: merges never cross these pieces.
