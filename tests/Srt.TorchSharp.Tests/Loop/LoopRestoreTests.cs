@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Srt.Testing;
 using Srt.TorchSharp.Modeling;
 using Srt.TorchSharp.Tests.Modeling;
 using Srt.TorchSharp.Tests.Training;
@@ -34,7 +35,7 @@ public sealed class LoopRestoreTests
             baseLogits = Logits(fresh);
         }
 
-        var critic = new CountingCritic();
+        var critic = CountingCritic();
 
         // Run 1: stage 1 to the end (generation, critique, training), then the process is gone.
         float[] stageOneLogits;
@@ -48,7 +49,7 @@ public sealed class LoopRestoreTests
         }
 
         Assert.True(MaxDifference(baseLogits, stageOneLogits) > 1e-4, "stage 1 should have changed the model");
-        Assert.Equal(16, critic.Calls);
+        Assert.Equal(16, critic.Requests.Count);
 
         // Run 2: killed after stage 2's first generation batch.
         var seen = new List<float[]>();
@@ -108,7 +109,7 @@ public sealed class LoopRestoreTests
         // was repeated.
         Assert.Equal(8, seen.Count);
         Assert.All(seen, logits => Assert.True(MaxDifference(stageOneLogits, logits) <= 1e-5, $"stage 2 generated with other weights (max diff {MaxDifference(stageOneLogits, logits)})"));
-        Assert.Equal(16, critic.Calls);
+        Assert.Equal(16, critic.Requests.Count);
         string[] outputs = File.ReadAllLines(Path.Combine(folder.Path, "stage2", "outputs.jsonl"));
         Assert.Equal(8, outputs.Length);
         Assert.All(outputs, line => Assert.Contains($"\"weights\":\"{stageOneId}\"", line, StringComparison.Ordinal));
@@ -210,21 +211,15 @@ public sealed class LoopRestoreTests
         new($"Weaknesses:\n- too short\nSuggestions:\n- add detail\nOverall Score: [[{score}]]", ["too short"], ["add detail"], score);
 
     /// <summary>Critiques every response 4 with a refinement, and scores every refinement 7; counts calls.</summary>
-    private sealed class CountingCritic : ICritic
+    /// <summary>Critiques every response 4 with a refinement, and scores every refinement 7; records every call.</summary>
+    private static TestCritic CountingCritic() => new()
     {
-        private int _calls;
-
-        public int Calls => Volatile.Read(ref _calls);
-
-        public Task<Critique> CritiqueAsync(CritiqueRequest request, CancellationToken cancellationToken = default)
+        CritiqueAsyncCallback = (request, _) =>
         {
-            Interlocked.Increment(ref _calls);
             int score = request.IncludeImprovedResponse ? 4 : 7;
             return Task.FromResult(new Critique(Feedback(score), request.IncludeImprovedResponse ? request.Response + " (improved)" : null, $"score {score}"));
-        }
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
-    }
+        },
+    };
 
     private sealed class SyncStageProgress(Action<StageProgress> report) : IProgress<StageProgress>
     {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
+using Srt.Testing;
 using Srt.TorchSharp.Kernels;
 using Srt.TorchSharp.Modeling;
 using Srt.TorchSharp.Tests.Modeling;
@@ -125,7 +126,7 @@ public sealed class RoundReferenceTests
                 o.Lora = lora ? new LoraOptions() : null;
             });
             Trainer = new RequestRecordingTrainer(new TorchSharpTrainer(Model, supervised, preference));
-            Loop = new SelfRefinementLoop(policy, new FixedCritic(), Trainer, new SelfRefinementOptions
+            Loop = new SelfRefinementLoop(policy, FixedCritic(), Trainer, new SelfRefinementOptions
             {
                 RunDirectory = runDirectory,
                 MaxNewTokens = 6,
@@ -184,18 +185,16 @@ public sealed class RoundReferenceTests
         public object? GetService(Type serviceType, object? serviceKey = null) => inner.GetService(serviceType, serviceKey);
     }
 
-    private static Feedback Feedback(int score) =>
-        new($"Weaknesses:\n- too short\nSuggestions:\n- add detail\nOverall Score: [[{score}]]", ["too short"], ["add detail"], score);
-
     /// <summary>Critiques every response 4 with a refinement, and scores every refinement 7.</summary>
-    private sealed class FixedCritic : ICritic
+    private static TestCritic FixedCritic() => new()
     {
-        public Task<Critique> CritiqueAsync(CritiqueRequest request, CancellationToken cancellationToken = default)
+        CritiqueAsyncCallback = (request, _) =>
         {
             int score = request.IncludeImprovedResponse ? 4 : 7;
             return Task.FromResult(new Critique(Feedback(score), request.IncludeImprovedResponse ? request.Response + " (improved)" : null, $"score {score}"));
-        }
+        },
+    };
 
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
-    }
+    private static Feedback Feedback(int score) =>
+        new($"Weaknesses:\n- too short\nSuggestions:\n- add detail\nOverall Score: [[{score}]]", ["too short"], ["add detail"], score);
 }
