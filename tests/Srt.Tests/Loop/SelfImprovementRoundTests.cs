@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Srt.Evaluation;
 using Srt.Testing;
+using Srt.Tests.Evaluation;
 using Srt.Tests.TestDoubles;
 
 namespace Srt.Tests.Loop;
@@ -159,6 +161,42 @@ public sealed class SelfImprovementRoundTests
         Assert.Contains(rounds.Harness.Folder.File("round1", "training.done.json"), error.Message, StringComparison.Ordinal);
         Assert.Contains("Run round1 again", error.Message, StringComparison.Ordinal);
         Assert.Equal(prompts, rounds.Harness.Policy.PromptCount);
+    }
+
+    [Fact]
+    public async Task Evaluation_StageTwoAndEachRound_ComparedAsCheckpointsOfTheirOwnWeights()
+    {
+        using var rounds = new RoundHarness();
+        var evaluation = new EvaluationRunner(
+            new EvaluationOptions { RunDirectory = rounds.Harness.Folder.Path, BaselineCheckpoint = RunLayout.StageTwoFolderName },
+            cache => new PairwiseJudge(new ScriptedJudgeClient { Verdict = (a, b) => a.Length >= b.Length ? "[[A]]" : "[[B]]" }, new PairwiseJudgeOptions { CacheDirectory = cache, Retry = null }));
+        EvaluationItem[] items = [new("e1", "Name a colour.") { ExpectedAnswer = "blue" }];
+
+        // After each step, its model answers the evaluation set; each step's model answers a little more.
+        var checkpoints = new List<(string Name, string Weights)> { (RunLayout.StageTwoFolderName, await rounds.RunStagesAsync()) };
+        for (int round = 1; round <= 2; round++)
+        {
+            SelfRefinementLoop loop = rounds.Harness.CreateLoop();
+            await loop.RunRoundAsync(round, RoundHarness.Items($"r{round}"));
+            checkpoints.Add((RunLayout.RoundFolderName(round), loop.WeightsId));
+        }
+
+        for (int step = 0; step < checkpoints.Count; step++)
+        {
+            string answer = step == checkpoints.Count - 1 ? "blue" : "no idea" + new string('.', step);
+            var policy = new TestPolicyModel { AnswerCallback = _ => new PolicyCompletion(answer) };
+            await evaluation.GenerateAsync(checkpoints[step].Name, policy, items, [AnswerMode.Direct], checkpoints[step].Weights);
+        }
+
+        EvaluationComparison comparison = await evaluation.CompareAsync(items);
+
+        Assert.Equal(["stage2", "round1", "round2"], comparison.Rows.Select(row => row.Checkpoint));
+        Assert.Equal([0.0, 0.0, 1.0], comparison.Rows.Select(row => row.Accuracy!.Accuracy));
+        Assert.Null(comparison.Rows[0].Judge);
+        Assert.All(comparison.Rows.Skip(1), row => Assert.Equal(1, row.Judge!.Judged));
+        Assert.Equal(3, checkpoints.Select(checkpoint => checkpoint.Weights).Distinct().Count());
+        Assert.All(checkpoints, checkpoint => Assert.Equal(
+            checkpoint.Weights, Field(rounds.Harness.Folder.Lines(RunLayout.EvaluationFolderName, RunLayout.AnswersFolderName, checkpoint.Name + ".direct.jsonl").Single(), "weights")));
     }
 
     private static string Field(string json, string name) => JsonNode.Parse(json)![name]!.GetValue<string>();
