@@ -41,13 +41,13 @@ internal sealed record QuickstartSettings
     /// <summary>Gets the torch CPU threads of training (generation uses the process setting).</summary>
     public int Threads { get; init; } = QuickstartArguments.DefaultThreads;
 
-    // Seconds per phase of the default run as measured (results.json's "seconds", seeds 2 and 3 averaged) on a quiet
-    // 2-core machine with two torch threads; the estimate rescales them by the speed it measures, so after the first
+    // Seconds per phase of the default run as measured (results.json's "seconds" of the timed seed-1 run in
+    // docs/quickstart.md) on a quiet 2-core machine with two torch threads; the estimate rescales them by the speed it measures, so after the first
     // seconds only their ratios matter. Declared before Default and Quick: static initializers run in order, and theirs read it.
     private static readonly (string, double)[] DefaultPhaseSeconds =
     [
-        ("pretraining", 97), ("evaluate base", 2), ("stage 1", 137), ("evaluate stage1", 7),
-        ("ablation", 37), ("evaluate ablation", 2), ("stage 2", 21), ("evaluate stage2", 6),
+        ("pretraining", 107), ("evaluate base", 2), ("stage 1", 140), ("evaluate stage1", 7),
+        ("ablation", 54), ("evaluate ablation", 2), ("stage 2", 24), ("evaluate stage2", 8),
     ];
 
     /// <summary>
