@@ -86,6 +86,19 @@ internal sealed class SlotKvCache : IAttentionCache, IDisposable
     /// </summary>
     public (Tensor Positions, long Width) BeginStep(Device device)
     {
+        var positions = StepPositions();
+        var columns = tensor(positions, [positions.Length], ScalarType.Int64, device);
+        _writeColumns = columns;
+        return (columns, _width);
+    }
+
+    /// <summary>
+    /// Starts a one-token step whose attention writes the cache itself (<see cref="Kernels.Cpu.SlotDecodeAttention"/>
+    /// through <see cref="Keys"/> and <see cref="Values"/>, not <see cref="IAttentionCache.Append"/>): returns each
+    /// active slot's position, checked against the capacity.
+    /// </summary>
+    public long[] StepPositions()
+    {
         var active = ActiveSlots;
         if (active <= 0)
         {
@@ -98,10 +111,14 @@ internal sealed class SlotKvCache : IAttentionCache, IDisposable
         {
             throw new InvalidOperationException($"SlotKvCache: a slot would exceed its capacity of {Capacity} tokens.");
         }
-        var columns = tensor(positions, [active], ScalarType.Int64, device);
-        _writeColumns = columns;
-        return (columns, _width);
+        return positions;
     }
+
+    /// <summary>The key buffer [slots, kv_heads, capacity, head_dim] of <paramref name="layer"/>; owned by the cache.</summary>
+    public Tensor Keys(int layer) => _keys[layer];
+
+    /// <summary>The value buffer of <paramref name="layer"/>, shaped as <see cref="Keys"/>; owned by the cache.</summary>
+    public Tensor Values(int layer) => _values[layer];
 
     (Tensor Keys, Tensor Values) IAttentionCache.Append(int layer, Tensor keys, Tensor values)
     {

@@ -56,6 +56,18 @@ internal static class DecodeStepProfile
             });
             Part("attention", layers, () => nn.functional.scaled_dot_product_attention(
                 query.reshape(slots, kvHeads, heads / kvHeads, headDim), cacheKeys, cacheValues, mask, 0.0, false).Dispose());
+            if (SlotDecodeAttention.IsSupported)
+            {
+                var slotKeys = randn(slots, kvHeads, context + 1, headDim);
+                var slotValues = randn(slots, kvHeads, context + 1, headDim);
+                var flatQuery = randn(slots, 1, heads * headDim);
+                var flatKey = randn(slots, 1, kvHeads * headDim);
+                var positions = Enumerable.Repeat((long)context, slots).ToArray();
+                var (cosTable, sinTable) = (randn(context + 1, headDim), randn(context + 1, headDim));
+                Part("attention_kernel", layers, () => SlotDecodeAttention.Attend(
+                    flatQuery, flatKey, flatKey, slotKeys, slotValues, positions, cosTable, sinTable, (int)heads, null,
+                    1.0 / Math.Sqrt(headDim), null).Dispose());
+            }
             Part("swiglu", layers, () =>
             {
                 using var activated = nn.functional.silu(gate);
@@ -68,13 +80,16 @@ internal static class DecodeStepProfile
             parts.Add(("weight_products_kernel", products.Kernel * 1e3));
         }
 
-        var (withKernel, withLibtorch) = StepTimes(model, slots, context);
-        var explained = parts.Where(p => p.Name != "weight_products_libtorch").Sum(p => p.Ms);
+        var (withKernel, withLibtorch, withSdpa) = StepTimes(model, slots, context);
+        // The step with both kernels runs the kernel's attention, not SDPA, and neither rotary nor libtorch products.
+        var notInKernelStep = new[] { "weight_products_libtorch", "attention", "rotary" };
+        var explained = parts.Where(p => !notInKernelStep.Contains(p.Name)).Sum(p => p.Ms);
         GenerationBenchmark.Emit(output, new
         {
             benchmark = "batching", kind = "profile", size, slots, context,
             avx512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated,
             step_ms_kernel = Math.Round(withKernel * 1e3, 2), step_ms_libtorch = Math.Round(withLibtorch * 1e3, 2),
+            step_ms_kernel_products_sdpa = Math.Round(withSdpa * 1e3, 2),
             parts_ms = parts.ToDictionary(p => p.Name, p => Math.Round(p.Ms, 3)),
             unexplained_ms_kernel = Math.Round(withKernel * 1e3 - explained, 2),
         });
@@ -117,8 +132,10 @@ internal static class DecodeStepProfile
         return (libtorch, kernel);
     }
 
-    // The median decode step with every slot running at `context` tokens, with the kernel and with libtorch.
-    private static (double Kernel, double Libtorch) StepTimes(LlamaForCausalLM model, int slots, int context)
+    // The median decode step with every slot running at `context` tokens: with both CPU kernels (small-row products
+    // and slot attention), with libtorch's products and the slot attention, and with the kernel's products and
+    // libtorch's attention path (rotary, cache scatter, mask, SDPA).
+    private static (double Kernel, double Libtorch, double Sdpa) StepTimes(LlamaForCausalLM model, int slots, int context)
     {
         var random = new Random(2);
         using var sampler = new TokenSampler(new GenerationOptions { Temperature = 0 }, new long[slots], model.Device);
@@ -136,15 +153,26 @@ internal static class DecodeStepProfile
             return Median(() => session.Decode(tokens));
         }
         var kernel = Steps();
+        double libtorch, sdpa;
         SmallRowLinear.Enabled = false;
         try
         {
-            return (kernel, Steps());
+            libtorch = Steps();
         }
         finally
         {
             SmallRowLinear.Enabled = true;
         }
+        SlotDecodeAttention.Enabled = false;
+        try
+        {
+            sdpa = Steps();
+        }
+        finally
+        {
+            SlotDecodeAttention.Enabled = true;
+        }
+        return (kernel, libtorch, sdpa);
     }
 
     private static double Median(Action action)

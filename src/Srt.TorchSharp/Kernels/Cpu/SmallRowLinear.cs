@@ -16,11 +16,12 @@ namespace Srt.TorchSharp.Kernels.Cpu;
 /// </summary>
 /// <remarks>
 /// Every output element is summed in the same order whatever the number of rows, the tile it falls in or the thread
-/// that computes it (eight lanes over k ≡ lane mod 8 with fused multiply-adds, a fixed horizontal sum, then the tail),
+/// that computes it (eight lanes over k ≡ lane mod 8 with fused multiply-adds, or sixteen in 512-bit vectors where the
+/// CPU runs those at full width (SmallRowLinear.Wide.cs), a fixed horizontal sum, then the tail),
 /// so a row's result does not depend on which other rows share its batch. The result differs from libtorch's only by
 /// float32 rounding of a different summation order.
 /// </remarks>
-internal static class SmallRowLinear
+internal static partial class SmallRowLinear
 {
     /// <summary>The most rows the kernel takes; beyond that libtorch's GEMM packs and blocks well.</summary>
     public const int MaxRows = 16;
@@ -121,6 +122,11 @@ internal static class SmallRowLinear
         var w = (float*)wAddress;
         var b = (float*)bAddress;
         var y = (float*)yAddress;
+        if (Wide512)
+        {
+            ComputeWide(x, w, b, y, rows, depth, features, first, end);
+            return;
+        }
         var j = first;
         if (WideTiles)
         {
@@ -132,13 +138,11 @@ internal static class SmallRowLinear
                 {
                     Tile4x4(x + (long)r * depth, depth, w0, b == null ? null : b + j, y + (long)r * features + j, features);
                 }
+                // The last one to three rows: four weight rows against one input row at a time still keeps four
+                // independent chains of fused multiply-adds in flight (one Dot per output would wait on each one).
                 for (; r < rows; r++)
                 {
-                    var row = x + (long)r * depth;
-                    for (var i = 0; i < 4; i++)
-                    {
-                        y[(long)r * features + j + i] = Dot(row, w0 + (long)i * depth, depth, b == null ? 0f : b[j + i]);
-                    }
+                    Tile4x1(x + (long)r * depth, depth, w0, b == null ? null : b + j, y + (long)r * features + j);
                 }
             }
         }
@@ -234,6 +238,30 @@ internal static class SmallRowLinear
         y[1] = Finish(a31, x3, w1, k, depth, b1);
         y[2] = Finish(a32, x3, w2, k, depth, b2);
         y[3] = Finish(a33, x3, w3, k, depth, b3);
+    }
+
+    // Four weight rows against one input row: four accumulators, in the order of the tiles above.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Tile4x1(float* x, int depth, float* w, float* bias, float* y)
+    {
+        var w0 = w;
+        var w1 = w + depth;
+        var w2 = w1 + depth;
+        var w3 = w2 + depth;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        var k = 0;
+        for (; k + 8 <= depth; k += 8)
+        {
+            var u = Avx.LoadVector256(x + k);
+            a0 = Fma.MultiplyAdd(Avx.LoadVector256(w0 + k), u, a0);
+            a1 = Fma.MultiplyAdd(Avx.LoadVector256(w1 + k), u, a1);
+            a2 = Fma.MultiplyAdd(Avx.LoadVector256(w2 + k), u, a2);
+            a3 = Fma.MultiplyAdd(Avx.LoadVector256(w3 + k), u, a3);
+        }
+        y[0] = Finish(a0, x, w0, k, depth, bias == null ? 0f : bias[0]);
+        y[1] = Finish(a1, x, w1, k, depth, bias == null ? 0f : bias[1]);
+        y[2] = Finish(a2, x, w2, k, depth, bias == null ? 0f : bias[2]);
+        y[3] = Finish(a3, x, w3, k, depth, bias == null ? 0f : bias[3]);
     }
 
     // Two weight rows against four input rows: eight accumulators, six loads per eight fused multiply-adds.

@@ -23,6 +23,11 @@ internal sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask, bo
     /// work); null when the pass is not packed. <see cref="Mask"/> always holds the same rule as a boolean mask.</summary>
     public PackedSegments? Segments { get; init; }
 
+    /// <summary>Set when a continuous-batching step runs its attention in the CPU slot kernel: the layer projects, then
+    /// hands query, key and value to <see cref="Kernels.Cpu.SlotDecodeAttention"/>, which writes and reads the slot
+    /// cache in place. <see cref="Cos"/> and <see cref="Sin"/> then hold the whole tables and <see cref="Mask"/> is null.</summary>
+    public SlotDecodeStep? SlotStep { get; init; }
+
     /// <summary>Every tensor of the context, in a fixed order (for activation checkpointing, which must keep them alive
     /// until backward). A tensor field added to this record belongs here and in <see cref="WithTensors"/>.</summary>
     public IReadOnlyList<Tensor?> Tensors => [Cos, Sin, Mask, PositionIds, SequenceIds];

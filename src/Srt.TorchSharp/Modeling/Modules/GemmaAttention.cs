@@ -1,3 +1,4 @@
+using Srt.TorchSharp.Kernels.Cpu;
 using TorchSharp;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -70,6 +71,15 @@ internal sealed class GemmaAttention : nn.Module
         {
             query = _qNorm.forward(query);
             key = _kNorm.forward(key);
+        }
+        if (context.SlotStep is { } step)
+        {
+            // A continuous-batching step on the CPU: the kernel rotates, writes the slot cache in place and attends,
+            // with this layer's scale and soft cap.
+            var slotAttended = SlotDecodeAttention.Attend(
+                query, key, value, step.Cache.Keys(_layerIndex), step.Cache.Values(_layerIndex), step.Positions,
+                step.Cos, step.Sin, (int)_heads, step.Window, _scale, _softcap);
+            return _oProj.forward(slotAttended).MoveToOuterDisposeScope();
         }
         query = RotaryEmbedding.Apply(query, context.Cos, context.Sin);
         key = RotaryEmbedding.Apply(key, context.Cos, context.Sin);

@@ -74,9 +74,25 @@ internal sealed class LayerAttentionPlan : IDisposable
         return _kindOfLayer.Select(kind => byKind[kind]).ToArray();
     }
 
-    /// <summary>Contexts for one continuous-batching step of <paramref name="cache"/>, indexed by layer.</summary>
-    public AttentionContext[] BuildForSlots(SlotKvCache cache, ScalarType dtype, Device device)
+    /// <summary>Contexts for one continuous-batching step of <paramref name="cache"/>, indexed by layer. With
+    /// <paramref name="kernel"/>, the contexts carry a <see cref="SlotDecodeStep"/> instead of per-step angles and masks.</summary>
+    public AttentionContext[] BuildForSlots(SlotKvCache cache, ScalarType dtype, Device device, bool kernel = false)
     {
+        if (kernel)
+        {
+            var positions = cache.StepPositions();
+            var width = positions.Max() + 1;
+            var tables = _rotaries.Select(rotary => rotary.Tables(width, dtype, device)).ToArray();
+            var kinds = _kinds.Select(kind =>
+            {
+                var (cos, sin) = tables[kind.Rotary];
+                return new AttentionContext(cos, sin, null, IsCausal: false, cache)
+                {
+                    SlotStep = new SlotDecodeStep(cache, positions, cos, sin, kind.Window),
+                };
+            }).ToArray();
+            return _kindOfLayer.Select(kind => kinds[kind]).ToArray();
+        }
         var byRotary = new AttentionContext?[_rotaries.Length];
         var byKind = _kinds.Select(kind =>
         {

@@ -39,8 +39,9 @@ internal sealed partial class LlamaAttention
         return (null, null, false);
     }
 
-    /// <summary>Query [B, heads, T, D], key and value [B, kv_heads, T, D], rotated where the layer uses rotary.</summary>
-    private (Tensor Query, Tensor Key, Tensor Value) ProjectQueryKeyValue(Tensor hidden, AttentionContext context)
+    /// <summary>Query [B, heads, T, D], key and value [B, kv_heads, T, D], rotated where the layer uses rotary and
+    /// <paramref name="rotate"/> asks for it (the slot kernel rotates by itself).</summary>
+    private (Tensor Query, Tensor Key, Tensor Value) ProjectQueryKeyValue(Tensor hidden, AttentionContext context, bool rotate)
     {
         var (batch, tokens) = (hidden.shape[0], hidden.shape[1]);
         Tensor query, key, value;
@@ -72,7 +73,7 @@ internal sealed partial class LlamaAttention
         query = query.transpose(1, 2);
         key = key.transpose(1, 2);
         value = value.view(batch, tokens, _keyValueHeads, _headDim).transpose(1, 2);
-        if (_usesRotary)
+        if (_usesRotary && rotate)
         {
             query = RotaryEmbedding.ApplyPartial(query, context.Cos, context.Sin);
             key = RotaryEmbedding.ApplyPartial(key, context.Cos, context.Sin);

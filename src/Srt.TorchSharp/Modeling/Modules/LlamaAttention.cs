@@ -1,3 +1,4 @@
+using Srt.TorchSharp.Kernels.Cpu;
 using TorchSharp;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -56,7 +57,16 @@ internal sealed partial class LlamaAttention : nn.Module
     {
         using var scope = NewDisposeScope();
         var (batch, tokens) = (hidden.shape[0], hidden.shape[1]);
-        var (query, key, value) = ProjectQueryKeyValue(hidden, context);
+        if (context.SlotStep is { } step)
+        {
+            // A continuous-batching step on the CPU: the kernel rotates, writes the slot cache in place and attends.
+            var (slotQuery, slotKey, slotValue) = ProjectQueryKeyValue(hidden, context, rotate: false);
+            var slotAttended = SlotDecodeAttention.Attend(
+                slotQuery, slotKey, slotValue, step.Cache.Keys(_layerIndex), step.Cache.Values(_layerIndex), step.Positions,
+                _usesRotary ? step.Cos : null, _usesRotary ? step.Sin : null, (int)_heads, step.Window, 1.0 / Math.Sqrt(_headDim), softcap: null);
+            return _oProj.forward(slotAttended).MoveToOuterDisposeScope();
+        }
+        var (query, key, value) = ProjectQueryKeyValue(hidden, context, rotate: true);
         if (context.Cache is { } cache)
         {
             (key, value) = cache.Append(_layerIndex, key, value);

@@ -1,3 +1,4 @@
+using Srt.TorchSharp.Kernels.Cpu;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -90,7 +91,7 @@ internal sealed class LlamaDecoder : nn.Module
     {
         using var scope = NewDisposeScope();
         var hidden = Embed(inputIds);
-        var contexts = _plan.BuildForSlots(cache, hidden.dtype, hidden.device);
+        var contexts = _plan.BuildForSlots(cache, hidden.dtype, hidden.device, SlotDecodeAttention.Applies(hidden.dtype, hidden.device));
         hidden = RunLayers(hidden, contexts, checkpoint: false);
         ((IAttentionCache)cache).Advance(1);
         return _norm.forward(hidden).MoveToOuterDisposeScope();
