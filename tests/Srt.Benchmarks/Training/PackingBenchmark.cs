@@ -57,6 +57,12 @@ internal sealed class PackingBenchmark : IBenchmark
             ["bench"] = "train-packing", ["bucket_rows_tokens"] = ceiling.PaddedTokens, ["sequence_tokens"] = ceiling.SequenceTokens,
             ["ceiling_tokens"] = Math.Round(ceiling.TokenRatio, 3), ["ceiling_attention"] = Math.Round(ceiling.AttentionRatio, 3),
         });
+        var (packedCells, packedInputs) = PaddingCeiling.OfPackedRows(lengths, globalBatch, microBatch, maxLength);
+        Emit(output, new JsonObject
+        {
+            ["bench"] = "train-packing", ["packed_rows_cells"] = packedCells, ["packed_inputs"] = packedInputs,
+            ["packed_padding"] = Math.Round((double)packedCells / packedInputs, 3),
+        });
         var config = new LlamaConfig
         {
             VocabSize = 32000, HiddenSize = 512, IntermediateSize = 1376, NumHiddenLayers = 8, NumAttentionHeads = 8,
