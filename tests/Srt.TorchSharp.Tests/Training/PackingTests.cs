@@ -96,6 +96,72 @@ public sealed class PackingTests
         Assert.Throws<ArgumentException>(() => SequencePacker.Pack([5, 1001], 1000));
     }
 
+    [Fact]
+    public void SequencePacker_FirstFitLeavesTheLastRowShort_SpreadsTheSequencesEvenly()
+    {
+        // First-fit decreasing: [1500 + 100 + 100] and [1500], a pass of 2 x 1,700 cells for 3,200 tokens.
+        var rows = SequencePacker.Pack([1500, 1500, 100, 100], 2048);
+
+        Assert.Equal([[0, 2], [1, 3]], rows);
+    }
+
+    [Fact]
+    public void SequencePacker_SpreadRowsWouldOverflow_KeepsTheFirstFitRows()
+    {
+        // Spreading over two rows would put 1000 + 700 + 700 in one: 2,400 > 2,100.
+        var rows = SequencePacker.Pack([1000, 1000, 700, 700, 700], 2100);
+
+        Assert.Equal([[0, 1], [2, 3, 4]], rows);
+    }
+
+    [Fact]
+    public void SequencePacker_LongTailedMicroBatches_NoMoreRowsAndFewerCellsThanFirstFit()
+    {
+        var random = new Random(5);
+        long packedCells = 0, firstFitCells = 0;
+        for (int batch = 0; batch < 300; batch++)
+        {
+            int[] lengths = [.. Enumerable.Range(0, 2 + batch % 7).Select(_ => (int)Math.Clamp(320 * Math.Exp(0.8 * Normal(random)), 64, 2048))];
+
+            var rows = SequencePacker.Pack(lengths, 2048);
+            var reference = FirstFitDecreasing(lengths, 2048);
+
+            Assert.Equal(Enumerable.Range(0, lengths.Length), rows.SelectMany(r => r).Order());
+            Assert.All(rows, r => Assert.True(r.Sum(i => lengths[i]) <= 2048));
+            Assert.Equal(reference.Count, rows.Count);
+            long cells = (long)rows.Count * rows.Max(r => r.Sum(i => lengths[i]));
+            long referenceCells = (long)reference.Count * reference.Max();
+            Assert.True(cells <= referenceCells, $"batch {batch}: {cells} cells against first-fit's {referenceCells}");
+            (packedCells, firstFitCells) = (packedCells + cells, firstFitCells + referenceCells);
+        }
+
+        // The padding first-fit leaves in a long-tailed mix is mostly gone.
+        Assert.True(packedCells < 0.95 * firstFitCells, $"{packedCells} cells against first-fit's {firstFitCells}");
+    }
+
+    // An independent first-fit decreasing: the row fills it reaches.
+    private static List<int> FirstFitDecreasing(int[] lengths, int capacity)
+    {
+        var fills = new List<int>();
+        foreach (int length in lengths.OrderDescending())
+        {
+            int row = fills.FindIndex(f => f + length <= capacity);
+            if (row < 0)
+            {
+                fills.Add(length);
+            }
+            else
+            {
+                fills[row] += length;
+            }
+        }
+
+        return fills;
+    }
+
+    private static double Normal(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
     [Theory]
     [InlineData(LossImplementation.Fused, false, true)]
     [InlineData(LossImplementation.Fused, false, false)]
