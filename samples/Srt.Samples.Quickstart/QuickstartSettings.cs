@@ -42,8 +42,9 @@ internal sealed record QuickstartSettings
     public int Threads { get; init; } = QuickstartArguments.DefaultThreads;
 
     // Seconds per phase of the default run as measured (results.json's "seconds" of the timed seed-1 run in
-    // docs/quickstart.md) on a quiet 2-core machine with two torch threads; the estimate rescales them by the speed it measures, so after the first
-    // seconds only their ratios matter. Declared before Default and Quick: static initializers run in order, and theirs read it.
+    // docs/quickstart.md) on a quiet 2-core machine with two torch threads; the estimate rescales them by the speed it
+    // measures, so after the first seconds only their ratios matter. Declared before Default and Quick: static
+    // initializers run in order, and theirs read it.
     private static readonly (string, double)[] DefaultPhaseSeconds =
     [
         ("pretraining", 107), ("evaluate base", 2), ("stage 1", 140), ("evaluate stage1", 7),

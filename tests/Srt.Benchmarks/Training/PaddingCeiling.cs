@@ -9,26 +9,6 @@ namespace Srt.Benchmarks.Training;
 /// </summary>
 internal sealed record PaddingCeiling(long SequenceTokens, long PaddedTokens, double AttentionRatio)
 {
-    /// <summary>The model-input cells of one epoch's packed passes (rows of at most <paramref name="rowTokens"/> inputs,
-    /// each pass's rows padded to its fullest), over the sequences' own input tokens.</summary>
-    public static (long Cells, long Inputs) OfPackedRows(IReadOnlyList<int> lengths, int globalBatch, int microBatch, int rowTokens)
-    {
-        var defaults = new SupervisedTrainerOptions();
-        long cells = 0, inputs = 0;
-        foreach (int[] batch in ShuffledBatches.ForEpoch(lengths.Count, globalBatch, defaults.Seed, epoch: 0))
-        {
-            foreach (int[] micro in batch.Chunk(microBatch))
-            {
-                int[] inputLengths = [.. micro.Select(i => lengths[i] - 1)];
-                var rows = SequencePacker.Pack(inputLengths, rowTokens);
-                cells += (long)rows.Count * rows.Max(r => r.Sum(i => inputLengths[i]));
-                inputs += inputLengths.Sum();
-            }
-        }
-
-        return (cells, inputs);
-    }
-
     public double TokenRatio => (double)PaddedTokens / SequenceTokens;
 
     public static PaddingCeiling OfLengthBuckets(IReadOnlyList<int> lengths, int globalBatch, int microBatch)
@@ -48,5 +28,25 @@ internal sealed record PaddingCeiling(long SequenceTokens, long PaddedTokens, do
 
         double pairs = lengths.Sum(l => (double)l * l);
         return new PaddingCeiling(lengths.Sum(l => (long)l), padded, paddedPairs / pairs);
+    }
+
+    /// <summary>The model-input cells of one epoch's packed passes (rows of at most <paramref name="rowTokens"/> inputs,
+    /// each pass's rows padded to its fullest), over the sequences' own input tokens.</summary>
+    public static (long Cells, long Inputs) OfPackedRows(IReadOnlyList<int> lengths, int globalBatch, int microBatch, int rowTokens)
+    {
+        var defaults = new SupervisedTrainerOptions();
+        long cells = 0, inputs = 0;
+        foreach (int[] batch in ShuffledBatches.ForEpoch(lengths.Count, globalBatch, defaults.Seed, epoch: 0))
+        {
+            foreach (int[] micro in batch.Chunk(microBatch))
+            {
+                int[] inputLengths = [.. micro.Select(i => lengths[i] - 1)];
+                var rows = SequencePacker.Pack(inputLengths, rowTokens);
+                cells += (long)rows.Count * rows.Max(r => r.Sum(i => inputLengths[i]));
+                inputs += inputLengths.Sum();
+            }
+        }
+
+        return (cells, inputs);
     }
 }
