@@ -19,7 +19,8 @@ internal static class SequencePacker
         if (rows.Count > 1)
         {
             var spread = Spread(lengths, longestFirst, rows.Count);
-            if (Fullest(lengths, spread) <= capacity && Fullest(lengths, spread) < Fullest(lengths, rows))
+            int fullest = Fullest(lengths, spread);
+            if (fullest <= capacity && fullest < Fullest(lengths, rows))
             {
                 rows = spread;
             }

@@ -56,13 +56,13 @@ public sealed class TorchSharpServiceCollectionExtensionsTests : IDisposable
         var policy = (TorchSharpPolicyModel)provider.GetRequiredService<IPolicyModel>();
         IReadOnlyList<IReadOnlyList<ChatMessage>> prompts = [[new ChatMessage(ChatRole.User, "Repeat: ao")]];
         var greedy = new GenerationOptions { Temperature = 0, MaxNewTokens = 8 };
-        float[] before = Logits(policy.Model.Model);
+        float[] before = TrainingFixtures.ProbeLogits(policy.Model.Model);
         string answerBefore = (await policy.GenerateAsync(prompts, greedy))[0].Text;
 
         var trainer = provider.GetRequiredService<ITrainer>();
         TrainingResult result = await trainer.TrainSupervisedAsync(new SupervisedTrainingRequest(TrainingFixtures.RepeatExamples()));
 
-        float[] after = Logits(policy.Model.Model);
+        float[] after = TrainingFixtures.ProbeLogits(policy.Model.Model);
         string answerAfter = (await policy.GenerateAsync(prompts, greedy))[0].Text;
         Assert.Equal(8, result.Steps);
         Assert.True(before.Zip(after, (a, b) => Math.Abs(a - b)).Max() > 1e-3, "training through the resolved trainer should change the policy's logits");
@@ -154,11 +154,4 @@ public sealed class TorchSharpServiceCollectionExtensionsTests : IDisposable
         options.SaveSteps = 0;
     }
 
-    private static float[] Logits(LlamaForCausalLM model)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        using var ids = tensor(new long[] { 5, 17, 42, 3, 60, 11, 94, 70 }, ScalarType.Int64).unsqueeze(0);
-        return TrainingFixtures.Flat(model.Forward(ids));
-    }
 }

@@ -32,10 +32,10 @@ public sealed class LoopRestoreTests
         float[] baseLogits;
         using (var fresh = TrainingFixtures.Model())
         {
-            baseLogits = Logits(fresh);
+            baseLogits = TrainingFixtures.ProbeLogits(fresh);
         }
 
-        var critic = CountingCritic();
+        var critic = LoopFixtures.FixedCritic();
 
         // Run 1: stage 1 to the end (generation, critique, training), then the process is gone.
         float[] stageOneLogits;
@@ -44,11 +44,11 @@ public sealed class LoopRestoreTests
         {
             StageOneResult one = await run.Loop.RunStageOneAsync(StageOneItems);
             Assert.Equal(8, one.Kept);
-            stageOneLogits = Logits(run.Model.Model);
+            stageOneLogits = TrainingFixtures.ProbeLogits(run.Model.Model);
             stageOneId = run.Loop.WeightsId;
         }
 
-        Assert.True(MaxDifference(baseLogits, stageOneLogits) > 1e-4, "stage 1 should have changed the model");
+        Assert.True(TrainingFixtures.MaxDifference(baseLogits, stageOneLogits) > 1e-4, "stage 1 should have changed the model");
         Assert.Equal(16, critic.Requests.Count);
 
         // Run 2: killed after stage 2's first generation batch.
@@ -101,19 +101,19 @@ public sealed class LoopRestoreTests
             Assert.Equal(8, two.Kept);
             Assert.False(two.TrainingResumed);
             Assert.Equal([3, 4], steps);
-            stageTwoLogits = Logits(run.Model.Model);
+            stageTwoLogits = TrainingFixtures.ProbeLogits(run.Model.Model);
             stageTwoId = run.Loop.WeightsId;
         }
 
         // Every stage-2 generation, in every run, saw the stage-1 model; each item was generated once; no critic call
         // was repeated.
         Assert.Equal(8, seen.Count);
-        Assert.All(seen, logits => Assert.True(MaxDifference(stageOneLogits, logits) <= 1e-5, $"stage 2 generated with other weights (max diff {MaxDifference(stageOneLogits, logits)})"));
+        Assert.All(seen, logits => Assert.True(TrainingFixtures.MaxDifference(stageOneLogits, logits) <= 1e-5, $"stage 2 generated with other weights (max diff {TrainingFixtures.MaxDifference(stageOneLogits, logits)})"));
         Assert.Equal(16, critic.Requests.Count);
         string[] outputs = File.ReadAllLines(Path.Combine(folder.Path, "stage2", "outputs.jsonl"));
         Assert.Equal(8, outputs.Length);
         Assert.All(outputs, line => Assert.Contains($"\"weights\":\"{stageOneId}\"", line, StringComparison.Ordinal));
-        Assert.True(MaxDifference(stageOneLogits, stageTwoLogits) > 1e-6, "stage 2 should have changed the model");
+        Assert.True(TrainingFixtures.MaxDifference(stageOneLogits, stageTwoLogits) > 1e-6, "stage 2 should have changed the model");
 
         // Run 5: a rerun of the finished flow restores stage 1, then stage 2: the model is the stage-2 model.
         using (var run = new Run(folder.Path, lora, critic))
@@ -121,19 +121,9 @@ public sealed class LoopRestoreTests
             StageTwoResult again = await run.Loop.RunStageTwoAsync(StageTwoItems);
             Assert.True(again.TrainingResumed);
             Assert.Equal(stageTwoId, run.Loop.WeightsId);
-            Assert.True(MaxDifference(stageTwoLogits, Logits(run.Model.Model)) <= 1e-5);
+            Assert.True(TrainingFixtures.MaxDifference(stageTwoLogits, TrainingFixtures.ProbeLogits(run.Model.Model)) <= 1e-5);
         }
     }
-
-    private static float[] Logits(LlamaForCausalLM model)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        using var ids = tensor(new long[] { 5, 17, 42, 3, 60, 11, 94, 70 }, ScalarType.Int64).unsqueeze(0);
-        return TrainingFixtures.Flat(model.Forward(ids));
-    }
-
-    private static float MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
 
     /// <summary>One "process": a fresh base model, its policy, trainer and loop over the run directory.</summary>
     private sealed class Run : IDisposable
@@ -191,7 +181,7 @@ public sealed class LoopRestoreTests
             bool stageTwo = prompts[0][^1].Text.StartsWith("Improve", StringComparison.Ordinal);
             if (stageTwo)
             {
-                float[] logits = Logits(model);
+                float[] logits = TrainingFixtures.ProbeLogits(model);
                 stageTwoLogits?.AddRange(prompts.Select(_ => logits));
             }
 
@@ -200,26 +190,12 @@ public sealed class LoopRestoreTests
             return completions.Select(completion =>
             {
                 string text = "Answer " + completion.Text.Replace("#", string.Empty, StringComparison.Ordinal).Trim();
-                return new PolicyCompletion(stageTwo ? SelfRefinementFormat.Default.Format(text, Feedback(4), text + " (improved)", 8) : text);
+                return new PolicyCompletion(stageTwo ? SelfRefinementFormat.Default.Format(text, LoopFixtures.Feedback(4), text + " (improved)", 8) : text);
             }).ToList();
         }
 
         public object? GetService(Type serviceType, object? serviceKey = null) => inner.GetService(serviceType, serviceKey);
     }
-
-    private static Feedback Feedback(int score) =>
-        new($"Weaknesses:\n- too short\nSuggestions:\n- add detail\nOverall Score: [[{score}]]", ["too short"], ["add detail"], score);
-
-    /// <summary>Critiques every response 4 with a refinement, and scores every refinement 7; counts calls.</summary>
-    /// <summary>Critiques every response 4 with a refinement, and scores every refinement 7; records every call.</summary>
-    private static TestCritic CountingCritic() => new()
-    {
-        CritiqueAsyncCallback = (request, _) =>
-        {
-            int score = request.IncludeImprovedResponse ? 4 : 7;
-            return Task.FromResult(new Critique(Feedback(score), request.IncludeImprovedResponse ? request.Response + " (improved)" : null, $"score {score}"));
-        },
-    };
 
     private sealed class SyncStageProgress(Action<StageProgress> report) : IProgress<StageProgress>
     {

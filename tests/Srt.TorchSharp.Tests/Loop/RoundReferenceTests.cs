@@ -37,7 +37,7 @@ public sealed class RoundReferenceTests
             await run.Loop.RunStageTwoAsync(Items("Improve", 4));
             StageTwoResult roundOne = await run.Loop.RunRoundAsync(1, Items("Again", 4));
             Assert.Equal(4, roundOne.Kept);
-            roundOneLogits = Logits(run.Model.Model);
+            roundOneLogits = TrainingFixtures.ProbeLogits(run.Model.Model);
         }
 
         // Process 2: round 2 only; the loop must restore stage 1, stage 2 and round 1 before generating and training.
@@ -56,11 +56,11 @@ public sealed class RoundReferenceTests
         float[] stageTwo = ModelAfter(folder.Path, lora, 2, pairs, out _);
         float[] roundOneModel = ModelAfter(folder.Path, lora, 3, pairs, out float[] restoredLogits);
 
-        Assert.True(MaxDifference(roundOneLogits, restoredLogits) <= 1e-5, "the restored chain should be the round-1 model of process 1");
-        Assert.True(MaxDifference(used, roundOneModel) <= 1e-4, $"reference vs round-1 model: max diff {MaxDifference(used, roundOneModel)}");
-        Assert.True(MaxDifference(used, stageTwo) > 1e-3, $"reference vs stage-2 model: max diff {MaxDifference(used, stageTwo)}");
-        Assert.True(MaxDifference(used, stageOne) > 1e-3, $"reference vs stage-1 model: max diff {MaxDifference(used, stageOne)}");
-        Assert.True(MaxDifference(used, baseModel) > 1e-3, $"reference vs base model: max diff {MaxDifference(used, baseModel)}");
+        Assert.True(TrainingFixtures.MaxDifference(roundOneLogits, restoredLogits) <= 1e-5, "the restored chain should be the round-1 model of process 1");
+        Assert.True(TrainingFixtures.MaxDifference(used, roundOneModel) <= 1e-4, $"reference vs round-1 model: max diff {TrainingFixtures.MaxDifference(used, roundOneModel)}");
+        Assert.True(TrainingFixtures.MaxDifference(used, stageTwo) > 1e-3, $"reference vs stage-2 model: max diff {TrainingFixtures.MaxDifference(used, stageTwo)}");
+        Assert.True(TrainingFixtures.MaxDifference(used, stageOne) > 1e-3, $"reference vs stage-1 model: max diff {TrainingFixtures.MaxDifference(used, stageOne)}");
+        Assert.True(TrainingFixtures.MaxDifference(used, baseModel) > 1e-3, $"reference vs base model: max diff {TrainingFixtures.MaxDifference(used, baseModel)}");
     }
 
     private static IReadOnlyList<InstructionItem> Items(string verb, int count) =>
@@ -78,7 +78,7 @@ public sealed class RoundReferenceTests
             run.Trainer.Inner.RestoreAsync(checkpoint).GetAwaiter().GetResult();
         }
 
-        logits = Logits(run.Model.Model);
+        logits = TrainingFixtures.ProbeLogits(run.Model.Model);
         PreferenceTrainerOptions options = run.Trainer.Inner.PreferenceOptions;
         var encoder = new TrainingSequenceEncoder(TrainingFixtures.Tokenizer(), TrainingFixtures.ChatML, options.MaxSequenceLength, options.DpoScoresEndOfTurn);
         var encoded = pairs.Select(pair => encoder.Encode(pair, out _)!.Value).ToList();
@@ -91,16 +91,6 @@ public sealed class RoundReferenceTests
         var byId = File.ReadLines(path).Select(line => JsonNode.Parse(line)!).ToDictionary(o => o["id"]!.GetValue<string>());
         return [.. pairs.Select(pair => byId[pair.Id]["chosen_logp"]!.GetValue<float>()), .. pairs.Select(pair => byId[pair.Id]["rejected_logp"]!.GetValue<float>())];
     }
-
-    private static float[] Logits(LlamaForCausalLM model)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        using var ids = tensor(new long[] { 5, 17, 42, 3, 60, 11, 94, 70 }, ScalarType.Int64).unsqueeze(0);
-        return TrainingFixtures.Flat(model.Forward(ids));
-    }
-
-    private static float MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
 
     /// <summary>One "process": a fresh base model, its policy, trainer and loop over the run directory.</summary>
     private sealed class Run : IDisposable
@@ -126,7 +116,7 @@ public sealed class RoundReferenceTests
                 o.Lora = lora ? new LoraOptions() : null;
             });
             Trainer = new RequestRecordingTrainer(new TorchSharpTrainer(Model, supervised, preference));
-            Loop = new SelfRefinementLoop(policy, FixedCritic(), Trainer, new SelfRefinementOptions
+            Loop = new SelfRefinementLoop(policy, LoopFixtures.FixedCritic(), Trainer, new SelfRefinementOptions
             {
                 RunDirectory = runDirectory,
                 MaxNewTokens = 6,
@@ -178,23 +168,11 @@ public sealed class RoundReferenceTests
             return completions.Select(completion =>
             {
                 string text = "Answer " + completion.Text.Replace("#", string.Empty, StringComparison.Ordinal).Trim();
-                return new PolicyCompletion(stageOne ? text : SelfRefinementFormat.Default.Format(text, Feedback(4), text + " (improved)", 8));
+                return new PolicyCompletion(stageOne ? text : SelfRefinementFormat.Default.Format(text, LoopFixtures.Feedback(4), text + " (improved)", 8));
             }).ToList();
         }
 
         public object? GetService(Type serviceType, object? serviceKey = null) => inner.GetService(serviceType, serviceKey);
     }
 
-    /// <summary>Critiques every response 4 with a refinement, and scores every refinement 7.</summary>
-    private static TestCritic FixedCritic() => new()
-    {
-        CritiqueAsyncCallback = (request, _) =>
-        {
-            int score = request.IncludeImprovedResponse ? 4 : 7;
-            return Task.FromResult(new Critique(Feedback(score), request.IncludeImprovedResponse ? request.Response + " (improved)" : null, $"score {score}"));
-        },
-    };
-
-    private static Feedback Feedback(int score) =>
-        new($"Weaknesses:\n- too short\nSuggestions:\n- add detail\nOverall Score: [[{score}]]", ["too short"], ["add detail"], score);
 }

@@ -104,6 +104,17 @@ internal static class TrainingFixtures
         return cpu.data<float>().ToArray();
     }
 
+    /// <summary>The model's logits on one fixed input: a fingerprint of its weights, to tell which weights it holds.</summary>
+    public static float[] ProbeLogits(LlamaForCausalLM model)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var ids = tensor(new long[] { 5, 17, 42, 3, 60, 11, 94, 70 }, ScalarType.Int64).unsqueeze(0);
+        return Flat(model.Forward(ids));
+    }
+
+    public static float MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
+
     private static string WriteTokenizer()
     {
         var vocab = new JsonObject();
