@@ -3,12 +3,13 @@ using System.Diagnostics.CodeAnalysis;
 namespace Srt.TorchSharp.Kernels.Cpu;
 
 /// <summary>
-/// Helper threads for the small-row kernel that stay awake between calls. A decoding step calls the kernel about
-/// seven times per layer with a few hundred microseconds of other work in between; waking a sleeping thread pool
-/// thread for each call cost about 150 µs per call on the 2-core VM this was measured on (nearly a third of a 100M-parameter
-/// step). So each helper keeps polling, yielding its core to any other runnable thread, for
-/// <see cref="SpinMilliseconds"/> after its last job before it blocks, and the calling thread takes blocks too, so a
-/// late helper only means the caller does more of the work.
+/// The threads the CPU kernels split their blocks over: libtorch's own OpenMP team where it can be borrowed
+/// (<see cref="OpenMpTeam"/>), else helper threads of our own that stay awake between calls. A decoding step calls
+/// the kernels about eight times per layer with a few hundred microseconds of other work in between; waking a sleeping
+/// thread pool thread for each call cost about 150 µs per call on the 2-core VM this was measured on (nearly a third of
+/// a 100M-parameter step). So each helper keeps polling, yielding its core to any other runnable thread, for
+/// <see cref="SpinMilliseconds"/> after its last job before it blocks. Either way the calling thread takes blocks too,
+/// so a late thread only means the caller does more of the work.
 /// </summary>
 [SuppressMessage("Design", "CA1001", Justification = "One shared instance lives as long as the process; its helper threads wait on the event until exit.")]
 internal sealed class KernelWorkers
@@ -18,12 +19,24 @@ internal sealed class KernelWorkers
     private readonly object _gate = new();
     private readonly object _running = new();
     private readonly ManualResetEventSlim _wake = new(false);
+    private readonly bool _borrowOpenMpTeam;
     private Job? _job;
     private long _generation;
     private int _sleeping;
     private int _workers;
 
+    /// <param name="borrowOpenMpTeam">Whether to run on libtorch's OpenMP team when it is available; false always uses
+    /// helper threads of this instance's own.</param>
+    public KernelWorkers(bool borrowOpenMpTeam = true)
+    {
+        _borrowOpenMpTeam = borrowOpenMpTeam;
+    }
+
+    /// <summary>Gets the instance the kernels use: on libtorch's OpenMP team where available.</summary>
     public static KernelWorkers Shared { get; } = new();
+
+    /// <summary>Gets a value indicating whether <see cref="Run"/> runs on libtorch's OpenMP team.</summary>
+    public bool OnOpenMpTeam => _borrowOpenMpTeam && OpenMpTeam.IsAvailable;
 
     /// <summary>Runs <paramref name="body"/> for each block in [0, <paramref name="blocks"/>) on the calling thread and
     /// up to <paramref name="degree"/> − 1 helpers, and returns when every block is done.</summary>
@@ -40,11 +53,29 @@ internal sealed class KernelWorkers
         }
         try
         {
-            RunShared(blocks, degree, body);
+            if (OnOpenMpTeam)
+            {
+                RunOnOpenMpTeam(blocks, degree, body);
+            }
+            else
+            {
+                RunShared(blocks, degree, body);
+            }
         }
         finally
         {
             Monitor.Exit(_running);
+        }
+    }
+
+    private static void RunOnOpenMpTeam(int blocks, int degree, Action<int> body)
+    {
+        // Every team thread takes blocks until none is left; Work records an exception instead of throwing it.
+        var job = new Job(blocks, body, degree - 1);
+        OpenMpTeam.Run(job.Work, degree);
+        if (job.Error is { } error)
+        {
+            throw new AggregateException(error);
         }
     }
 
