@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Srt.Benchmarks.Generation;
 using Srt.TorchSharp.Generation;
+using Srt.TorchSharp.Kernels.Cpu;
 using Srt.TorchSharp.Modeling;
 using TorchSharp;
 
@@ -38,6 +39,7 @@ internal sealed class BatchingBenchmark : IBenchmark
             prompt_tokens = workload.Prompts.Sum(p => p.Count), output_tokens = workload.OutputTokens,
             output_tokens_median = Median(workload.Outputs), output_tokens_max = workload.Outputs.Max(),
             mean_decode_context = Round(workload.MeanDecodeContext),
+            kernel_threads = KernelWorkers.Shared.OnOpenMpTeam ? "libtorch OpenMP team" : "own helper threads",
         });
 
         if (options.Profile)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 using Srt;
+using Srt.Benchmarks.Generation;
 using Srt.TorchSharp.ChatTemplates;
 using Srt.TorchSharp.Kernels;
 using Srt.TorchSharp.Loading.Tokenizers;
@@ -169,23 +170,9 @@ internal sealed class TrainingBenchmark : IBenchmark
         }
     }
 
-    /// <summary>The MFU reference: the median of five 2048² × 2048 matmuls in this process, after one untimed.</summary>
-    internal static double MatmulGigaflops(string dtype)
-    {
-        const int size = 2048;
-        var type = dtype == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
-        using var a = torch.randn(size, size, dtype: type);
-        using var b = torch.randn(size, size, dtype: type);
-        a.mm(b).Dispose();
-        var times = new List<double>();
-        for (int i = 0; i < 5; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            using var c = a.mm(b);
-            times.Add(clock.Elapsed.TotalSeconds);
-        }
-        return 2.0 * size * size * size / Statistics.Median(times) / 1e9;
-    }
+    /// <summary>The MFU reference (GFLOP/s): <see cref="PhysicalRates.MatmulFlopsPerSecond"/> in this process.</summary>
+    internal static double MatmulGigaflops(string dtype) =>
+        PhysicalRates.MatmulFlopsPerSecond(dtype == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32) / 1e9;
 
     internal static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
