@@ -5,11 +5,12 @@ using static TorchSharp.torch;
 namespace Srt.Benchmarks.Generation;
 
 /// <summary>
-/// What the machine can do at best, measured with libtorch itself under the same thread setting. Each rate is taken
-/// after the cores have been kept busy for <see cref="WarmUpSeconds"/>: on the 2-core development VM, a second core
-/// that was idle runs the first few hundred milliseconds of work at about half speed (a 1024² float32 matmul on 2
-/// threads measured 80–95 GFLOP/s then and 160–177 after, within one process), so a rate taken cold understates the
-/// machine by up to 2× and overstates every fraction of it.
+/// What the machine can do at best, measured with libtorch itself under the same thread setting. Each rate is timed
+/// after its operation has run on the same tensors for <see cref="WarmUpSeconds"/>: on the 2-core development VM,
+/// work on freshly allocated memory runs at about half speed for up to a second (a 2048² float32 matmul on 2 threads
+/// measured 105–130 GFLOP/s on new operands and 165–175 on the same operands a second later; a 1024² one 80–95 and
+/// 160–177), as the benchmarked model's long-lived weights do not. A rate taken cold understates the machine by up
+/// to 2× and overstates every fraction of it.
 /// </summary>
 internal static class PhysicalRates
 {
@@ -19,37 +20,34 @@ internal static class PhysicalRates
     public static double MemoryCopyBytesPerSecond()
     {
         using var scope = NewDisposeScope();
-        WarmUp();
         var source = ones(64L << 20, ScalarType.Float32);
         var target = empty_like(source);
-        target.copy_(source);
+        WarmUp(() => target.copy_(source));
         var best = Enumerable.Range(0, 5).Min(_ => Time(() => target.copy_(source)));
         return 2.0 * source.numel() * 4 / best;
     }
 
-    /// <summary>The median of 7 square 2048 matmuls in <paramref name="dtype"/>, after the warm-up and one untimed.</summary>
+    /// <summary>The median of 7 square 2048 matmuls in <paramref name="dtype"/>, after the warm-up.</summary>
     public static double MatmulFlopsPerSecond(ScalarType dtype)
     {
         using var scope = NewDisposeScope();
-        WarmUp();
         const long n = 2048;
         var a = randn(n, n).to(dtype);
         var b = randn(n, n).to(dtype);
-        a.mm(b).Dispose();
+        WarmUp(() => a.mm(b).Dispose());
         var times = Enumerable.Range(0, 7).Select(_ => Time(() => a.mm(b).Dispose())).ToList();
         return 2.0 * n * n * n / Statistics.Median(times);
     }
 
-    // Keeps every torch thread busy with float32 matmuls for the warm-up time.
-    private static void WarmUp()
+    // Runs the operation to be timed, on its own tensors, until the warm-up time has passed.
+    private static void WarmUp(Action action)
     {
-        using var scope = NewDisposeScope();
-        var x = randn(1024, 1024);
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed.TotalSeconds < WarmUpSeconds)
+        do
         {
-            x.mm(x).Dispose();
+            action();
         }
+        while (clock.Elapsed.TotalSeconds < WarmUpSeconds);
     }
 
     private static double Time(Action action)
