@@ -130,13 +130,15 @@ internal static class SmallRowLinear
                 var r = 0;
                 for (; r + 3 < rows; r += 4)
                 {
-                    Tile4x4(x + (long)r * depth, depth, w0, b == null ? null : b + j, y + (long)r * features + j, features);
+                    Tile4x4(x + (long)r * depth, depth, w0, b == null ? null : b + j, y + (long)r * features + j, features,
+                        r == 0 && j + 7 < end ? w0 + 4L * depth : null);
                 }
                 // The last one to three rows: four weight rows against one input row at a time still keeps four
                 // independent chains of fused multiply-adds in flight (one Dot per output would wait on each one).
                 for (; r < rows; r++)
                 {
-                    Tile4x1(x + (long)r * depth, depth, w0, b == null ? null : b + j, y + (long)r * features + j);
+                    Tile4x1(x + (long)r * depth, depth, w0, b == null ? null : b + j, y + (long)r * features + j,
+                        r == 0 && j + 7 < end ? w0 + 4L * depth : null);
                 }
             }
         }
@@ -147,7 +149,8 @@ internal static class SmallRowLinear
             var r = 0;
             for (; r + 3 < rows; r += 4)
             {
-                Tile2x4(x + (long)r * depth, depth, w0, w1, b == null ? null : b + j, y + (long)r * features + j, features);
+                Tile2x4(x + (long)r * depth, depth, w0, w1, b == null ? null : b + j, y + (long)r * features + j, features,
+                    r == 0 && j + 3 < end ? w0 + 2L * depth : null);
             }
             for (; r < rows; r++)
             {
@@ -169,7 +172,7 @@ internal static class SmallRowLinear
     // Four weight rows against four input rows: sixteen accumulators, eight loads per sixteen fused multiply-adds.
     // Only where AVX-512 gives the JIT 32 vector registers; with 16 the accumulators would spill.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile4x4(float* x, int depth, float* w, float* bias, float* y, int features)
+    private static unsafe void Tile4x4(float* x, int depth, float* w, float* bias, float* y, int features, float* next)
     {
         var x0 = x;
         var x1 = x + depth;
@@ -184,6 +187,11 @@ internal static class SmallRowLinear
         var k = 0;
         for (; k + 8 <= depth; k += 8)
         {
+            if (next != null)
+            {
+                Sse.Prefetch0(next + 4 * k);
+                Sse.Prefetch0(next + 4 * k + 16);
+            }
             var v0 = Avx.LoadVector256(w0 + k);
             var v1 = Avx.LoadVector256(w1 + k);
             var v2 = Avx.LoadVector256(w2 + k);
@@ -236,7 +244,7 @@ internal static class SmallRowLinear
 
     // Four weight rows against one input row: four accumulators, in the order of the tiles above.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile4x1(float* x, int depth, float* w, float* bias, float* y)
+    private static unsafe void Tile4x1(float* x, int depth, float* w, float* bias, float* y, float* next)
     {
         var w0 = w;
         var w1 = w + depth;
@@ -246,6 +254,11 @@ internal static class SmallRowLinear
         var k = 0;
         for (; k + 8 <= depth; k += 8)
         {
+            if (next != null)
+            {
+                Sse.Prefetch0(next + 4 * k);
+                Sse.Prefetch0(next + 4 * k + 16);
+            }
             var u = Avx.LoadVector256(x + k);
             a0 = Fma.MultiplyAdd(Avx.LoadVector256(w0 + k), u, a0);
             a1 = Fma.MultiplyAdd(Avx.LoadVector256(w1 + k), u, a1);
@@ -260,7 +273,7 @@ internal static class SmallRowLinear
 
     // Two weight rows against four input rows: eight accumulators, six loads per eight fused multiply-adds.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile2x4(float* x, int depth, float* w0, float* w1, float* bias, float* y, int features)
+    private static unsafe void Tile2x4(float* x, int depth, float* w0, float* w1, float* bias, float* y, int features, float* next)
     {
         var x0 = x;
         var x1 = x + depth;
@@ -271,6 +284,10 @@ internal static class SmallRowLinear
         var k = 0;
         for (; k + 8 <= depth; k += 8)
         {
+            if (next != null)
+            {
+                Sse.Prefetch0(next + 2 * k);
+            }
             var v0 = Avx.LoadVector256(w0 + k);
             var v1 = Avx.LoadVector256(w1 + k);
             var u = Avx.LoadVector256(x0 + k);
