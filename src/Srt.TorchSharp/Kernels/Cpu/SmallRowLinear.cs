@@ -28,9 +28,16 @@ internal static class SmallRowLinear
     /// <summary>The most rows the kernel takes; beyond that libtorch's GEMM packs and blocks well.</summary>
     public const int MaxRows = 16;
 
-    // Output features per parallel work item: small enough to balance two threads on a 128-feature projection,
-    // large enough that the scheduling cost stays far below the work.
-    private const int BlockFeatures = 32;
+    // Output features per parallel work item: at least this many, so the scheduling cost stays far below the work and
+    // a 128-feature projection still balances over two threads ...
+    private const int MinBlockFeatures = 32;
+
+    // ... and about this many work items per thread: enough to even out a thread that starts late, few enough that
+    // each item streams a long contiguous run of weight rows (its prefetches cross no item boundary).
+    private const int BlocksPerThread = 8;
+
+    // ... and at most this many, so one item stays a small share of even the largest projection.
+    private const int MaxBlockFeatures = 512;
 
     // Products under this many multiply-adds run on the calling thread: waking a second one costs more.
     private const long SerialMultiplyAdds = 1L << 16;
@@ -69,8 +76,11 @@ internal static class SmallRowLinear
         var w = (nint)TensorMemory.Address(weight);
         var b = bias is null ? 0 : (nint)TensorMemory.Address(bias);
         var y = (nint)TensorMemory.Address(output);
-        var blocks = (features + BlockFeatures - 1) / BlockFeatures;
-        var threads = Math.Min(get_num_threads(), blocks);
+        var available = get_num_threads();
+        // A multiple of four features, so every item but the last runs whole tiles.
+        var blockFeatures = Math.Clamp(features / (available * BlocksPerThread), MinBlockFeatures, MaxBlockFeatures) & ~3;
+        var blocks = (features + blockFeatures - 1) / blockFeatures;
+        var threads = Math.Min(available, blocks);
         if (threads <= 1 || (long)rows * features * depth < SerialMultiplyAdds)
         {
             Compute(x, w, b, y, rows, depth, features, 0, features);
@@ -78,7 +88,7 @@ internal static class SmallRowLinear
         else
         {
             KernelWorkers.Shared.Run(blocks, threads, block =>
-                Compute(x, w, b, y, rows, depth, features, block * BlockFeatures, Math.Min(features, (block + 1) * BlockFeatures)));
+                Compute(x, w, b, y, rows, depth, features, block * blockFeatures, Math.Min(features, (block + 1) * blockFeatures)));
         }
         return output;
     }
