@@ -13,13 +13,15 @@ namespace Srt.Benchmarks.Batching;
 /// with a random Llama in float32, at each slot count, beside the decode bound measured in the same run (weights plus
 /// KV bytes per step over the memory-copy bandwidth, or the step's FLOPs over the matmul rate, whichever is slower).
 /// Static batching runs as <c>TorchSharpPolicyModel</c> does it (batches in order of prompt length, each decoding
-/// until its longest row ends); padding never counts as a useful token.
+/// until its longest row ends); padding never counts as a useful token. With <c>--repeats N</c> the whole set runs N
+/// times, each repeat after measuring the rates again, and a median line per slot count and mode follows, since one
+/// run's figures move by ±10–20% on a shared 2-core machine.
 /// </summary>
 internal sealed class BatchingBenchmark : IBenchmark
 {
     public string Name => "batching";
 
-    public string Description => "static vs continuous batching, useful tokens/s vs decode bound [--size 25m|100m --threads 2 --prompts 128 --slots 8,32 --modes static,continuous --seed 1 --profile 0|1]";
+    public string Description => "static vs continuous batching, useful tokens/s vs decode bound [--size 25m|100m --threads 2 --prompts 128 --slots 8,32 --modes static,continuous --seed 1 --repeats 1 --profile 0|1]";
 
     public int Run(string[] args, TextWriter output)
     {
@@ -57,39 +59,77 @@ internal sealed class BatchingBenchmark : IBenchmark
         var greedy = new GenerationOptions { Temperature = 0, MaxNewTokens = BatchingWorkload.MaxOutput };
         generator.GenerateContinuous(workload.Prompts.Take(4).ToArray(), new GenerationOptions { Temperature = 0, MaxNewTokens = 8 }, 2); // warm-up
 
-        foreach (var slots in options.Slots)
+        // Each repeat re-measures the machine's rates before its runs, so a run's fraction is of the bound measured
+        // next to it; with several repeats, a median line per slot count and mode follows.
+        var results = new List<(int Slots, string Mode, double Useful, double Decode, double Fraction)>();
+        for (var repeat = 1; repeat <= options.Repeats; repeat++)
         {
-            foreach (var mode in options.Modes)
+            if (repeat > 1)
             {
-                var clock = Stopwatch.StartNew();
-                var (prefill, decode, steps, produced) = mode == "static"
-                    ? RunStatic(generator, workload, greedy, slots)
-                    : RunContinuous(generator, workload, greedy, slots);
-                var wall = clock.Elapsed.TotalSeconds;
-                if (produced != workload.OutputTokens)
+                (bandwidth, matmul) = (PhysicalRates.MemoryCopyBytesPerSecond(), PhysicalRates.MatmulFlopsPerSecond(torch.ScalarType.Float32));
+            }
+            foreach (var slots in options.Slots)
+            {
+                foreach (var mode in options.Modes)
                 {
-                    throw new InvalidOperationException($"{mode}: generated {produced} tokens, the workload imposes {workload.OutputTokens}.");
+                    var clock = Stopwatch.StartNew();
+                    var (prefill, decode, steps, produced) = mode == "static"
+                        ? RunStatic(generator, workload, greedy, slots)
+                        : RunContinuous(generator, workload, greedy, slots);
+                    var wall = clock.Elapsed.TotalSeconds;
+                    if (produced != workload.OutputTokens)
+                    {
+                        throw new InvalidOperationException($"{mode}: generated {produced} tokens, the workload imposes {workload.OutputTokens}.");
+                    }
+                    // Decode steps produce every token but each row's first (sampled from its prefill).
+                    var decodeTokens = produced - workload.Prompts.Length;
+                    var decodeRate = decodeTokens / decode.TotalSeconds;
+                    var bound = shape.DecodeBound(slots, (int)Math.Round(workload.MeanDecodeContext), bandwidth, matmul);
+                    var products = DecodeStepProfile.StepProducts(model, slots);
+                    results.Add((slots, mode, produced / wall, decodeRate, decodeRate / bound.TokensPerSecond));
+                    GenerationBenchmark.Emit(output, new
+                    {
+                        benchmark = Name, mode, slots, size = options.Size, dtype = "float32", threads = options.Threads, repeat,
+                        useful_tokens = produced, wall_s = Round(wall), useful_tokens_per_s = Round(produced / wall),
+                        prefill_s = Round(prefill.TotalSeconds), decode_s = Round(decode.TotalSeconds), decode_steps = steps,
+                        slot_steps_padding = (long)steps * slots - decodeTokens,
+                        useful_decode_tokens_per_s = Round(decodeRate), decode_bound_tokens_per_s = Round(bound.TokensPerSecond),
+                        decode_bound = bound.Kind, decode_fraction_of_bound = Round(decodeRate / bound.TokensPerSecond, 3),
+                        memory_copy_gb_per_s = Round(bandwidth / 1e9), matmul_gflop_per_s = Round(matmul / 1e9),
+                        decode_ms_per_step = Round(decode.TotalMilliseconds / steps, 2), weight_matmuls_ms_per_step = Round(products.Libtorch * 1e3, 2),
+                        kernel_matmuls_ms_per_step = double.IsNaN(products.Kernel) ? (double?)null : Round(products.Kernel * 1e3, 2),
+                        load_average = LoadAverage(),
+                    });
                 }
-                // Decode steps produce every token but each row's first (sampled from its prefill).
-                var decodeTokens = produced - workload.Prompts.Length;
-                var decodeRate = decodeTokens / decode.TotalSeconds;
-                var bound = shape.DecodeBound(slots, (int)Math.Round(workload.MeanDecodeContext), bandwidth, matmul);
-                var products = DecodeStepProfile.StepProducts(model, slots);
-                GenerationBenchmark.Emit(output, new
-                {
-                    benchmark = Name, mode, slots, size = options.Size, dtype = "float32", threads = options.Threads,
-                    useful_tokens = produced, wall_s = Round(wall), useful_tokens_per_s = Round(produced / wall),
-                    prefill_s = Round(prefill.TotalSeconds), decode_s = Round(decode.TotalSeconds), decode_steps = steps,
-                    slot_steps_padding = (long)steps * slots - decodeTokens,
-                    useful_decode_tokens_per_s = Round(decodeRate), decode_bound_tokens_per_s = Round(bound.TokensPerSecond),
-                    decode_bound = bound.Kind, decode_fraction_of_bound = Round(decodeRate / bound.TokensPerSecond, 3),
-                    decode_ms_per_step = Round(decode.TotalMilliseconds / steps, 2), weight_matmuls_ms_per_step = Round(products.Libtorch * 1e3, 2),
-                    kernel_matmuls_ms_per_step = double.IsNaN(products.Kernel) ? (double?)null : Round(products.Kernel * 1e3, 2),
-                    load_average = LoadAverage(),
-                });
             }
         }
+        if (options.Repeats > 1)
+        {
+            EmitMedians(output, options, results);
+        }
         return 0;
+    }
+
+    // Per slot count and mode, the median over repeats; continuous ÷ static is taken within each repeat first.
+    private static void EmitMedians(TextWriter output, Arguments options, List<(int Slots, string Mode, double Useful, double Decode, double Fraction)> results)
+    {
+        foreach (var group in results.GroupBy(r => (r.Slots, r.Mode)))
+        {
+            var runs = group.ToList();
+            var staticRuns = results.Where(r => r.Slots == group.Key.Slots && r.Mode == "static").ToList();
+            double? overStatic = group.Key.Mode == "continuous" && staticRuns.Count == runs.Count
+                ? Round(Statistics.Median(runs.Select((run, i) => run.Useful / staticRuns[i].Useful).ToList()), 2)
+                : null;
+            GenerationBenchmark.Emit(output, new
+            {
+                benchmark = "batching", kind = "median", mode = group.Key.Mode, slots = group.Key.Slots, size = options.Size, repeats = runs.Count,
+                useful_tokens_per_s = Round(Statistics.Median(runs.Select(r => r.Useful).ToList())),
+                useful_decode_tokens_per_s = Round(Statistics.Median(runs.Select(r => r.Decode).ToList())),
+                decode_fraction_of_bound = Round(Statistics.Median(runs.Select(r => r.Fraction).ToList()), 3),
+                decode_fraction_of_bound_range = new[] { Round(runs.Min(r => r.Fraction), 3), Round(runs.Max(r => r.Fraction), 3) },
+                useful_over_static = overStatic,
+            });
+        }
     }
 
     private static (TimeSpan Prefill, TimeSpan Decode, int Steps, long Produced) RunStatic(
@@ -130,7 +170,7 @@ internal sealed class BatchingBenchmark : IBenchmark
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    private sealed record Arguments(string Size, int Threads, int Prompts, IReadOnlyList<int> Slots, IReadOnlyList<string> Modes, int Seed, bool Profile)
+    private sealed record Arguments(string Size, int Threads, int Prompts, IReadOnlyList<int> Slots, IReadOnlyList<string> Modes, int Seed, bool Profile, int Repeats)
     {
         public static Arguments Parse(string[] args)
         {
@@ -152,7 +192,7 @@ internal sealed class BatchingBenchmark : IBenchmark
             return new Arguments(
                 values.GetValueOrDefault("size", "25m"), Int("threads", 2), Int("prompts", 128),
                 values.GetValueOrDefault("slots", "8,32").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
-                modes, Int("seed", 1), Int("profile", 0) != 0);
+                modes, Int("seed", 1), Int("profile", 0) != 0, Math.Max(1, Int("repeats", 1)));
         }
     }
 }
