@@ -19,11 +19,12 @@ namespace Srt.TorchSharp.Kernels.Cpu;
 /// </summary>
 /// <remarks>
 /// Every output element is summed in the same order whatever the number of rows, the tile it falls in or the thread
-/// that computes it (eight lanes over k ≡ lane mod 8 with fused multiply-adds, a fixed horizontal sum, then the tail),
+/// that computes it (eight lanes over k ≡ lane mod 8 with fused multiply-adds, or sixteen in 512-bit vectors where the
+/// CPU runs those at full width (SmallRowLinear.Wide.cs), a fixed horizontal sum, then the tail),
 /// so a row's result does not depend on which other rows share its batch. The result differs from libtorch's only by
 /// float32 rounding of a different summation order.
 /// </remarks>
-internal static class SmallRowLinear
+internal static partial class SmallRowLinear
 {
     /// <summary>The most rows the kernel takes; beyond that libtorch's GEMM packs and blocks well.</summary>
     public const int MaxRows = 16;
@@ -134,6 +135,11 @@ internal static class SmallRowLinear
         var w = (float*)wAddress;
         var b = (float*)bAddress;
         var y = (float*)yAddress;
+        if (Wide512)
+        {
+            ComputeWide(x, w, b, y, rows, depth, features, first, end);
+            return;
+        }
         var j = first;
         if (WideTiles)
         {
