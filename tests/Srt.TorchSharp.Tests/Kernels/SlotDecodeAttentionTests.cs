@@ -23,6 +23,7 @@ public sealed class SlotDecodeAttentionTests
         { 4, 4, 16, 16, 0, 30 },  // multi-head, soft cap
         { 4, 2, 20, 20, 7, 50 },  // head width with a tail, window and soft cap (Gemma 2's local layer)
         { 2, 1, 24, 0, 0, 0 },    // a layer without rotary (SmolLM3's NoPE)
+        { 2, 1, 104, 104, 0, 0 }, // head width 104: the weighted sum's 64-, 32- and 8-feature passes in one head
     };
 
     [Theory]
