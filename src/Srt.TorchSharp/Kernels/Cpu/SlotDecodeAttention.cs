@@ -195,15 +195,11 @@ internal static class SlotDecodeAttention
         private unsafe void Attend(float* query, float* keys, float* values, int count, int dim, float* scores, float* sum, float* output)
         {
             // Scores eight keys at a time: eight independent chains of fused multiply-adds keep both FMA units busy
-            // (four left them waiting on each chain's latency half the time); then four, then one.
+            // (four left them waiting on each chain's latency half the time); the last few keys one at a time.
             var j = 0;
             for (; j + 7 < count; j += 8)
             {
                 Dot8(query, keys + (long)j * dim, dim, scores + j);
-            }
-            for (; j + 3 < count; j += 4)
-            {
-                Dot4(query, keys + (long)j * dim, dim, scores + j);
             }
             for (; j < count; j++)
             {
@@ -350,30 +346,6 @@ internal static class SlotDecodeAttention
         scores[5] = Finish(a5, x, k5, d, dim);
         scores[6] = Finish(a6, x, k6, d, dim);
         scores[7] = Finish(a7, x, k7, d, dim);
-    }
-
-    /// <summary>Four keys' dot products with one query, each summed in <see cref="Dot"/>'s order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Dot4(float* x, float* keys, int dim, float* scores)
-    {
-        var k0 = keys;
-        var k1 = keys + dim;
-        var k2 = k1 + dim;
-        var k3 = k2 + dim;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        var d = 0;
-        for (; d + 8 <= dim; d += 8)
-        {
-            var q = Avx.LoadVector256(x + d);
-            a0 = Fma.MultiplyAdd(q, Avx.LoadVector256(k0 + d), a0);
-            a1 = Fma.MultiplyAdd(q, Avx.LoadVector256(k1 + d), a1);
-            a2 = Fma.MultiplyAdd(q, Avx.LoadVector256(k2 + d), a2);
-            a3 = Fma.MultiplyAdd(q, Avx.LoadVector256(k3 + d), a3);
-        }
-        scores[0] = Finish(a0, x, k0, d, dim);
-        scores[1] = Finish(a1, x, k1, d, dim);
-        scores[2] = Finish(a2, x, k2, d, dim);
-        scores[3] = Finish(a3, x, k3, d, dim);
     }
 
     /// <summary>HF's <c>x·cos + rotate_half(x)·sin</c> over the first <paramref name="width"/> features; the rest copied.</summary>
