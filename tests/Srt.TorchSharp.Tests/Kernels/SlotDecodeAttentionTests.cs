@@ -107,7 +107,9 @@ public sealed class SlotDecodeAttentionTests
     private static double MaxError(Tensor expected, Tensor actual) =>
         (expected.to(ScalarType.Float64) - actual.to(ScalarType.Float64).reshape(expected.shape)).abs().max().item<double>();
 
-    /// <summary>One step's inputs: five slots of ragged lengths in a cache of six (the last slot idle), random values.</summary>
+    /// <summary>One step's inputs: six slots of ragged lengths in a cache of seven (the last slot idle), random values.
+    /// The longest slots span several of the weighted sum's 32-row value chunks and end with keys short of a block of
+    /// eight.</summary>
     private sealed record Step(
         Tensor Query, Tensor Key, Tensor Value, Tensor KeyCache, Tensor ValueCache, long[] Positions,
         Tensor? Cos, Tensor? Sin, int Heads, int KeyValueHeads, int Dim, int? Window, double Scale, double? Softcap)
@@ -115,8 +117,8 @@ public sealed class SlotDecodeAttentionTests
         public static Step Create(int heads, int kvHeads, int dim, int rotary, int window, double softcap, int seed)
         {
             var generator = new Generator((ulong)seed);
-            long[] positions = [0, 9, 3, 40, 17];
-            const int Capacity = 48;
+            long[] positions = [0, 9, 3, 40, 17, 70];
+            const int Capacity = 80;
             var rows = positions.Length;
             Tensor? cos = null, sin = null;
             if (rotary > 0)

@@ -12,12 +12,15 @@ namespace Srt.TorchSharp.Kernels.Cpu;
 /// against that slot's keys and values where they lie in the slot cache. For each slot and key/value head it rotates
 /// the new key (rotary, partial or none), writes key and value at the slot's own length, then rotates each query head
 /// of the group and attends over the slot's cached tokens (its sliding window, where the layer has one), with an
-/// optional soft cap on the scores (Gemma 2). The libtorch path it replaces builds rotary angles and a mask each step,
-/// scatters keys and values into the cache and runs SDPA over the longest slot's width; here nothing is copied,
-/// expanded or masked, and each slot reads only its own tokens.
+/// optional soft cap on the scores (Gemma 2). The group's query heads read each block of keys and each chunk of values
+/// in turn while it is in L1, so the cache streams from memory once per key/value head, not once per query head. The
+/// libtorch path it replaces builds rotary angles and a mask each step, scatters keys and values into the cache and
+/// runs SDPA over the longest slot's width; here nothing is copied, expanded or masked, and each slot reads only its
+/// own tokens.
 /// </summary>
 /// <remarks>
-/// Each (slot, head) is computed alone, in a fixed order, by whichever thread takes it, so a slot's result does not
+/// Each (slot, key/value head) is computed alone, each query head's sums in a fixed order, by whichever thread takes
+/// it, so a slot's result does not
 /// depend on the other slots of the step, on their lengths or on the thread count. Rotation rounds as the libtorch path
 /// does (<c>x·cos</c> and <c>rotate_half(x)·sin</c> rounded apart, then added); scores, softmax and the weighted sum
 /// differ from SDPA only by float32 rounding of another summation order.
@@ -26,6 +29,9 @@ internal static class SlotDecodeAttention
 {
     // Below this many multiply-adds a step runs on the calling thread: waking a helper costs more.
     private const long SerialMultiplyAdds = 1L << 15;
+
+    // Keys and values per chunk: 32 rows of up to 256 features stay in L1 while each query head of the group reads them.
+    private const int ValueChunk = 32;
 
     [ThreadStatic]
     private static float[]? _scores;
@@ -63,9 +69,12 @@ internal static class SlotDecodeAttention
         Tensor query, Tensor key, Tensor value, Tensor keyCache, Tensor valueCache, ReadOnlySpan<long> positions,
         Tensor? cos, Tensor? sin, int heads, int? window, double scale, double? softcap)
     {
+        // Each shape is read once: every read of a tensor's shape is a native call and a new array.
         var rows = (int)query.shape[0];
-        var (kvHeads, capacity, dim) = ((int)keyCache.shape[1], (int)keyCache.shape[2], (int)keyCache.shape[3]);
-        Validate(query, key, value, keyCache, valueCache, positions, cos, sin, rows, heads, kvHeads, capacity, dim);
+        var cacheShape = keyCache.shape;
+        var (kvHeads, capacity, dim) = ((int)cacheShape[1], (int)cacheShape[2], (int)cacheShape[3]);
+        var rotaryShape = cos?.shape;
+        Validate(query, key, value, keyCache, valueCache, positions, cos, sin, rows, heads, cacheShape, rotaryShape);
         var q = Rows(query, heads * dim, out var queryStride);
         var k = Rows(key, kvHeads * dim, out var keyStride);
         var v = Rows(value, kvHeads * dim, out var valueStride);
@@ -77,7 +86,7 @@ internal static class SlotDecodeAttention
             Value = (nint)TensorMemory.Address(v), ValueStride = valueStride,
             KeyCache = (nint)TensorMemory.Address(keyCache), ValueCache = (nint)TensorMemory.Address(valueCache),
             Cos = cos is null ? 0 : (nint)TensorMemory.Address(cos), Sin = sin is null ? 0 : (nint)TensorMemory.Address(sin),
-            RotaryWidth = cos is null ? 0 : (int)cos.shape[1],
+            RotaryWidth = rotaryShape is null ? 0 : (int)rotaryShape[1],
             Output = (nint)TensorMemory.Address(output),
             Positions = positions.ToArray(), Heads = heads, KeyValueHeads = kvHeads, Capacity = capacity, Dim = dim,
             Window = window ?? 0, Scale = (float)scale, Softcap = softcap is { } cap ? (float)cap : 0f,
@@ -108,7 +117,7 @@ internal static class SlotDecodeAttention
 
     private static void Validate(
         Tensor query, Tensor key, Tensor value, Tensor keyCache, Tensor valueCache, ReadOnlySpan<long> positions,
-        Tensor? cos, Tensor? sin, int rows, int heads, int kvHeads, long capacity, int dim)
+        Tensor? cos, Tensor? sin, int rows, int heads, long[] cacheShape, long[]? rotaryShape)
     {
         foreach (var tensor in new[] { query, key, value, keyCache, valueCache, cos, sin })
         {
@@ -117,31 +126,39 @@ internal static class SlotDecodeAttention
                 throw new ArgumentException("SlotDecodeAttention takes float32 CPU tensors.");
             }
         }
-        if (heads <= 0 || heads % kvHeads != 0 || positions.Length != rows || keyCache.shape[0] < rows
-            || !keyCache.is_contiguous() || !valueCache.is_contiguous() || !keyCache.shape.SequenceEqual(valueCache.shape)
-            || query.numel() != (long)rows * heads * dim || key.numel() != (long)rows * kvHeads * dim || value.numel() != key.numel())
+        var (kvHeads, capacity, dim) = (cacheShape[1], cacheShape[2], cacheShape[3]);
+        if (heads <= 0 || heads % kvHeads != 0 || positions.Length != rows || cacheShape[0] < rows
+            || !keyCache.is_contiguous() || !valueCache.is_contiguous() || !cacheShape.SequenceEqual(valueCache.shape)
+            || query.numel() != rows * heads * dim || key.numel() != rows * kvHeads * dim || value.numel() != rows * kvHeads * dim)
         {
             throw new ArgumentException(
                 $"SlotDecodeAttention: shapes do not fit (query [{string.Join(", ", query.shape)}], key [{string.Join(", ", key.shape)}], " +
-                $"cache [{string.Join(", ", keyCache.shape)}], {positions.Length} positions, {heads} heads).");
+                $"cache [{string.Join(", ", cacheShape)}], {positions.Length} positions, {heads} heads).");
         }
+        var positionsEnd = Math.Min(capacity, rotaryShape?[0] ?? long.MaxValue);
         foreach (var position in positions)
         {
-            if (position < 0 || position >= capacity || (cos is not null && position >= cos.shape[0]))
+            if (position < 0 || position >= positionsEnd)
             {
                 throw new ArgumentException($"SlotDecodeAttention: position {position} is outside the cache capacity {capacity} or the rotary table.");
             }
         }
-        if ((cos is null) != (sin is null) || (cos is not null && (!cos.is_contiguous() || !sin!.is_contiguous()
-            || cos.dim() != 2 || !cos.shape.SequenceEqual(sin.shape) || cos.shape[1] % 2 != 0 || cos.shape[1] > dim)))
+        if ((cos is null) != (sin is null) || (rotaryShape is not null && (!cos!.is_contiguous() || !sin!.is_contiguous()
+            || rotaryShape.Length != 2 || !rotaryShape.SequenceEqual(sin.shape) || rotaryShape[1] % 2 != 0 || rotaryShape[1] > dim)))
         {
             throw new ArgumentException("SlotDecodeAttention: rotary tables must be two contiguous [positions, R] tables, R even and at most head_dim.");
         }
     }
 
-    /// <summary>A [rows, width] view of <paramref name="tensor"/> whose rows are contiguous, and the row stride.</summary>
+    /// <summary><paramref name="tensor"/> itself where contiguous, else a [rows, width] view (or copy) of it whose rows are
+    /// contiguous; and the row stride.</summary>
     private static Tensor Rows(Tensor tensor, int width, out long stride)
     {
+        if (tensor.is_contiguous())
+        {
+            stride = width;
+            return tensor;
+        }
         var rows = tensor.reshape(-1, width);
         if (rows.stride(1) != 1)
         {
@@ -177,36 +194,69 @@ internal static class SlotDecodeAttention
 
             var first = Window > 0 ? Math.Max(0, position - Window + 1) : 0;
             var count = (int)(position - first + 1);
-            var scores = _scores is { } buffer && buffer.Length >= count ? buffer : _scores = new float[Math.Max(count, 1024)];
-            var query = stackalloc float[dim];
-            var sum = stackalloc float[dim];
             var perGroup = Heads / KeyValueHeads;
+            var scores = _scores is { } buffer && buffer.Length >= perGroup * count ? buffer : _scores = new float[Math.Max(perGroup * count, 4096)];
+            var queries = stackalloc float[perGroup * dim];
+            var sums = stackalloc float[perGroup * dim];
+            var totals = stackalloc float[perGroup];
+            var firstHead = group * perGroup;
+            for (var h = 0; h < perGroup; h++)
+            {
+                Rotate((float*)Query + row * QueryStride + (long)(firstHead + h) * dim, queries + h * dim, dim, cos, sin, RotaryWidth);
+            }
             fixed (float* s = scores)
             {
-                for (var head = group * perGroup; head < (group + 1) * perGroup; head++)
+                Score(queries, keys + first * dim, count, dim, perGroup, s);
+                for (var h = 0; h < perGroup; h++)
                 {
-                    Rotate((float*)Query + row * QueryStride + (long)head * dim, query, dim, cos, sin, RotaryWidth);
-                    Attend(query, keys + first * dim, values + first * dim, count, dim, s, sum, (float*)Output + ((long)row * Heads + head) * dim);
+                    totals[h] = Normalize(s + (long)h * count, count);
+                }
+                WeightedSums(s, values + first * dim, count, dim, perGroup, sums);
+            }
+            for (var h = 0; h < perGroup; h++)
+            {
+                var inverse = 1f / totals[h];
+                var output = (float*)Output + ((long)row * Heads + firstHead + h) * dim;
+                for (var d = 0; d < dim; d++)
+                {
+                    output[d] = sums[h * dim + d] * inverse;
                 }
             }
         }
 
+        /// <summary>Every head's raw scores against the keys, head h's in scores[h·count ..]: eight keys at a time (eight
+        /// independent chains of fused multiply-adds keep both FMA units busy), chunk by chunk of keys, each chunk read
+        /// from memory once and from L1 by the group's other heads; the last few keys one at a time.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private unsafe void Attend(float* query, float* keys, float* values, int count, int dim, float* scores, float* sum, float* output)
+        private static unsafe void Score(float* queries, float* keys, int count, int dim, int heads, float* scores)
         {
-            // Scores eight keys at a time: eight independent chains of fused multiply-adds keep both FMA units busy
-            // (four left them waiting on each chain's latency half the time); the last few keys one at a time.
-            var j = 0;
-            for (; j + 7 < count; j += 8)
+            var whole = count & ~7;
+            for (var start = 0; start < whole; start += ValueChunk)
             {
-                Dot8(query, keys + (long)j * dim, dim, scores + j);
+                var end = Math.Min(whole, start + ValueChunk);
+                for (var h = 0; h < heads; h++)
+                {
+                    for (var block = start; block < end; block += 8)
+                    {
+                        Dot8(queries + h * dim, keys + (long)block * dim, dim, scores + (long)h * count + block);
+                    }
+                }
             }
-            for (; j < count; j++)
+            for (var j = whole; j < count; j++)
             {
-                scores[j] = Dot(query, keys + (long)j * dim, dim);
+                for (var h = 0; h < heads; h++)
+                {
+                    scores[(long)h * count + j] = Dot(queries + h * dim, keys + (long)j * dim, dim);
+                }
             }
+        }
+
+        /// <summary>Scales (and soft-caps) one head's scores, replaces them by exp(score − max) and returns their sum.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private unsafe float Normalize(float* scores, int count)
+        {
             var max = float.NegativeInfinity;
-            for (j = 0; j < count; j++)
+            for (var j = 0; j < count; j++)
             {
                 var score = scores[j] * Scale;
                 if (Softcap > 0)
@@ -216,42 +266,55 @@ internal static class SlotDecodeAttention
                 scores[j] = score;
                 max = MathF.Max(max, score);
             }
-            var total = 0f;
-            j = 0;
+            var i = 0;
             var shift = Vector256.Create(max);
-            var totals = Vector256<float>.Zero;
-            for (; j + 8 <= count; j += 8)
+            var lanes = Vector256<float>.Zero;
+            for (; i + 8 <= count; i += 8)
             {
-                var weights = Vector256.Exp(Avx.LoadVector256(scores + j) - shift);
-                Avx.Store(scores + j, weights);
-                totals += weights;
+                var weights = Vector256.Exp(Avx.LoadVector256(scores + i) - shift);
+                Avx.Store(scores + i, weights);
+                lanes += weights;
             }
-            total = Vector128.Sum(totals.GetLower() + totals.GetUpper());
-            for (; j < count; j++)
+            var total = Vector128.Sum(lanes.GetLower() + lanes.GetUpper());
+            for (; i < count; i++)
             {
-                var weight = MathF.Exp(scores[j] - max);
-                scores[j] = weight;
+                var weight = MathF.Exp(scores[i] - max);
+                scores[i] = weight;
                 total += weight;
             }
-            WeightedSum(scores, values, count, dim, sum);
-            var inverse = 1f / total;
-            for (var d = 0; d < dim; d++)
+            return total;
+        }
+    }
+
+
+    /// <summary>Every head's Σ_j weights[h·count + j]·values[j] into sums[h·dim ..], the values read chunk by chunk,
+    /// each chunk by every head in turn. Each head's features keep their order of summation over j (the chunks continue
+    /// the same accumulators), so the result equals one uninterrupted pass per head.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void WeightedSums(float* weights, float* values, int count, int dim, int heads, float* sums)
+    {
+        new Span<float>(sums, heads * dim).Clear();
+        for (var j = 0; j < count; j += ValueChunk)
+        {
+            var rows = Math.Min(ValueChunk, count - j);
+            for (var h = 0; h < heads; h++)
             {
-                output[d] = sum[d] * inverse;
+                WeightedSum(weights + (long)h * count + j, values + (long)j * dim, rows, dim, sums + h * dim);
             }
         }
     }
 
-    /// <summary>Σ_j weights[j]·values[j] into <paramref name="sum"/>, 64 (then 32, then 8) features at a time held in
-    /// registers: eight independent chains per pass over the rows, so both FMA units stay busy. Each feature sums over j
-    /// in order whichever pass computes it.</summary>
+    /// <summary>Adds Σ_j weights[j]·values[j] to <paramref name="sum"/>, 64 (then 32, then 8) features at a time held
+    /// in registers: eight independent chains per pass over the rows, so both FMA units stay busy. Each feature sums over
+    /// j in order whichever pass computes it, continuing from the value it had.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void WeightedSum(float* weights, float* values, int count, int dim, float* sum)
     {
         var d = 0;
         for (; d + 64 <= dim; d += 64)
         {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            var (a0, a1, a2, a3) = (Avx.LoadVector256(sum + d), Avx.LoadVector256(sum + d + 8), Avx.LoadVector256(sum + d + 16), Avx.LoadVector256(sum + d + 24));
+            var (a4, a5, a6, a7) = (Avx.LoadVector256(sum + d + 32), Avx.LoadVector256(sum + d + 40), Avx.LoadVector256(sum + d + 48), Avx.LoadVector256(sum + d + 56));
             var row = values + d;
             for (var j = 0; j < count; j++, row += dim)
             {
@@ -276,7 +339,7 @@ internal static class SlotDecodeAttention
         }
         for (; d + 32 <= dim; d += 32)
         {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            var (a0, a1, a2, a3) = (Avx.LoadVector256(sum + d), Avx.LoadVector256(sum + d + 8), Avx.LoadVector256(sum + d + 16), Avx.LoadVector256(sum + d + 24));
             var row = values + d;
             for (var j = 0; j < count; j++, row += dim)
             {
@@ -293,7 +356,7 @@ internal static class SlotDecodeAttention
         }
         for (; d + 8 <= dim; d += 8)
         {
-            var a = Vector256<float>.Zero;
+            var a = Avx.LoadVector256(sum + d);
             var row = values + d;
             for (var j = 0; j < count; j++, row += dim)
             {
@@ -303,7 +366,7 @@ internal static class SlotDecodeAttention
         }
         for (; d < dim; d++)
         {
-            var a = 0f;
+            var a = sum[d];
             for (var j = 0; j < count; j++)
             {
                 a = MathF.FusedMultiplyAdd(values[(long)j * dim + d], weights[j], a);

@@ -44,20 +44,7 @@ internal sealed partial class LlamaAttention
     private (Tensor Query, Tensor Key, Tensor Value) ProjectQueryKeyValue(Tensor hidden, AttentionContext context, bool rotate)
     {
         var (batch, tokens) = (hidden.shape[0], hidden.shape[1]);
-        Tensor query, key, value;
-        if (_qkvProj is not null)
-        {
-            var fused = _qkvProj.forward(hidden);
-            query = fused.narrow(-1, 0, _heads * _headDim);
-            key = fused.narrow(-1, _heads * _headDim, _keyValueHeads * _headDim);
-            value = fused.narrow(-1, (_heads + _keyValueHeads) * _headDim, _keyValueHeads * _headDim);
-        }
-        else
-        {
-            query = _qProj!.forward(hidden);
-            key = _kProj!.forward(hidden);
-            value = _vProj!.forward(hidden);
-        }
+        var (query, key, value) = Project(hidden);
         if (_qNorm is not null && !_qkNormPerHead)
         {
             query = _qNorm.forward(query);
@@ -79,5 +66,22 @@ internal sealed partial class LlamaAttention
             key = RotaryEmbedding.ApplyPartial(key, context.Cos, context.Sin);
         }
         return (query, key, value);
+    }
+
+    /// <summary>For the slot kernel, which takes each row's heads side by side: query [B, 1, heads·D], key and value
+    /// [B, 1, kv_heads·D], unrotated; with query/key norms, the heads as <see cref="ProjectQueryKeyValue"/> gives them.</summary>
+    private (Tensor Query, Tensor Key, Tensor Value) ProjectSlotRows(Tensor hidden, AttentionContext context) =>
+        _qNorm is null ? Project(hidden) : ProjectQueryKeyValue(hidden, context, rotate: false);
+
+    /// <summary>The three projections [B, T, width], from q/k/v_proj or split from the fused qkv_proj.</summary>
+    private (Tensor Query, Tensor Key, Tensor Value) Project(Tensor hidden)
+    {
+        if (_qkvProj is null)
+        {
+            return (_qProj!.forward(hidden), _kProj!.forward(hidden), _vProj!.forward(hidden));
+        }
+        var fused = _qkvProj.forward(hidden);
+        return (fused.narrow(-1, 0, _heads * _headDim), fused.narrow(-1, _heads * _headDim, _keyValueHeads * _headDim),
+            fused.narrow(-1, (_heads + _keyValueHeads) * _headDim, _keyValueHeads * _headDim));
     }
 }

@@ -56,16 +56,16 @@ internal sealed partial class LlamaAttention : nn.Module
     public Tensor Forward(Tensor hidden, AttentionContext context)
     {
         using var scope = NewDisposeScope();
-        var (batch, tokens) = (hidden.shape[0], hidden.shape[1]);
         if (context.SlotStep is { } step)
         {
             // A continuous-batching step on the CPU: the kernel rotates, writes the slot cache in place and attends.
-            var (slotQuery, slotKey, slotValue) = ProjectQueryKeyValue(hidden, context, rotate: false);
+            var (slotQuery, slotKey, slotValue) = ProjectSlotRows(hidden, context);
             var slotAttended = SlotDecodeAttention.Attend(
                 slotQuery, slotKey, slotValue, step.Cache.Keys(_layerIndex), step.Cache.Values(_layerIndex), step.Positions,
                 _usesRotary ? step.Cos : null, _usesRotary ? step.Sin : null, (int)_heads, step.Window, 1.0 / Math.Sqrt(_headDim), softcap: null);
             return _oProj.forward(slotAttended).MoveToOuterDisposeScope();
         }
+        var (batch, tokens) = hidden.shape is [var b, var t, ..] ? (b, t) : throw new ArgumentException("Attention takes [batch, tokens, hidden] states.", nameof(hidden));
         var (query, key, value) = ProjectQueryKeyValue(hidden, context, rotate: true);
         if (context.Cache is { } cache)
         {
