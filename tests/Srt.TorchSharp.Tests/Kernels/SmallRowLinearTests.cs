@@ -86,6 +86,62 @@ public sealed class SmallRowLinearTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 7, 3, false)]
+    [InlineData(8, 384, 1152, false)]
+    [InlineData(5, 129, 1030, true)]
+    public void TryGatedLinear_SwiGlu_MatchesFloat64Reference(int rows, int depth, int features, bool withBias)
+    {
+        using var scope = NewDisposeScope();
+        using var threads = new TorchThreads(2);
+        var generator = new Generator((ulong)(rows * 100 + features));
+        var x = randn([rows, 1, depth], generator: generator);
+        var (gate, up) = (randn([features, depth], generator: generator), randn([features, depth], generator: generator));
+        var (gateBias, upBias) = withBias ? (randn([features], generator: generator), randn([features], generator: generator)) : (null, null);
+
+        var kernel = SmallRowLinear.TryGatedLinear(x, gate, gateBias, up, upBias);
+
+        Assert.NotNull(kernel);
+        Assert.Equal(new long[] { rows, 1, features }, kernel.shape);
+        var x64 = x.to(ScalarType.Float64);
+        var g = nn.functional.linear(x64, gate.to(ScalarType.Float64), gateBias?.to(ScalarType.Float64));
+        var u = nn.functional.linear(x64, up.to(ScalarType.Float64), upBias?.to(ScalarType.Float64));
+        var reference = g * g.sigmoid() * u;
+        // The products' rounding (relative to Σ|x·w|) carries through SiLU (slope ≤ 1.1) and the multiply.
+        var scale = matmul(x64.abs(), gate.abs().to(ScalarType.Float64).t()) * matmul(x64.abs(), up.abs().to(ScalarType.Float64).t())
+            + u.abs() * matmul(x64.abs(), gate.abs().to(ScalarType.Float64).t());
+        var error = ((kernel.to(ScalarType.Float64) - reference).abs() / (scale + 1e-30)).max().item<double>();
+        Assert.True(error <= 4 * Float32Bound, $"gated kernel vs float64: {error:e2}");
+        // The same check sees the activation applied to the wrong product.
+        var swapped = u * u.sigmoid() * g;
+        Assert.True(((kernel.to(ScalarType.Float64) - swapped).abs() / (scale + 1e-30)).max().item<double>() > 100 * Float32Bound);
+    }
+
+    [Fact]
+    public void TryGatedLinear_EachRowBitwiseEqualToItAloneAndToOneThread()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(6);
+        var x = randn([7, 1, 96], generator: generator);
+        var (gate, up) = (randn([203, 96], generator: generator), randn([203, 96], generator: generator));
+        Tensor batched, serial;
+        using (new TorchThreads(2))
+        {
+            batched = SmallRowLinear.TryGatedLinear(x, gate, null, up, null)!;
+        }
+        using (new TorchThreads(1))
+        {
+            serial = SmallRowLinear.TryGatedLinear(x, gate, null, up, null)!;
+        }
+
+        Assert.True(batched.eq(serial).all().item<bool>());
+        for (var row = 0; row < 7; row++)
+        {
+            var alone = SmallRowLinear.TryGatedLinear(x[row].unsqueeze(0), gate, null, up, null)!;
+            Assert.True(alone[0].eq(batched[row]).all().item<bool>(), $"row {row} differs when computed alone");
+        }
+    }
+
     [Fact]
     public void GenerateContinuous_Greedy_SameTokensWithAndWithoutTheKernel()
     {

@@ -65,49 +65,59 @@ internal static partial class SmallRowLinear
     /// <returns>[..., out], or <see langword="null"/> when the kernel does not apply.</returns>
     public static Tensor? TryLinear(Tensor input, Tensor weight, Tensor? bias = null)
     {
-        if (!Applies(input, weight, bias, out var rows))
+        if (!Applies(input, weight, bias, out var product))
         {
             return null;
         }
-        var (features, depth) = ((int)weight.shape[0], (int)weight.shape[1]);
-        var shape = input.shape.ToArray();
-        shape[^1] = features;
-        var output = empty(shape, ScalarType.Float32);
+        var (rows, features, depth) = (product.Rows, product.Features, product.Depth);
+        var output = empty(product.OutputShape, ScalarType.Float32);
         var x = (nint)TensorMemory.Address(input);
         var w = (nint)TensorMemory.Address(weight);
         var b = bias is null ? 0 : (nint)TensorMemory.Address(bias);
         var y = (nint)TensorMemory.Address(output);
+        RunBlocks(features, (long)rows * features * depth, (first, end) => Compute(x, w, b, y, rows, depth, features, first, end));
+        return output;
+    }
+
+    /// <summary>Runs <paramref name="block"/> over [0, <paramref name="features"/>) in items of a multiple of four
+    /// features, split across the torch thread count, or on the calling thread when the work is small.</summary>
+    private static void RunBlocks(int features, long multiplyAdds, Action<int, int> block)
+    {
         var available = get_num_threads();
         // A multiple of four features, so every item but the last runs whole tiles.
         var blockFeatures = Math.Clamp(features / (available * BlocksPerThread), MinBlockFeatures, MaxBlockFeatures) & ~3;
         var blocks = (features + blockFeatures - 1) / blockFeatures;
         var threads = Math.Min(available, blocks);
-        if (threads <= 1 || (long)rows * features * depth < SerialMultiplyAdds)
+        if (threads <= 1 || multiplyAdds < SerialMultiplyAdds)
         {
-            Compute(x, w, b, y, rows, depth, features, 0, features);
+            block(0, features);
         }
         else
         {
-            KernelWorkers.Shared.Run(blocks, threads, block =>
-                Compute(x, w, b, y, rows, depth, features, block * blockFeatures, Math.Min(features, (block + 1) * blockFeatures)));
+            KernelWorkers.Shared.Run(blocks, threads, item => block(item * blockFeatures, Math.Min(features, (item + 1) * blockFeatures)));
         }
-        return output;
     }
 
-    private static bool Applies(Tensor input, Tensor weight, Tensor? bias, out int rows)
+    // Each shape is read once: every read of a tensor's shape is a native call and a new array, and a decoding step
+    // makes about fifty products.
+    private static bool Applies(Tensor input, Tensor weight, Tensor? bias, out ProductShape product)
     {
-        rows = 0;
+        product = default;
         if (!Enabled || !IsSupported
             || input.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU
-            || input.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32
-            || weight.dim() != 2 || input.dim() == 0 || input.shape[^1] != weight.shape[1]
-            || weight.shape[0] > int.MaxValue || weight.shape[1] > int.MaxValue
+            || input.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32)
+        {
+            return false;
+        }
+        var (inputShape, weightShape) = (input.shape, weight.shape);
+        if (weightShape.Length != 2 || inputShape.Length == 0 || inputShape[^1] != weightShape[1]
+            || weightShape[0] > int.MaxValue || weightShape[1] is 0 or > int.MaxValue
             || !input.is_contiguous() || !weight.is_contiguous())
         {
             return false;
         }
         if (bias is not null && (bias.device_type != DeviceType.CPU || bias.dtype != ScalarType.Float32
-            || bias.dim() != 1 || bias.shape[0] != weight.shape[0] || !bias.is_contiguous()))
+            || bias.shape is not [var length] || length != weightShape[0] || !bias.is_contiguous()))
         {
             return false;
         }
@@ -115,15 +125,23 @@ internal static partial class SmallRowLinear
         {
             return false;
         }
-        var depth = weight.shape[1];
-        var count = depth == 0 ? 0 : input.numel() / depth;
+        long count = 1;
+        for (var d = 0; d < inputShape.Length - 1; d++)
+        {
+            count *= inputShape[d];
+        }
         if (count is < 1 or > MaxRows)
         {
             return false;
         }
-        rows = (int)count;
+        var outputShape = (long[])inputShape.Clone();
+        outputShape[^1] = weightShape[0];
+        product = new ProductShape((int)count, (int)weightShape[0], (int)weightShape[1], outputShape);
         return true;
     }
+
+    /// <summary>A product the kernel takes: input rows, output features, depth, and the output's shape.</summary>
+    private readonly record struct ProductShape(int Rows, int Features, int Depth, long[] OutputShape);
 
     /// <summary>Output features [first, end) of every row: four (or two) weight rows at a time against four input rows.</summary>
     // Fully optimised from the first call: tier-0 code of these loops runs several times slower, and a decode step's

@@ -25,6 +25,8 @@ internal sealed class LinearProjection : nn.Module<Tensor, Tensor>
 
     public Parameter Weight => _weight;
 
+    public Parameter? Bias => _bias;
+
     /// <summary>An additive adapter (LoRA) whose output is added to the projection's. Owned by the trainer; it is
     /// not a registered submodule, so the model's parameter names and checkpoints stay those of Hugging Face.</summary>
     public Func<Tensor, Tensor>? Adapter { get; set; }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Utils;
+using Srt.TorchSharp.Kernels.Cpu;
 using Srt.TorchSharp.Kernels.Cuda;
 using static TorchSharp.torch;
 
@@ -34,6 +35,15 @@ internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
+        if (!_geluTanh && _gateProj.Adapter is null && _upProj.Adapter is null
+            && SmallRowLinear.TryGatedLinear(input, _gateProj.Weight, _gateProj.Bias, _upProj.Weight, _upProj.Bias) is { } gatedRows)
+        {
+            // A decoding step's few float32 rows: both products and SwiGLU in one kernel call.
+            using (gatedRows)
+            {
+                return _downProj.forward(gatedRows);
+            }
+        }
         using var gate = _gateProj.forward(input);
         using var up = _upProj.forward(input);
         if (_geluTanh)
