@@ -1,3 +1,4 @@
+using Srt.TorchSharp.Kernels.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,6 +40,10 @@ internal sealed class TokenSampler : IDisposable
         Tensor next;
         if (IsGreedy)
         {
+            if (RowArgmax.TryArgmax(logits) is { } chosen)
+            {
+                return chosen;
+            }
             next = logits.argmax(-1);
         }
         else
