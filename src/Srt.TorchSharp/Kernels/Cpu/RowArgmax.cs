@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Srt.TorchSharp.Kernels.Cuda;
@@ -40,44 +41,56 @@ internal static class RowArgmax
 
     /// <summary>The first index of the largest value, or of the first NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static int Argmax(ReadOnlySpan<float> values)
+    public static unsafe int Argmax(ReadOnlySpan<float> values)
     {
-        // One vector pass finds the largest value (a NaN poisons its lane), a second the first index that holds it.
-        var i = 0;
-        var best = float.NegativeInfinity;
-        var hasNaN = false;
-        if (Vector256.IsHardwareAccelerated && values.Length >= 2 * Vector256<float>.Count)
+        fixed (float* data = values)
         {
-            var maxima = Vector256.Create(float.NegativeInfinity);
-            var nan = Vector256<float>.Zero;
-            for (; i + Vector256<float>.Count <= values.Length; i += Vector256<float>.Count)
+            // One pass finds the largest value (a NaN poisons its lane's flag), a second the first index that holds
+            // it: the first NaN where there is one, else the first value equal to the largest (-0 equals +0, as in
+            // libtorch's comparison, so the first of them wins).
+            var length = values.Length;
+            var whole = Vector256.IsHardwareAccelerated ? length & ~(Vector256<float>.Count - 1) : 0;
+            var best = float.NegativeInfinity;
+            var hasNaN = false;
+            if (whole > 0)
             {
-                var v = Vector256.Create(values.Slice(i, Vector256<float>.Count));
-                maxima = Vector256.Max(maxima, v);
-                nan |= ~Vector256.Equals(v, v);
-            }
-            hasNaN = nan != Vector256<float>.Zero;
-            for (var lane = 0; lane < Vector256<float>.Count; lane++)
-            {
-                best = MathF.Max(best, maxima[lane]);
-            }
-        }
-        for (; i < values.Length; i++)
-        {
-            hasNaN |= float.IsNaN(values[i]);
-            best = MathF.Max(best, values[i]);
-        }
-        if (hasNaN)
-        {
-            for (var j = 0; j < values.Length; j++)
-            {
-                if (float.IsNaN(values[j]))
+                var maxima = Vector256.Create(float.NegativeInfinity);
+                var nan = Vector256<float>.Zero;
+                for (var i = 0; i < whole; i += Vector256<float>.Count)
                 {
-                    return j;
+                    var v = Vector256.Load(data + i);
+                    maxima = Vector256.Max(maxima, v);
+                    nan |= ~Vector256.Equals(v, v);
+                }
+                hasNaN = nan != Vector256<float>.Zero;
+                for (var lane = 0; lane < Vector256<float>.Count; lane++)
+                {
+                    best = MathF.Max(best, maxima[lane]);
                 }
             }
+            for (var i = whole; i < length; i++)
+            {
+                hasNaN |= float.IsNaN(data[i]);
+                best = MathF.Max(best, data[i]);
+            }
+            var target = Vector256.Create(best);
+            for (var i = 0; i < whole; i += Vector256<float>.Count)
+            {
+                var v = Vector256.Load(data + i);
+                var hits = (hasNaN ? ~Vector256.Equals(v, v) : Vector256.Equals(v, target)).ExtractMostSignificantBits();
+                if (hits != 0)
+                {
+                    return i + BitOperations.TrailingZeroCount(hits);
+                }
+            }
+            for (var i = whole; i < length; i++)
+            {
+                if (hasNaN ? float.IsNaN(data[i]) : data[i] == best)
+                {
+                    return i;
+                }
+            }
+            return 0;
         }
-        // Equality, not ordering: -0 and +0 compare equal, as in libtorch, so the first of them wins.
-        return values.IndexOf(best) is var index and >= 0 ? index : 0;
     }
 }
