@@ -20,8 +20,7 @@ namespace Srt.TorchSharp.Kernels.Cpu;
 /// </summary>
 /// <remarks>
 /// Each (slot, key/value head) is computed alone, each query head's sums in a fixed order, by whichever thread takes
-/// it, so a slot's result does not
-/// depend on the other slots of the step, on their lengths or on the thread count. Rotation rounds as the libtorch path
+/// it, so a slot's result does not depend on the other slots of the step, on their lengths or on the thread count. Rotation rounds as the libtorch path
 /// does (<c>x·cos</c> and <c>rotate_half(x)·sin</c> rounded apart, then added); scores, softmax and the weighted sum
 /// differ from SDPA only by float32 rounding of another summation order.
 /// </remarks>
@@ -31,7 +30,7 @@ internal static class SlotDecodeAttention
     private const long SerialMultiplyAdds = 1L << 15;
 
     // Keys and values per chunk: 32 rows of up to 256 features stay in L1 while each query head of the group reads them.
-    private const int ValueChunk = 32;
+    private const int CacheChunkRows = 32;
 
     [ThreadStatic]
     private static float[]? _scores;
@@ -231,9 +230,9 @@ internal static class SlotDecodeAttention
         private static unsafe void Score(float* queries, float* keys, int count, int dim, int heads, float* scores)
         {
             var whole = count & ~7;
-            for (var start = 0; start < whole; start += ValueChunk)
+            for (var start = 0; start < whole; start += CacheChunkRows)
             {
-                var end = Math.Min(whole, start + ValueChunk);
+                var end = Math.Min(whole, start + CacheChunkRows);
                 for (var h = 0; h < heads; h++)
                 {
                     for (var block = start; block < end; block += 8)
@@ -286,7 +285,6 @@ internal static class SlotDecodeAttention
         }
     }
 
-
     /// <summary>Every head's Σ_j weights[h·count + j]·values[j] into sums[h·dim ..], the values read chunk by chunk,
     /// each chunk by every head in turn. Each head's features keep their order of summation over j (the chunks continue
     /// the same accumulators), so the result equals one uninterrupted pass per head.</summary>
@@ -294,9 +292,9 @@ internal static class SlotDecodeAttention
     private static unsafe void WeightedSums(float* weights, float* values, int count, int dim, int heads, float* sums)
     {
         new Span<float>(sums, heads * dim).Clear();
-        for (var j = 0; j < count; j += ValueChunk)
+        for (var j = 0; j < count; j += CacheChunkRows)
         {
-            var rows = Math.Min(ValueChunk, count - j);
+            var rows = Math.Min(CacheChunkRows, count - j);
             for (var h = 0; h < heads; h++)
             {
                 WeightedSum(weights + (long)h * count + j, values + (long)j * dim, rows, dim, sums + h * dim);

@@ -65,7 +65,8 @@ internal sealed partial class LlamaAttention : nn.Module
                 _usesRotary ? step.Cos : null, _usesRotary ? step.Sin : null, (int)_heads, step.Window, 1.0 / Math.Sqrt(_headDim), softcap: null);
             return _oProj.forward(slotAttended).MoveToOuterDisposeScope();
         }
-        var (batch, tokens) = hidden.shape is [var b, var t, ..] ? (b, t) : throw new ArgumentException("Attention takes [batch, tokens, hidden] states.", nameof(hidden));
+        var shape = hidden.shape;
+        var (batch, tokens) = (shape[0], shape[1]);
         var (query, key, value) = ProjectQueryKeyValue(hidden, context, rotate: true);
         if (context.Cache is { } cache)
         {
