@@ -48,13 +48,13 @@ internal sealed class TokenSampler : IDisposable
         }
         else
         {
-            var scores = logits.to(ScalarType.Float32).div(_temperature);
+            var scores = logits.to(ScalarType.Float32).div(HeldScalars.Of(_temperature));
             var vocabulary = scores.shape[1];
             if (_topK > 0 && _topK < vocabulary)
             {
                 // Keep the k best scores (ties with the k-th score too, as Hugging Face's TopKLogitsWarper does).
                 var kth = scores.topk(_topK, dim: -1).values.narrow(1, _topK - 1, 1);
-                scores = scores.masked_fill(scores.lt(kth), float.NegativeInfinity);
+                scores = scores.masked_fill(scores.lt(kth), HeldScalars.Of(double.NegativeInfinity));
             }
             if (_topP < 1f)
             {
@@ -68,7 +68,7 @@ internal sealed class TokenSampler : IDisposable
             {
                 noise[row].exponential_(1.0, _generators[sequences is null ? row : sequences[row]]);
             }
-            next = probabilities.div(noise.clamp_min_(1e-20)).argmax(-1);
+            next = probabilities.div(noise.clamp_min_(HeldScalars.Of(1e-20))).argmax(-1);
         }
         return next.cpu().data<long>().ToArray();
     }
@@ -80,9 +80,9 @@ internal sealed class TokenSampler : IDisposable
         var (sorted, order) = scores.sort(-1, descending: true);
         var probabilities = sorted.softmax(-1);
         var before = probabilities.cumsum(-1).sub_(probabilities);
-        var outside = before.gt(topP);
-        var filtered = sorted.masked_fill(outside, float.NegativeInfinity);
-        return full_like(scores, float.NegativeInfinity).scatter_(-1, order, filtered);
+        var outside = before.gt(HeldScalars.Of(topP));
+        var filtered = sorted.masked_fill(outside, HeldScalars.Of(double.NegativeInfinity));
+        return full_like(scores, HeldScalars.Of(double.NegativeInfinity)).scatter_(-1, order, filtered);
     }
 
     public void Dispose()

@@ -62,9 +62,9 @@ public static class FusedLinearCrossEntropy
         var (rows, rowHidden, rowTargets) = GatherSupervised(flatHidden, flatTargets, lossMask, weight.shape[0], options);
         var settings = CreateSettings(rowHidden, weight, rows.shape[0], scale: 1.0, options);
         var tokenLogProbs = FusedTokenLogProbsFunction.apply(rowHidden, weight, rowTargets, settings)[0];
-        var sequenceOfRow = rows.div(hidden.shape[1], rounding_mode: RoundingMode.floor);
+        var sequenceOfRow = rows.div(HeldScalars.Of(hidden.shape[1]), rounding_mode: RoundingMode.floor);
         var sums = torch.zeros(hidden.shape[0], dtype: tokenLogProbs.dtype, device: hidden.device)
-            .index_add(0, sequenceOfRow, tokenLogProbs, 1);
+            .index_add(0, sequenceOfRow, tokenLogProbs, HeldScalars.One);
         return sums.MoveToOuterDisposeScope();
     }
 

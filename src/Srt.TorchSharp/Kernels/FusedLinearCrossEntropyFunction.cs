@@ -24,7 +24,7 @@ internal sealed class FusedLinearCrossEntropyFunction : torch.autograd.MultiTens
         var outputs = LinearCrossEntropyChunks.Run(
             hidden, weight, targets, settings.ChunkRows, settings.Scale, rowWeights: null, settings.HiddenGradient, settings.WeightGradient,
             settings.CudaRowKernel);
-        var loss = outputs.Nll.sum().mul_(settings.Scale);
+        var loss = outputs.Nll.sum().mul_(HeldScalars.Of(settings.Scale));
         ctx.save_for_backward([outputs.GradHidden!, outputs.GradWeight!]);
         return [loss];
     }

@@ -92,7 +92,7 @@ internal static class LinearCrossEntropyChunks
             if (gradHidden is not null)
             {
                 var product = gradLogitsInput.mm(weight);
-                gradHidden.narrow(0, start, length).copy_(productScale == 1.0 ? product : product.mul_(productScale));
+                gradHidden.narrow(0, start, length).copy_(productScale == 1.0 ? product : product.mul_(HeldScalars.Of(productScale)));
             }
 
             if (gradWeightAccumulator is not null)
@@ -136,14 +136,14 @@ internal static class LinearCrossEntropyChunks
 
         // d nll / d logits = softmax − onehot, built in the log-probabilities' own memory.
         var gradLogits = logProbs.exp_();
-        gradLogits.scatter_add_(1, targetColumn, torch.full(targets.shape[0], 1, -1.0, dtype: accumulate, device: device));
+        gradLogits.scatter_add_(1, targetColumn, torch.full(targets.shape[0], 1, HeldScalars.Of(-1.0), dtype: accumulate, device: device));
 
         // A scalar scale is applied to the small products (C × H, and through addmm's alpha) rather than to the
         // C × V gradient: one pass over the chunk fewer.
         double productScale = scale;
         if (rowWeights is not null)
         {
-            gradLogits.mul_(rowWeights.to(accumulate).mul(scale).unsqueeze(1));
+            gradLogits.mul_(rowWeights.to(accumulate).mul(HeldScalars.Of(scale)).unsqueeze(1));
             productScale = 1.0;
         }
 
@@ -175,7 +175,7 @@ internal static class LinearCrossEntropyChunks
         {
             using var sliceScope = torch.NewDisposeScope();
             long length = Math.Min(sliceRows, vocabulary - start);
-            accumulator.narrow(0, start, length).add_(gradLogits.narrow(1, start, length).t().mm(hiddenChunk), alpha: scale);
+            accumulator.narrow(0, start, length).add_(gradLogits.narrow(1, start, length).t().mm(hiddenChunk), alpha: HeldScalars.Of(scale));
         }
     }
 }

@@ -31,11 +31,11 @@ public static class PlainLinearCrossEntropy
         long count = supervised.sum().item<long>();
 
         var logits = SoftCap(flatHidden.mm(weight.t()).to(LinearCrossEntropyChunks.AccumulationType(hidden.dtype)), options);
-        var lossTargets = flatTargets.masked_fill(supervised.logical_not(), options.IgnoreIndex);
+        var lossTargets = flatTargets.masked_fill(supervised.logical_not(), HeldScalars.Of(options.IgnoreIndex));
         var loss = torch.nn.functional.cross_entropy(logits, lossTargets, ignore_index: options.IgnoreIndex, reduction: nn.Reduction.Sum);
         if (options.Reduction == LossReduction.Mean)
         {
-            loss = loss / Math.Max(count, 1);
+            loss = loss / HeldScalars.Of(Math.Max(count, 1));
         }
 
         return new LinearCrossEntropyResult(loss.MoveToOuterDisposeScope(), count);
@@ -62,12 +62,12 @@ public static class PlainLinearCrossEntropy
 
         var logits = SoftCap(hidden.matmul(weight.t()).to(LinearCrossEntropyChunks.AccumulationType(hidden.dtype)), options);
         var logProbs = logits.log_softmax(-1);
-        var safeTargets = targets.masked_fill(supervised.logical_not(), 0).unsqueeze(-1);
-        var tokenLogProbs = logProbs.gather(-1, safeTargets).squeeze(-1).masked_fill(supervised.logical_not(), 0);
+        var safeTargets = targets.masked_fill(supervised.logical_not(), HeldScalars.Of(0L)).unsqueeze(-1);
+        var tokenLogProbs = logProbs.gather(-1, safeTargets).squeeze(-1).masked_fill(supervised.logical_not(), HeldScalars.Of(0L));
         return tokenLogProbs.sum(1).MoveToOuterDisposeScope();
     }
 
     // Gemma 2's final logit soft-capping, applied where the model's ComputeLogits applies it.
     private static Tensor SoftCap(Tensor logits, LanguageModelLossOptions options) =>
-        options.LogitSoftcapping is { } cap ? (logits / cap).tanh() * cap : logits;
+        options.LogitSoftcapping is { } cap ? (logits / HeldScalars.Of(cap)).tanh() * HeldScalars.Of(cap) : logits;
 }

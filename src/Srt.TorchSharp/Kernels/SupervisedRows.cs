@@ -59,11 +59,11 @@ internal static class SupervisedRows
     /// <summary>Returns a bool tensor [N]: true where the token carries loss.</summary>
     public static Tensor Select(Tensor flatTargets, Tensor? lossMask, long ignoreIndex)
     {
-        var supervised = flatTargets.ne(ignoreIndex);
+        var supervised = flatTargets.ne(HeldScalars.Of(ignoreIndex));
         if (lossMask is not null)
         {
             var mask = lossMask.reshape(-1).to(flatTargets.device);
-            supervised = supervised.logical_and(mask.dtype == ScalarType.Bool ? mask : mask.ne(0));
+            supervised = supervised.logical_and(mask.dtype == ScalarType.Bool ? mask : mask.ne(HeldScalars.Of(0L)));
         }
 
         return supervised;

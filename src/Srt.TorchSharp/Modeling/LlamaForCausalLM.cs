@@ -102,7 +102,7 @@ public sealed class LlamaForCausalLM : IDisposable
             if (name.EndsWith("norm.weight", StringComparison.Ordinal))
             {
                 // Gemma norms multiply by 1 + weight: zero is the identity there.
-                parameter.fill_(config.IsGemma ? 0.0 : 1.0);
+                parameter.fill_(HeldScalars.Of(config.IsGemma ? 0.0 : 1.0));
             }
             else if (name.EndsWith(".bias", StringComparison.Ordinal))
             {

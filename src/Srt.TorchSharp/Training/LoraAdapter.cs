@@ -38,7 +38,7 @@ internal sealed class LoraAdapter : IDisposable
         {
             x = nn.functional.dropout(x, _dropout, training: true);
         }
-        var delta = nn.functional.linear(nn.functional.linear(x, A), B).mul(_scale);
+        var delta = nn.functional.linear(nn.functional.linear(x, A), B).mul(HeldScalars.Of(_scale));
         return (delta.dtype == input.dtype ? delta : delta.to(input.dtype)).MoveToOuterDisposeScope();
     }
 
@@ -47,7 +47,7 @@ internal sealed class LoraAdapter : IDisposable
     {
         using var noGrad = no_grad();
         using var product = B.matmul(A);
-        return product.mul(_scale);
+        return product.mul(HeldScalars.Of(_scale));
     }
 
     public void Dispose()

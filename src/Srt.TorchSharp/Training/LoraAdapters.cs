@@ -174,7 +174,7 @@ public sealed class LoraAdapters : IDisposable
             foreach (var (_, projection, adapter) in _adapters)
             {
                 using var delta = adapter.Delta();
-                using var merged = projection.Weight.to(ScalarType.Float32).add_(delta);
+                using var merged = projection.Weight.to(ScalarType.Float32).add_(delta, HeldScalars.One);
                 projection.Weight.copy_(merged);
             }
         }

@@ -43,7 +43,7 @@ internal sealed class MixedPrecisionAdamW : IDisposable
         {
             if (slot.Parameter.grad is { } grad)
             {
-                slot.Accumulator!.add_(grad);
+                slot.Accumulator!.add_(grad, HeldScalars.One);
                 grad.zero_();
             }
         }
@@ -88,16 +88,16 @@ internal sealed class MixedPrecisionAdamW : IDisposable
             }
             if (gradientScale != 1.0)
             {
-                gradient.mul_(gradientScale);
+                gradient.mul_(HeldScalars.Of(gradientScale));
             }
             if (_options.WeightDecay > 0 && slot.Decays)
             {
-                target.mul_(1 - learningRate * _options.WeightDecay);
+                target.mul_(HeldScalars.Of(1 - learningRate * _options.WeightDecay));
             }
-            slot.ExpAvg.mul_(beta1).add_(gradient, alpha: 1 - beta1);
-            slot.ExpAvgSq.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
-            var denominator = slot.ExpAvgSq.sqrt().div_(sqrtCorrection2).add_(_options.AdamEpsilon);
-            target.addcdiv_(slot.ExpAvg, denominator, value: -learningRate / correction1);
+            slot.ExpAvg.mul_(HeldScalars.Of(beta1)).add_(gradient, alpha: HeldScalars.Of(1 - beta1));
+            slot.ExpAvgSq.mul_(HeldScalars.Of(beta2)).addcmul_(gradient, gradient, value: HeldScalars.Of(1 - beta2));
+            var denominator = slot.ExpAvgSq.sqrt().div_(HeldScalars.Of(sqrtCorrection2)).add_(HeldScalars.Of(_options.AdamEpsilon), HeldScalars.One);
+            target.addcdiv_(slot.ExpAvg, denominator, value: HeldScalars.Of(-learningRate / correction1));
             if (slot.Master is not null)
             {
                 slot.Parameter.copy_(slot.Master);

@@ -41,13 +41,13 @@ internal sealed class PreferenceObjective(
         var policyRejected = logProbs[micro.Count..];
         var refChosen = tensor(referenceChosen, ScalarType.Float32).to(logProbs.device);
         var refRejected = tensor(referenceRejected, ScalarType.Float32).to(logProbs.device);
-        var logits = (policyChosen - policyRejected - (refChosen - refRejected)).mul(options.DpoBeta);
+        var logits = (policyChosen - policyRejected - (refChosen - refRejected)).mul(HeldScalars.Of(options.DpoBeta));
         var losses = nn.functional.logsigmoid(logits).neg();
         var chosenTokens = tensor(micro.Select(i => (float)Math.Max(1, pairs[i].Chosen.TrainedTokens)).ToArray()).to(logProbs.device);
         var chosenNll = policyChosen.neg().div(chosenTokens);
         if (options.DpoNllWeight > 0)
         {
-            losses = losses + chosenNll.mul(options.DpoNllWeight);
+            losses = losses.add(chosenNll.mul(HeldScalars.Of(options.DpoNllWeight)), HeldScalars.One);
         }
 
         var lossSum = losses.sum();
@@ -56,10 +56,10 @@ internal sealed class PreferenceObjective(
         {
             throw new NonFiniteTrainingException(step, "loss", lossValue);
         }
-        lossSum.div(normalizer).backward();
+        lossSum.div(HeldScalars.Of(normalizer)).backward();
         using var noGrad = no_grad();
-        var rewardChosen = (policyChosen.detach() - refChosen).mul(options.DpoBeta);
-        var rewardRejected = (policyRejected.detach() - refRejected).mul(options.DpoBeta);
+        var rewardChosen = (policyChosen.detach() - refChosen).mul(HeldScalars.Of(options.DpoBeta));
+        var rewardRejected = (policyRejected.detach() - refRejected).mul(HeldScalars.Of(options.DpoBeta));
         double Sum(Tensor t) => t.to(ScalarType.Float64).sum().item<double>();
         var metrics = new Dictionary<string, double>
         {

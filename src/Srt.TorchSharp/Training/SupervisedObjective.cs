@@ -50,7 +50,7 @@ internal sealed class SupervisedObjective(
         {
             throw new NonFiniteTrainingException(step, "loss", lossSum);
         }
-        result.Loss.div(normalizer).backward();
+        result.Loss.div(HeldScalars.Of(normalizer)).backward();
         return (lossSum, NoMetrics);
     }
 

@@ -15,7 +15,7 @@ internal sealed class ComposedFusedOpKernels : IFusedOpKernels
     {
         var compute = ComputeType(input);
         var x = input.to_type(compute);
-        var inverseRms = rsqrt(x.pow(2).mean(new long[] { -1 }, keepdim: true) + eps);
+        var inverseRms = rsqrt(x.pow(HeldScalars.Of(2L)).mean(new long[] { -1 }, keepdim: true).add(HeldScalars.Of(eps), HeldScalars.One));
         var output = (x * inverseRms * weight.to_type(compute)).to_type(input.dtype);
         return (output, inverseRms.reshape(-1));
     }
@@ -29,7 +29,7 @@ internal sealed class ComposedFusedOpKernels : IFusedOpKernels
         var w = weight.to_type(compute);
         var r = inverseRms.to_type(compute).reshape(RowShape(input));
         var dot = (g * w * x).sum(new long[] { -1 }, keepdim: true);
-        var inputGrad = r * g * w - x * dot * r.pow(3) / cols;
+        var inputGrad = r * g * w - x * dot * r.pow(HeldScalars.Of(3L)) / HeldScalars.Of(cols);
         var weightGrad = (g * x * r).reshape(-1, cols).sum(new long[] { 0 });  // sum(0) would bind the ScalarType overload
         return (inputGrad.to_type(input.dtype), weightGrad.to_type(weight.dtype));
     }
@@ -48,8 +48,8 @@ internal sealed class ComposedFusedOpKernels : IFusedOpKernels
         var s1 = s.narrow(-1, 0, half);
         var s2 = s.narrow(-1, half, half);
         var output = inverse
-            ? cat(new[] { x1 * c1 + x2 * s2, x2 * c2 - x1 * s1 }, -1)
-            : cat(new[] { x1 * c1 - x2 * s1, x2 * c2 + x1 * s2 }, -1);
+            ? cat(new[] { (x1 * c1).add(x2 * s2, HeldScalars.One), x2 * c2 - x1 * s1 }, -1)
+            : cat(new[] { x1 * c1 - x2 * s1, (x2 * c2).add(x1 * s2, HeldScalars.One) }, -1);
         return output.to_type(input.dtype);
     }
 
@@ -66,7 +66,7 @@ internal sealed class ComposedFusedOpKernels : IFusedOpKernels
         var dy = gradOutput.to_type(compute);
         var g = gate.to_type(compute);
         var s = sigmoid(g);
-        var gateGrad = dy * up.to_type(compute) * s * (1.0 + g * (1.0 - s));
+        var gateGrad = dy * up.to_type(compute) * s * (g * s.neg().add_(HeldScalars.Of(1.0), HeldScalars.One)).add(HeldScalars.Of(1.0), HeldScalars.One);
         var upGrad = dy * g * s;
         return (gateGrad.to_type(gate.dtype), upGrad.to_type(up.dtype));
     }

@@ -52,7 +52,7 @@ public static class FusedOps
 
         var compute = ComposedFusedOpKernels.ComputeType(input);
         var x = input.to_type(compute);
-        var normalized = x * rsqrt(x.pow(2).mean(new long[] { -1 }, keepdim: true) + eps);
+        var normalized = x * rsqrt(x.pow(HeldScalars.Of(2L)).mean(new long[] { -1 }, keepdim: true).add(HeldScalars.Of(eps), HeldScalars.One));
         return (normalized * weight.to_type(compute)).to_type(input.dtype);
     }
 
@@ -92,7 +92,7 @@ public static class FusedOps
         // [seq, dim] and [batch, 1, seq, dim] broadcast over heads as they are; [batch, seq, dim] once unsqueezed.
         var c = cos.dim() == 3 ? cos.unsqueeze(1) : cos;
         var s = sin.dim() == 3 ? sin.unsqueeze(1) : sin;
-        return (x * c.to_type(compute) + rotated * s.to_type(compute)).to_type(input.dtype);
+        return (x * c.to_type(compute)).add(rotated * s.to_type(compute), HeldScalars.One).to_type(input.dtype);
     }
 
     /// <summary>silu(gate) * up, computed in float32 for float32 and bfloat16 inputs.</summary>

@@ -40,10 +40,10 @@ internal static class AttentionInputs
                 nameof(attentionMask));
         }
         var valid = attentionMask.device_type == device.type ? attentionMask : attentionMask.to(device);
-        valid = valid.dtype == ScalarType.Bool ? valid : valid.ne(0);
+        valid = valid.dtype == ScalarType.Bool ? valid : valid.ne(HeldScalars.Of(0L));
 
         // Left padding: a token's position counts only the real tokens before it (HF generate's position_ids).
-        var positions = valid.to(ScalarType.Int64).cumsum(-1).sub_(1).clamp_min_(0).narrow(1, past, tokens).reshape(-1);
+        var positions = valid.to(ScalarType.Int64).cumsum(-1).sub_(HeldScalars.Of(1L)).clamp_min_(HeldScalars.Of(0L)).narrow(1, past, tokens).reshape(-1);
         var rowCos = cosTable.index_select(0, positions).view(batch, 1, tokens, -1);
         var rowSin = sinTable.index_select(0, positions).view(batch, 1, tokens, -1);
 
@@ -67,22 +67,22 @@ internal static class AttentionInputs
         var (cosTable, sinTable) = rotary.Tables(width, dtype, device);
         var cos = cosTable.index_select(0, positions).view(rows, 1, 1, -1);
         var sin = sinTable.index_select(0, positions).view(rows, 1, 1, -1);
-        var mask = arange(width, ScalarType.Int64, device).unsqueeze(0).le(positions.unsqueeze(1)).view(rows, 1, 1, width);
+        var mask = arange(HeldScalars.Of(width), ScalarType.Int64, device).unsqueeze(0).le(positions.unsqueeze(1)).view(rows, 1, 1, width);
         return new AttentionContext(cos, sin, mask, IsCausal: false, cache);
     }
 
     /// <summary>[T, past+T] boolean: query i may see key j when j ≤ past + i.</summary>
     private static Tensor CausalMask(long tokens, long past, Device device)
     {
-        var keys = arange(past + tokens, ScalarType.Int64, device).unsqueeze(0);
-        var queries = arange(past, past + tokens, ScalarType.Int64, device).unsqueeze(1);
+        var keys = arange(HeldScalars.Of(past + tokens), ScalarType.Int64, device).unsqueeze(0);
+        var queries = arange(HeldScalars.Of(past), HeldScalars.Of(past + tokens), ScalarType.Int64, device).unsqueeze(1);
         return keys.le(queries);
     }
 
     private static Tensor SelfMask(long tokens, long past, Device device)
     {
-        var keys = arange(past + tokens, ScalarType.Int64, device).unsqueeze(0);
-        var queries = arange(past, past + tokens, ScalarType.Int64, device).unsqueeze(1);
+        var keys = arange(HeldScalars.Of(past + tokens), ScalarType.Int64, device).unsqueeze(0);
+        var queries = arange(HeldScalars.Of(past), HeldScalars.Of(past + tokens), ScalarType.Int64, device).unsqueeze(1);
         return keys.eq(queries);
     }
 }

@@ -90,14 +90,14 @@ internal sealed class GemmaAttention : nn.Module
         key = KeyValueHeads.Repeat(key, _heads, _keyValueHeads);
         value = KeyValueHeads.Repeat(value, _heads, _keyValueHeads);
 
-        var scores = query.matmul(key.transpose(2, 3)) * _scale;
+        var scores = query.matmul(key.transpose(2, 3)) * HeldScalars.Of(_scale);
         if (_softcap is { } cap)
         {
-            scores = (scores / cap).tanh() * cap;
+            scores = (scores / HeldScalars.Of(cap)).tanh() * HeldScalars.Of(cap);
         }
         if (Mask(context, tokens, key.shape[2], hidden.device) is { } allowed)
         {
-            scores = scores.masked_fill(allowed.logical_not(), double.NegativeInfinity);
+            scores = scores.masked_fill(allowed.logical_not(), HeldScalars.Of(double.NegativeInfinity));
         }
         var probabilities = scores.softmax(-1, ScalarType.Float32).to(query.dtype);
         var attended = probabilities.matmul(value);
@@ -117,8 +117,8 @@ internal sealed class GemmaAttention : nn.Module
             return null;
         }
         var past = keys - tokens;
-        var keyColumns = arange(keys, ScalarType.Int64, device).unsqueeze(0);
-        var queryColumns = arange(past, keys, ScalarType.Int64, device).unsqueeze(1);
+        var keyColumns = arange(HeldScalars.Of(keys), ScalarType.Int64, device).unsqueeze(0);
+        var queryColumns = arange(HeldScalars.Of(past), HeldScalars.Of(keys), ScalarType.Int64, device).unsqueeze(1);
         return keyColumns.le(queryColumns);
     }
 }

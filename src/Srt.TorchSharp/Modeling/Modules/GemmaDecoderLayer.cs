@@ -45,8 +45,8 @@ internal sealed class GemmaDecoderLayer : DecoderLayer
     {
         using var scope = NewDisposeScope();
         var attended = _postAttentionLayernorm.forward(_selfAttn.Forward(_inputLayernorm.forward(hidden), context));
-        var afterAttention = hidden + attended;
+        var afterAttention = hidden.add(attended, HeldScalars.One);
         var fed = _postFeedforwardLayernorm.forward(_mlp.forward(_preFeedforwardLayernorm.forward(afterAttention)));
-        return (afterAttention + fed).MoveToOuterDisposeScope();
+        return afterAttention.add(fed, HeldScalars.One).MoveToOuterDisposeScope();
     }
 }

@@ -29,10 +29,10 @@ internal sealed class GemmaRmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = input.dtype == ScalarType.Float32 ? input : input.to(ScalarType.Float32);
-        var variance = x.pow(2).mean([-1L], keepdim: true);
-        var normalized = x * (variance + _epsilon).rsqrt_();
+        var variance = x.pow(HeldScalars.Of(2L)).mean([-1L], keepdim: true);
+        var normalized = x * variance.add(HeldScalars.Of(_epsilon), HeldScalars.One).rsqrt_();
         var weight = _weight.dtype == ScalarType.Float32 ? _weight : _weight.to(ScalarType.Float32);
-        var output = normalized * (weight + 1.0);
+        var output = normalized * weight.add(HeldScalars.Of(1.0), HeldScalars.One);
         return (input.dtype == ScalarType.Float32 ? output : output.to(input.dtype)).MoveToOuterDisposeScope();
     }
 }

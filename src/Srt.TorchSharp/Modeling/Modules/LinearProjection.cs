@@ -39,7 +39,7 @@ internal sealed class LinearProjection : nn.Module<Tensor, Tensor>
         }
         using var projected = Project(input);
         using var delta = Adapter(input);
-        return projected + delta;
+        return projected.add(delta, HeldScalars.One);
     }
 
     // A decoding step projects one row per running sequence: a few float32 rows on the CPU run a kernel made for that.

@@ -46,9 +46,9 @@ internal sealed class LlamaCausalLMModule : nn.Module
         }
         using (logits)
         {
-            using var scaled = logits / cap;
+            using var scaled = logits / HeldScalars.Of(cap);
             using var capped = scaled.tanh();
-            return capped * cap;
+            return capped * HeldScalars.Of(cap);
         }
     }
 }

@@ -32,8 +32,8 @@ internal sealed class LlamaDecoderLayer : DecoderLayer
     public override Tensor Forward(Tensor hidden, AttentionContext context)
     {
         using var scope = NewDisposeScope();
-        var attended = hidden + _selfAttn.Forward(_inputLayernorm.forward(hidden), context);
-        var output = attended + _mlp.forward(_postAttentionLayernorm.forward(attended));
+        var attended = hidden.add(_selfAttn.Forward(_inputLayernorm.forward(hidden), context), HeldScalars.One);
+        var output = attended.add(_mlp.forward(_postAttentionLayernorm.forward(attended)), HeldScalars.One);
         return output.MoveToOuterDisposeScope();
     }
 }

@@ -73,8 +73,8 @@ internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = input.dtype == ScalarType.Float32 || input.dtype == ScalarType.Float64 ? input : input.to(ScalarType.Float32);
-        var inner = (x + x.pow(3) * 0.044715) * Math.Sqrt(2.0 / Math.PI);
-        var result = x * 0.5 * (inner.tanh() + 1.0);
+        var inner = x.add(x.pow(HeldScalars.Of(3L)) * HeldScalars.Of(0.044715), HeldScalars.One) * HeldScalars.Of(Math.Sqrt(2.0 / Math.PI));
+        var result = x * HeldScalars.Of(0.5) * inner.tanh().add(HeldScalars.Of(1.0), HeldScalars.One);
         return (result.dtype == input.dtype ? result : result.to(input.dtype)).MoveToOuterDisposeScope();
     }
 }

@@ -36,8 +36,8 @@ internal sealed class PostNormDecoderLayer : DecoderLayer
     public override Tensor Forward(Tensor hidden, AttentionContext context)
     {
         using var scope = NewDisposeScope();
-        var attended = hidden + _postAttentionLayernorm.forward(_selfAttn.Forward(hidden, context));
-        var output = attended + _postFeedforwardLayernorm.forward(_mlp.forward(attended));
+        var attended = hidden.add(_postAttentionLayernorm.forward(_selfAttn.Forward(hidden, context)), HeldScalars.One);
+        var output = attended.add(_postFeedforwardLayernorm.forward(_mlp.forward(attended)), HeldScalars.One);
         return output.MoveToOuterDisposeScope();
     }
 }

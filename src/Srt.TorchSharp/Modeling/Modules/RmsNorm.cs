@@ -48,8 +48,8 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var inputType = input.dtype;
         var x = inputType == ScalarType.Float32 ? input : input.to(ScalarType.Float32);
-        var variance = x.pow(2).mean([-1L], keepdim: true);
-        var normalized = x * (variance + _epsilon).rsqrt_();
+        var variance = x.pow(HeldScalars.Of(2L)).mean([-1L], keepdim: true);
+        var normalized = x * variance.add(HeldScalars.Of(_epsilon), HeldScalars.One).rsqrt_();
         if (_weightBeforeRounding && inputType != ScalarType.Float32)
         {
             return (_weight * normalized).to(inputType).MoveToOuterDisposeScope();

@@ -45,11 +45,11 @@ internal sealed class RotaryEmbedding : IDisposable
     public static Tensor ComputeInverseFrequencies(int dim, double theta, RopeScaling? scaling)
     {
         using var scope = NewDisposeScope();
-        var exponents = arange(0, dim, 2, ScalarType.Int64).to(ScalarType.Float32) / dim;
+        var exponents = arange(HeldScalars.Of(0L), HeldScalars.Of((long)dim), HeldScalars.Of(2L), ScalarType.Int64).to(ScalarType.Float32) / HeldScalars.Of((long)dim);
         var inverse = pow(tensor((float)theta), exponents).reciprocal_();
         if (scaling is { RopeType: RopeScaling.Linear } linear)
         {
-            inverse = inverse / linear.Factor;
+            inverse = inverse / HeldScalars.Of(linear.Factor);
         }
         else if (scaling is { RopeType: RopeScaling.Llama3 } llama3)
         {
@@ -64,11 +64,11 @@ internal sealed class RotaryEmbedding : IDisposable
         double originalContext = scaling.OriginalMaxPositionEmbeddings;
         var lowFrequencyWavelength = originalContext / scaling.LowFreqFactor;
         var highFrequencyWavelength = originalContext / scaling.HighFreqFactor;
-        var wavelength = 2 * Math.PI / inverse;
-        var scaled = where(wavelength > lowFrequencyWavelength, inverse / scaling.Factor, inverse);
-        var smooth = (originalContext / wavelength - scaling.LowFreqFactor) / (scaling.HighFreqFactor - scaling.LowFreqFactor);
-        var smoothed = (1 - smooth) * scaled / scaling.Factor + smooth * scaled;
-        var isMedium = (wavelength >= highFrequencyWavelength).logical_and_(wavelength <= lowFrequencyWavelength);
+        var wavelength = HeldScalars.Of(2 * Math.PI) / inverse;
+        var scaled = where(wavelength > HeldScalars.Of(lowFrequencyWavelength), inverse / HeldScalars.Of(scaling.Factor), inverse);
+        var smooth = (HeldScalars.Of(originalContext) / wavelength - HeldScalars.Of(scaling.LowFreqFactor)) / HeldScalars.Of(scaling.HighFreqFactor - scaling.LowFreqFactor);
+        var smoothed = (smooth.neg().add_(HeldScalars.Of(1L), HeldScalars.One) * scaled / HeldScalars.Of(scaling.Factor)).add(smooth * scaled, HeldScalars.One);
+        var isMedium = (wavelength >= HeldScalars.Of(highFrequencyWavelength)).logical_and_(wavelength <= HeldScalars.Of(lowFrequencyWavelength));
         return where(isMedium, smoothed, scaled);
     }
 
@@ -97,7 +97,7 @@ internal sealed class RotaryEmbedding : IDisposable
         _sin?.Dispose();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var positions = arange(length, ScalarType.Float32, device);
+        var positions = arange(HeldScalars.Of(length), ScalarType.Float32, device);
         var frequencies = outer(positions, _inverseFrequencies.to(device));
         var angles = cat([frequencies, frequencies], -1);
         _cos = angles.cos().to(dtype).DetachFromDisposeScope();
@@ -120,7 +120,7 @@ internal sealed class RotaryEmbedding : IDisposable
         var first = x.narrow(-1, 0, half);
         var second = x.narrow(-1, half, half);
         var rotated = cat([second.neg(), first], -1);
-        return (x * cos).add_(rotated.mul_(sin)).MoveToOuterDisposeScope();
+        return (x * cos).add_(rotated.mul_(sin), HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -12,8 +12,8 @@ internal static class SequenceMask
     /// <summary>[T, T]: query i may see key j when j ≤ i.</summary>
     public static Tensor Causal(long tokens, Device device)
     {
-        var keys = arange(tokens, ScalarType.Int64, device).unsqueeze(0);
-        var queries = arange(tokens, ScalarType.Int64, device).unsqueeze(1);
+        var keys = arange(HeldScalars.Of(tokens), ScalarType.Int64, device).unsqueeze(0);
+        var queries = arange(HeldScalars.Of(tokens), ScalarType.Int64, device).unsqueeze(1);
         return keys.le(queries);
     }
 

@@ -21,9 +21,9 @@ internal static class SlidingWindowMask
             // The farthest key is past + tokens - 1 columns back: every key is inside the window.
             return context;
         }
-        var keys = arange(past + tokens, ScalarType.Int64, device).unsqueeze(0);
-        var queries = arange(past, past + tokens, ScalarType.Int64, device).unsqueeze(1);
-        var inWindow = keys.gt(queries - window);
+        var keys = arange(HeldScalars.Of(past + tokens), ScalarType.Int64, device).unsqueeze(0);
+        var queries = arange(HeldScalars.Of(past), HeldScalars.Of(past + tokens), ScalarType.Int64, device).unsqueeze(1);
+        var inWindow = keys.gt(queries - HeldScalars.Of((long)window));
         Tensor mask;
         if (context.Mask is { } existing)
         {
@@ -58,7 +58,7 @@ internal static class SlidingWindowMask
         var mask = context.Mask ?? throw new InvalidOperationException("A slot step always carries a mask.");
         var width = mask.shape[^1];
         var positions = tensor(lengths, [lengths.Length], ScalarType.Int64, device);
-        var inWindow = arange(width, ScalarType.Int64, device).unsqueeze(0).gt(positions.unsqueeze(1) - window)
+        var inWindow = arange(HeldScalars.Of(width), ScalarType.Int64, device).unsqueeze(0).gt(positions.unsqueeze(1) - HeldScalars.Of((long)window))
             .view(lengths.Length, 1, 1, width);
         return context with { Mask = mask.logical_and(inWindow) };
     }
