@@ -83,13 +83,10 @@ internal static partial class SlotDecodeAttention
             Query = (nint)TensorMemory.Address(q), QueryStride = queryStride,
             Key = (nint)TensorMemory.Address(k), KeyStride = keyStride,
             Value = (nint)TensorMemory.Address(v), ValueStride = valueStride,
-            KeyCache = (nint)TensorMemory.Address(keyCache), ValueCache = (nint)TensorMemory.Address(valueCache),
-            Cos = cos is null ? 0 : (nint)TensorMemory.Address(cos), Sin = sin is null ? 0 : (nint)TensorMemory.Address(sin),
-            RotaryWidth = rotaryShape is null ? 0 : (int)rotaryShape[1],
             Output = (nint)TensorMemory.Address(output),
             Positions = positions.ToArray(), Heads = heads, KeyValueHeads = kvHeads, Capacity = capacity, Dim = dim,
-            Window = window ?? 0, Scale = (float)scale, Softcap = softcap is { } cap ? (float)cap : 0f,
-        };
+            Scale = (float)scale, Softcap = softcap is { } cap ? (float)cap : 0f,
+        }.WithCache(keyCache, valueCache, cos, sin, rotaryShape is null ? 0 : (int)rotaryShape[1], window);
         var items = rows * kvHeads;
         long work = 0;
         foreach (var position in positions)
@@ -134,6 +131,13 @@ internal static partial class SlotDecodeAttention
                 $"SlotDecodeAttention: shapes do not fit (query [{string.Join(", ", query.shape)}], key [{string.Join(", ", key.shape)}], " +
                 $"cache [{string.Join(", ", cacheShape)}], {positions.Length} positions, {heads} heads).");
         }
+        CheckPositions(positions, capacity, cos, sin, rotaryShape, dim);
+    }
+
+    /// <summary>Throws unless every position has its place in the cache and its row in the rotary tables, and the
+    /// tables (where the layer has them) are two contiguous [positions, R] tables, R even and at most the head width.</summary>
+    internal static void CheckPositions(ReadOnlySpan<long> positions, long capacity, Tensor? cos, Tensor? sin, long[]? rotaryShape, long dim)
+    {
         var positionsEnd = Math.Min(capacity, rotaryShape?[0] ?? long.MaxValue);
         foreach (var position in positions)
         {
@@ -167,13 +171,25 @@ internal static partial class SlotDecodeAttention
         return rows;
     }
 
-    private sealed class Job
+    /// <summary>One step's attention for one layer, as addresses: <see cref="Run"/> computes one (slot, key/value
+    /// head) item of it. Callers check shapes and positions first (<see cref="Attend"/> does, and so does
+    /// <see cref="SlotDecodeLayers"/> for every layer of a step at once).</summary>
+    internal sealed class Job
     {
         public nint Query, Key, Value, KeyCache, ValueCache, Cos, Sin, Output;
         public long QueryStride, KeyStride, ValueStride;
         public long[] Positions = [];
         public int Heads, KeyValueHeads, Capacity, Dim, RotaryWidth, Window;
         public float Scale, Softcap;
+
+        /// <summary>This job reading and writing the layer's slot cache, with its rotary tables (or none) and window.</summary>
+        public Job WithCache(Tensor keyCache, Tensor valueCache, Tensor? cos, Tensor? sin, int rotaryWidth, int? window)
+        {
+            (KeyCache, ValueCache) = ((nint)TensorMemory.Address(keyCache), (nint)TensorMemory.Address(valueCache));
+            (Cos, Sin) = (cos is null ? 0 : (nint)TensorMemory.Address(cos), sin is null ? 0 : (nint)TensorMemory.Address(sin));
+            (RotaryWidth, Window) = (cos is null ? 0 : rotaryWidth, window ?? 0);
+            return this;
+        }
 
         /// <summary>One slot and key/value head: store its key and value, then attend with each query head of its group.</summary>
         // Fully optimised from the first call, like the small-row kernel: tier-0 code of these loops runs many times slower.

@@ -47,7 +47,7 @@ internal static partial class SmallRowLinear
     /// in [first, end) from a multiple of four (item bounds are such multiples), one at a time for the last
     /// <c>features mod 4</c>. So each output takes the same instructions whichever item, thread or row count computes it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Gate(nint yAddress, nint uAddress, int rows, int features, int first, int end)
+    internal static unsafe void Gate(nint yAddress, nint uAddress, int rows, int features, int first, int end)
     {
         var one = Vector128.Create(1f);
         for (var r = 0; r < rows; r++)

@@ -84,8 +84,7 @@ internal static partial class SmallRowLinear
     private static void RunBlocks(int features, long multiplyAdds, Action<int, int> block)
     {
         var available = get_num_threads();
-        // A multiple of four features, so every item but the last runs whole tiles.
-        var blockFeatures = Math.Clamp(features / (available * BlocksPerThread), MinBlockFeatures, MaxBlockFeatures) & ~3;
+        var blockFeatures = BlockFeatures(features, available);
         var blocks = (features + blockFeatures - 1) / blockFeatures;
         var threads = Math.Min(available, blocks);
         if (threads <= 1 || multiplyAdds < SerialMultiplyAdds)
@@ -97,6 +96,11 @@ internal static partial class SmallRowLinear
             KernelWorkers.Shared.Run(blocks, threads, item => block(item * blockFeatures, Math.Min(features, (item + 1) * blockFeatures)));
         }
     }
+
+    /// <summary>Output features per parallel work item for a product of <paramref name="features"/> outputs over
+    /// <paramref name="threads"/> threads: a multiple of four, so every item but the last runs whole tiles.</summary>
+    internal static int BlockFeatures(int features, int threads) =>
+        Math.Clamp(features / (threads * BlocksPerThread), MinBlockFeatures, MaxBlockFeatures) & ~3;
 
     // Each shape is read once: every read of a tensor's shape is a native call and a new array, and a decoding step
     // makes about fifty products.
@@ -147,7 +151,7 @@ internal static partial class SmallRowLinear
     // Fully optimised from the first call: tier-0 code of these loops runs several times slower, and a decode step's
     // first calls would otherwise pay for it until tiering catches up.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Compute(nint xAddress, nint wAddress, nint bAddress, nint yAddress, int rows, int depth, int features, int first, int end)
+    internal static unsafe void Compute(nint xAddress, nint wAddress, nint bAddress, nint yAddress, int rows, int depth, int features, int first, int end)
     {
         var x = (float*)xAddress;
         var w = (float*)wAddress;

@@ -66,7 +66,7 @@ internal static class SmallRowRmsNorm
     /// <summary>One row: the mean of squares in eight lanes, then <c>w · (x · (1 / √(mean + ε)))</c>, rounded as
     /// libtorch's float32 operations round.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Normalize(float* x, float* w, float* y, int width, float epsilon)
+    internal static unsafe void Normalize(float* x, float* w, float* y, int width, float epsilon)
     {
         var lanes = Vector256<float>.Zero;
         var d = 0;

@@ -52,6 +52,21 @@ internal sealed partial class LlamaAttention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>What a fused decoding step (<see cref="SlotDecodeLayers"/>) needs of this attention: its projections,
+    /// this layer's slot cache, rotary tables (null without rotary) and the step's window; null where the fused step
+    /// cannot run it (Phi-3's fused qkv_proj, query/key norms, or a LoRA adapter on a projection).</summary>
+    public (LinearProjection Query, LinearProjection Key, LinearProjection Value, LinearProjection Output, Tensor KeyCache,
+        Tensor ValueCache, Tensor? Cos, Tensor? Sin, int Heads, double Scale)? SlotStepParts(SlotDecodeStep step)
+    {
+        if (_qProj is null || _kProj is null || _vProj is null || _qNorm is not null
+            || _qProj.Adapter is not null || _kProj.Adapter is not null || _vProj.Adapter is not null || _oProj.Adapter is not null)
+        {
+            return null;
+        }
+        return (_qProj, _kProj, _vProj, _oProj, step.Cache.Keys(_layerIndex), step.Cache.Values(_layerIndex),
+            _usesRotary ? step.Cos : null, _usesRotary ? step.Sin : null, (int)_heads, 1.0 / Math.Sqrt(_headDim));
+    }
+
     /// <summary>Attends over <paramref name="hidden"/> [B, T, hidden] (plus cached tokens) and returns [B, T, hidden].</summary>
     public Tensor Forward(Tensor hidden, AttentionContext context)
     {

@@ -92,9 +92,28 @@ internal sealed class LlamaDecoder : nn.Module
         using var scope = NewDisposeScope();
         var hidden = Embed(inputIds);
         var contexts = _plan.BuildForSlots(cache, hidden.dtype, hidden.device, SlotDecodeAttention.Applies(hidden.dtype, hidden.device));
-        hidden = RunLayers(hidden, contexts, checkpoint: false);
+        hidden = RunFused(hidden, contexts) ?? RunLayers(hidden, contexts, checkpoint: false);
         ((IAttentionCache)cache).Advance(1);
         return _norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+
+    // Every layer of the step in one parallel run where each is a plain pre-norm SwiGLU layer the kernel takes.
+    private Tensor? RunFused(Tensor hidden, AttentionContext[] contexts)
+    {
+        if (!SlotDecodeLayers.Enabled || contexts.Length == 0 || contexts[0].SlotStep is not { } first)
+        {
+            return null;
+        }
+        var layers = new SlotDecodeLayer[_layers.Count];
+        for (var i = 0; i < layers.Length; i++)
+        {
+            if (_layers[i] is not LlamaDecoderLayer layer || contexts[i].SlotStep is not { } step || layer.ForSlotStep(step) is not { } fused)
+            {
+                return null;
+            }
+            layers[i] = fused;
+        }
+        return SlotDecodeLayers.TryRun(hidden, layers, first.Positions);
     }
 
     private Tensor Embed(Tensor inputIds)

@@ -1,3 +1,4 @@
+using Srt.TorchSharp.Kernels.Cpu;
 using TorchSharp;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -27,6 +28,22 @@ internal sealed class LlamaDecoderLayer : DecoderLayer
         _inputLayernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
         _postAttentionLayernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
         RegisterComponents();
+    }
+
+    /// <summary>This layer as one layer of a fused decoding step (<see cref="SlotDecodeLayers"/>), or null where the
+    /// fused step cannot run it (see <see cref="LlamaAttention.SlotStepParts"/> and <see cref="LlamaMlp.SwiGluProjections"/>).</summary>
+    public SlotDecodeLayer? ForSlotStep(SlotDecodeStep step)
+    {
+        if (_selfAttn.SlotStepParts(step) is not { } attention || _mlp is not LlamaMlp { SwiGluProjections: { } mlp })
+        {
+            return null;
+        }
+        return new SlotDecodeLayer(
+            _inputLayernorm.Weight, _postAttentionLayernorm.Weight, _inputLayernorm.Epsilon,
+            attention.Query.Weight, attention.Query.Bias, attention.Key.Weight, attention.Key.Bias, attention.Value.Weight, attention.Value.Bias,
+            attention.Output.Weight, attention.Output.Bias,
+            mlp.Gate.Weight, mlp.Gate.Bias, mlp.Up.Weight, mlp.Up.Bias, mlp.Down.Weight, mlp.Down.Bias,
+            attention.KeyCache, attention.ValueCache, attention.Cos, attention.Sin, attention.Heads, step.Window, attention.Scale);
     }
 
     public override Tensor Forward(Tensor hidden, AttentionContext context)

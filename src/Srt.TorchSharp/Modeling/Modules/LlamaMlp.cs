@@ -33,6 +33,13 @@ internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The SwiGLU projections a fused decoding step runs (<see cref="SlotDecodeLayers"/>), or null for
+    /// Gemma's GeGLU or while a LoRA adapter sits on a projection.</summary>
+    public (LinearProjection Gate, LinearProjection Up, LinearProjection Down)? SwiGluProjections =>
+        _geluTanh || _gateProj.Adapter is not null || _upProj.Adapter is not null || _downProj.Adapter is not null
+            ? null
+            : (_gateProj, _upProj, _downProj);
+
     public override Tensor forward(Tensor input)
     {
         if (!_geluTanh && _gateProj.Adapter is null && _upProj.Adapter is null

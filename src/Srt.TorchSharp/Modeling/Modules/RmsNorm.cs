@@ -30,6 +30,10 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    public Parameter Weight => _weight;
+
+    public double Epsilon => _epsilon;
+
     public override Tensor forward(Tensor input)
     {
         if (input.device_type == DeviceType.CUDA)
