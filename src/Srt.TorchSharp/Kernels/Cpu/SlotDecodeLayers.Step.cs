@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Srt.TorchSharp.Kernels.Cuda;
 using static TorchSharp.torch;
 
@@ -200,7 +201,12 @@ internal static partial class SlotDecodeLayers
             {
                 var r = (float*)residual + (long)row * _width;
                 var o = (float*)y + (long)row * _width;
-                for (var j = first; j < end; j++)
+                var j = first;
+                for (; j + 8 <= end; j += 8)
+                {
+                    (Vector256.Load(r + j) + Vector256.Load(o + j)).Store(o + j);
+                }
+                for (; j < end; j++)
                 {
                     o[j] = r[j] + o[j];
                 }
