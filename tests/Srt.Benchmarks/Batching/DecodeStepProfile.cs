@@ -19,6 +19,8 @@ internal static class DecodeStepProfile
 {
     private const int Repeats = 15;
 
+    private const int WarmUpSteps = 64;
+
     public static void Run(LlamaForCausalLM model, int slots, int context, TextWriter output, string size)
     {
         var config = model.Config;
@@ -80,14 +82,16 @@ internal static class DecodeStepProfile
             parts.Add(("weight_products_kernel", products.Kernel * 1e3));
         }
 
-        var (withKernel, withLibtorch, withSdpa) = StepTimes(model, slots, context);
-        // The step with both kernels runs the kernel's attention, not SDPA, and neither rotary nor libtorch products.
+        var (fused, withKernel, withLibtorch, withSdpa) = StepTimes(model, slots, context);
+        // The layer-by-layer step with both kernels runs the kernel's attention, not SDPA, and neither rotary nor
+        // libtorch products.
         var notInKernelStep = new[] { "weight_products_libtorch", "attention", "rotary" };
         var explained = parts.Where(p => !notInKernelStep.Contains(p.Name)).Sum(p => p.Ms);
         GenerationBenchmark.Emit(output, new
         {
             benchmark = "batching", kind = "profile", size, slots, context,
             avx512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated,
+            step_ms_fused = Math.Round(fused * 1e3, 2),
             step_ms_kernel = Math.Round(withKernel * 1e3, 2), step_ms_libtorch = Math.Round(withLibtorch * 1e3, 2),
             step_ms_kernel_products_sdpa = Math.Round(withSdpa * 1e3, 2),
             parts_ms = parts.ToDictionary(p => p.Name, p => Math.Round(p.Ms, 3)),
@@ -132,14 +136,17 @@ internal static class DecodeStepProfile
         return (libtorch, kernel);
     }
 
-    // The median decode step with every slot running at `context` tokens: with both CPU kernels (small-row products
-    // and slot attention), with libtorch's products and the slot attention, and with the kernel's products and
-    // libtorch's attention path (rotary, cache scatter, mask, SDPA).
-    private static (double Kernel, double Libtorch, double Sdpa) StepTimes(LlamaForCausalLM model, int slots, int context)
+    // The median decode step with every slot running at `context` tokens: fused (every layer in one parallel run of
+    // the CPU kernels, the default), with both CPU kernels (small-row products and slot attention) layer by layer,
+    // with libtorch's products and the slot attention, and with the kernel's products and libtorch's attention path
+    // (rotary, cache scatter, mask, SDPA). The fused and layer-by-layer steps alternate, so a slow phase of the
+    // machine falls on both.
+    private static (double Fused, double Kernel, double Libtorch, double Sdpa) StepTimes(LlamaForCausalLM model, int slots, int context)
     {
         var random = new Random(2);
         using var sampler = new TokenSampler(new GenerationOptions { Temperature = 0 }, new long[slots], model.Device);
-        using var session = new ContinuousBatchSession(model, sampler, slots, context + 4 * Repeats + 8, context);
+        // The warm-up and eight runs of Repeats + 1 steps each; every step adds a token to each slot.
+        using var session = new ContinuousBatchSession(model, sampler, slots, context + WarmUpSteps + 8 * (Repeats + 1) + 8, context);
         var tokens = new long[slots];
         for (var slot = 0; slot < slots; slot++)
         {
@@ -152,7 +159,29 @@ internal static class DecodeStepProfile
             session.Decode(tokens);
             return Median(() => session.Decode(tokens));
         }
-        var kernel = Steps();
+        // Warm-up: enough steps in both modes for the JIT's recompilation of the step's code to finish first (on 2
+        // cores it would otherwise take a core from some of the timed steps).
+        for (var step = 0; step < WarmUpSteps; step++)
+        {
+            SlotDecodeLayers.Enabled = step % 2 == 0;
+            session.Decode(tokens);
+        }
+        SlotDecodeLayers.Enabled = true;
+        var (fusedTimes, kernelTimes) = (new List<double>(), new List<double>());
+        for (var round = 0; round < 3; round++)
+        {
+            fusedTimes.Add(Steps());
+            SlotDecodeLayers.Enabled = false;
+            try
+            {
+                kernelTimes.Add(Steps());
+            }
+            finally
+            {
+                SlotDecodeLayers.Enabled = true;
+            }
+        }
+        var (fused, kernel) = (Statistics.Median(fusedTimes), Statistics.Median(kernelTimes));
         double libtorch, sdpa;
         SmallRowLinear.Enabled = false;
         try
@@ -172,7 +201,7 @@ internal static class DecodeStepProfile
         {
             SlotDecodeAttention.Enabled = true;
         }
-        return (kernel, libtorch, sdpa);
+        return (fused, kernel, libtorch, sdpa);
     }
 
     private static double Median(Action action)

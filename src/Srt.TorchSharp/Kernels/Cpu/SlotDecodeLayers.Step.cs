@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Srt.TorchSharp.Kernels.Cuda;
 using static TorchSharp.torch;
@@ -113,6 +114,9 @@ internal static partial class SlotDecodeLayers
 
         public int Tickets { get; }
 
+        // Every method a ticket runs is fully optimised from its first call, as the kernels it calls are: a decoding
+        // run's first steps would otherwise run tier-0 code, and then share the cores with its recompilation.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int ticket)
         {
             var found = Array.BinarySearch(_start, ticket);
@@ -137,6 +141,7 @@ internal static partial class SlotDecodeLayers
 
         private static int Blocks(int features, int block) => (features + block - 1) / block;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private unsafe void Execute(Addresses layer, nint input, int kind, int unit)
         {
             switch (kind)
@@ -183,10 +188,12 @@ internal static partial class SlotDecodeLayers
         }
 
         /// <summary>Row <paramref name="row"/> of <paramref name="source"/>, normed into the scratch's norm output.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private unsafe void Norm(nint source, nint weight, float epsilon, int row) =>
             SmallRowRmsNorm.Normalize((float*)source + (long)row * _width, (float*)weight, (float*)_normed + (long)row * _width, _width, epsilon);
 
         /// <summary>Output features of block <paramref name="block"/> of <c>x Wᵀ + b</c> for every row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private (int First, int End) Product(nint x, nint weight, nint bias, nint y, int depth, int features, int blockFeatures, int block)
         {
             var (first, end) = (block * blockFeatures, Math.Min(features, (block + 1) * blockFeatures));
@@ -195,6 +202,7 @@ internal static partial class SlotDecodeLayers
         }
 
         /// <summary>y ← residual + y over features [first, end) of every row: libtorch's <c>residual.add(y)</c>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private unsafe void AddResidual(nint residual, nint y, int first, int end)
         {
             for (var row = 0; row < _rows; row++)
