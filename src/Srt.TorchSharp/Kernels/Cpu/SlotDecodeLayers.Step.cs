@@ -19,36 +19,36 @@ internal static partial class SlotDecodeLayers
 
         public static StepShape? Of(SlotDecodeLayer layer, long rows, long width)
         {
-            if (!SlotDecodeLayers.Fits(layer.KeyCache, 4) || !SlotDecodeLayers.Fits(layer.Gate, 2) || layer.Heads <= 0)
+            if (!IsContiguous(layer.KeyCache, 4) || !IsContiguous(layer.Gate, 2) || layer.Heads <= 0)
             {
                 return null;
             }
             var cache = layer.KeyCache;
             var shape = new StepShape(width, layer.Heads, cache.size(1), cache.size(3), cache.size(0), cache.size(2), layer.Gate.size(0));
             return shape.KeyValueHeads > 0 && shape.Heads % shape.KeyValueHeads == 0 && shape.Slots >= rows
-                && shape.Dim * Math.Max(shape.Heads, shape.Intermediate) <= int.MaxValue ? shape : null;
+                && shape.QueryWidth <= int.MaxValue && shape.Intermediate <= int.MaxValue && shape.Capacity <= int.MaxValue ? shape : null;
         }
 
         /// <summary>Whether every tensor of <paramref name="layer"/> has the shape its role needs in this step.</summary>
-        public bool Fits(SlotDecodeLayer layer, long rows) =>
+        public bool Fits(SlotDecodeLayer layer) =>
             layer.Heads == Heads
-            && SlotDecodeLayers.Fits(layer.InputNorm, Width) && SlotDecodeLayers.Fits(layer.PostAttentionNorm, Width)
+            && IsVector(layer.InputNorm, Width) && IsVector(layer.PostAttentionNorm, Width)
             && Product(layer.Query, layer.QueryBias, QueryWidth, Width) && Product(layer.Key, layer.KeyBias, KeyWidth, Width)
             && Product(layer.Value, layer.ValueBias, KeyWidth, Width) && Product(layer.Output, layer.OutputBias, Width, QueryWidth)
             && Product(layer.Gate, layer.GateBias, Intermediate, Width) && Product(layer.Up, layer.UpBias, Intermediate, Width)
             && Product(layer.Down, layer.DownBias, Width, Intermediate)
             && Cache(layer.KeyCache) && Cache(layer.ValueCache)
-            && (layer.Cos is null ? layer.Sin is null : SlotDecodeLayers.Fits(layer.Cos, 2) && SlotDecodeLayers.Fits(layer.Sin, 2));
+            && (layer.Cos is null ? layer.Sin is null : IsContiguous(layer.Cos, 2) && IsContiguous(layer.Sin, 2));
 
         /// <summary>Floats of scratch per row: the norm's output, q, k, v, attention's output, the residual stream
         /// between attention and MLP, and the gate and up activations.</summary>
         public long ScratchFloats(int rows) => rows * (2 * Width + 2 * QueryWidth + 2 * KeyWidth + 2 * Intermediate);
 
         private static bool Product(Tensor weight, Tensor? bias, long features, long depth) =>
-            SlotDecodeLayers.Fits(weight, features, depth) && (bias is null || SlotDecodeLayers.Fits(bias, features));
+            IsMatrix(weight, features, depth) && (bias is null || IsVector(bias, features));
 
         private bool Cache(Tensor cache) =>
-            SlotDecodeLayers.Fits(cache, 4) && cache.size(0) == Slots && cache.size(1) == KeyValueHeads
+            IsContiguous(cache, 4) && cache.size(0) == Slots && cache.size(1) == KeyValueHeads
             && cache.size(2) == Capacity && cache.size(3) == Dim;
     }
 

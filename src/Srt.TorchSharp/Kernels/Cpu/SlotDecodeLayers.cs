@@ -33,13 +33,14 @@ internal static partial class SlotDecodeLayers
     /// at <paramref name="positions"/>[b]) and returns the last layer's output [B, 1, hidden], having written each
     /// layer's keys and values into its slot cache. Returns <see langword="null"/>, touching nothing, when the fused
     /// step does not apply: a switch is off, gradients are recorded, or a tensor is not a contiguous float32 CPU tensor
-    /// of the shape its role needs (the caller then runs the layers one by one, which reports what is wrong).
+    /// of the shape its role needs (the caller then runs the layers one by one, which reports what is wrong). A position
+    /// outside a layer's cache or rotary table throws <see cref="ArgumentException"/>, as the slot attention does.
     /// </summary>
     public static Tensor? TryRun(Tensor hidden, IReadOnlyList<SlotDecodeLayer> layers, long[] positions)
     {
         if (!Enabled || !SmallRowLinear.Enabled || !SlotDecodeAttention.Enabled || !SmallRowLinear.IsSupported
             || !Vector256.IsHardwareAccelerated || layers.Count == 0 || is_grad_enabled()
-            || !Fits(hidden, 3) || hidden.size(1) != 1)
+            || !IsContiguous(hidden, 3) || hidden.size(1) != 1)
         {
             return null;
         }
@@ -49,7 +50,7 @@ internal static partial class SlotDecodeLayers
             return null;
         }
         var shape = StepShape.Of(layers[0], rows, width);
-        if (shape is null || layers.Any(layer => !shape.Fits(layer, rows)))
+        if (shape is null || layers.Any(layer => !shape.Fits(layer)))
         {
             return null;
         }
@@ -85,14 +86,14 @@ internal static partial class SlotDecodeLayers
         return output;
     }
 
-    /// <summary>A contiguous float32 CPU tensor of <paramref name="dims"/> dimensions; each check is one native call,
-    /// cheaper than reading the shape array.</summary>
-    internal static bool Fits(Tensor? tensor, int dims) =>
+    /// <summary>Whether <paramref name="tensor"/> is a contiguous float32 CPU tensor of <paramref name="dims"/>
+    /// dimensions; each check is one native call, cheaper than reading the shape array.</summary>
+    internal static bool IsContiguous(Tensor? tensor, int dims) =>
         tensor is not null && tensor.dtype == ScalarType.Float32 && tensor.device_type == DeviceType.CPU
         && tensor.dim() == dims && tensor.is_contiguous();
 
-    internal static bool Fits(Tensor? tensor, long length) => Fits(tensor, 1) && tensor!.size(0) == length;
+    internal static bool IsVector(Tensor? tensor, long length) => IsContiguous(tensor, 1) && tensor!.size(0) == length;
 
-    internal static bool Fits(Tensor? tensor, long rows, long columns) =>
-        Fits(tensor, 2) && tensor!.size(0) == rows && tensor.size(1) == columns;
+    internal static bool IsMatrix(Tensor? tensor, long rows, long columns) =>
+        IsContiguous(tensor, 2) && tensor!.size(0) == rows && tensor.size(1) == columns;
 }
