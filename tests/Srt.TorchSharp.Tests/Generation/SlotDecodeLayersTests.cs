@@ -43,6 +43,23 @@ public sealed class SlotDecodeLayersTests
         Assert.Equal(Floats(layeredValues), Floats(fusedValues));
     }
 
+    [Fact]
+    public void Step_Fused_DoesNotDependOnTheThreadCount()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var model = Create("wide");
+
+        // One thread runs every ticket in order, over blocks cut for one thread; three share blocks cut for three.
+        var alone = Steps(model, 11, fused: true, decodeThreads: 1).Hidden;
+        var shared = Steps(model, 11, fused: true, decodeThreads: 3).Hidden;
+
+        for (var step = 0; step < alone.Count; step++)
+        {
+            Assert.Equal(Floats(alone[step]), Floats(shared[step]));
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Declined))]
     public void Step_FamilyTheFusedStepDoesNotRun_RunsLayerByLayer(string variant)
@@ -112,9 +129,11 @@ public sealed class SlotDecodeLayersTests
     };
 
     /// <summary>Prefills prompts of ragged lengths (past the sliding window) into <paramref name="slots"/> slots, then
-    /// runs six steps; after the fourth only the first slot runs on.</summary>
-    private static (List<Tensor> Hidden, Tensor Keys, Tensor Values) Steps(LlamaForCausalLM model, int slots, bool fused)
+    /// runs six steps (on <paramref name="decodeThreads"/> threads where given: libtorch's prefill products depend on
+    /// the thread count, so only the steps change it); after the fourth only the first slot runs on.</summary>
+    private static (List<Tensor> Hidden, Tensor Keys, Tensor Values) Steps(LlamaForCausalLM model, int slots, bool fused, int? decodeThreads = null)
     {
+        var threads = get_num_threads();
         SlotDecodeLayers.Enabled = fused;
         try
         {
@@ -128,6 +147,7 @@ public sealed class SlotDecodeLayersTests
                 cache.Load(slot, prefill);
             }
             cache.ActiveSlots = slots;
+            set_num_threads(decodeThreads ?? threads);
             var hidden = new List<Tensor>();
             for (var step = 0; step < 6; step++)
             {
@@ -144,6 +164,7 @@ public sealed class SlotDecodeLayersTests
         finally
         {
             SlotDecodeLayers.Enabled = true;
+            set_num_threads(threads);
         }
     }
 
