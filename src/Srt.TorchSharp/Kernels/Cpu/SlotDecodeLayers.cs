@@ -14,8 +14,8 @@ namespace Srt.TorchSharp.Kernels.Cpu;
 /// <see cref="SlotDecodeAttention"/>) on the same inputs, so the step's results are bitwise those of the layer-by-layer
 /// path; what it removes is that path's dispatch: about sixty kernel calls and libtorch operations per step, each
 /// with its tensors, shape reads, dispose scopes and a parallel region, during which the other threads wait. On the
-/// 2-core development VM a 25M model's step at 8 slots took 3.1–3.2 ms fused against 3.5–4.0 layer by layer
-/// (docs/benchmarks.md).
+/// 2-core development VM a 25M model's step at 8 slots took 3.17 ms fused against 4.03 layer by layer
+/// (docs/benchmarks.md, <c>batching --profile 1</c>).
 /// </summary>
 internal static partial class SlotDecodeLayers
 {
