@@ -20,12 +20,11 @@ internal static class RowArgmax
     /// tensor; <see langword="null"/> otherwise, and the caller runs libtorch's <c>argmax</c>.</summary>
     public static long[]? TryArgmax(Tensor logits)
     {
-        if (logits.device_type != DeviceType.CPU || logits.dtype != ScalarType.Float32
-            || logits.shape is not [var rowCount, var vocabulary] || vocabulary is 0 or > int.MaxValue || !logits.is_contiguous())
+        if (!CpuTensorChecks.IsContiguous(logits, 2) || logits.size(1) is 0 or > int.MaxValue)
         {
             return null;
         }
-        var (rows, width) = ((int)rowCount, (int)vocabulary);
+        var (rows, width) = ((int)logits.size(0), (int)logits.size(1));
         var result = new long[rows];
         unsafe
         {

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Srt.TorchSharp.Kernels.Cuda;
+using static Srt.TorchSharp.Kernels.Cpu.CpuTensorChecks;
 using static TorchSharp.torch;
 
 namespace Srt.TorchSharp.Kernels.Cpu;

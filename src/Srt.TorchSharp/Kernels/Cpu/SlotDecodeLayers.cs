@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics;
 using Srt.TorchSharp.Kernels.Cuda;
 using TorchSharp;
+using static Srt.TorchSharp.Kernels.Cpu.CpuTensorChecks;
 using static TorchSharp.torch;
 
 namespace Srt.TorchSharp.Kernels.Cpu;
@@ -86,15 +87,4 @@ internal static partial class SlotDecodeLayers
         Interlocked.Increment(ref _steps);
         return output;
     }
-
-    /// <summary>Whether <paramref name="tensor"/> is a contiguous float32 CPU tensor of <paramref name="dims"/>
-    /// dimensions; each check is one native call, cheaper than reading the shape array.</summary>
-    internal static bool IsContiguous(Tensor? tensor, int dims) =>
-        tensor is not null && tensor.dtype == ScalarType.Float32 && tensor.device_type == DeviceType.CPU
-        && tensor.dim() == dims && tensor.is_contiguous();
-
-    internal static bool IsVector(Tensor? tensor, long length) => IsContiguous(tensor, 1) && tensor!.size(0) == length;
-
-    internal static bool IsMatrix(Tensor? tensor, long rows, long columns) =>
-        IsContiguous(tensor, 2) && tensor!.size(0) == rows && tensor.size(1) == columns;
 }

@@ -24,30 +24,27 @@ internal static class SmallRowRmsNorm
     /// </summary>
     public static Tensor? TryNormalize(Tensor input, Tensor weight, double epsilon)
     {
-        if (!SmallRowLinear.Enabled || !Vector256.IsHardwareAccelerated
-            || input.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU
-            || input.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32
+        if (!SmallRowLinear.Enabled || !Vector256.IsHardwareAccelerated || !CpuTensorChecks.IsContiguousFloat(input)
             || (is_grad_enabled() && (input.requires_grad || weight.requires_grad)))
         {
             return null;
         }
-        // Each shape is read once: every read is a native call and a new array.
-        var shape = input.shape;
-        if (shape.Length == 0 || weight.shape is not [var width] || shape[^1] != width || width is 0 or > int.MaxValue
-            || !input.is_contiguous() || !weight.is_contiguous())
+        var dims = (int)input.dim();
+        var width = dims == 0 ? 0 : input.size(dims - 1);
+        if (width is 0 or > int.MaxValue || !CpuTensorChecks.IsVector(weight, width))
         {
             return null;
         }
         long rows = 1;
-        for (var d = 0; d < shape.Length - 1; d++)
+        for (var d = 0; d < dims - 1; d++)
         {
-            rows *= shape[d];
+            rows *= input.size(d);
         }
         if (rows > SmallRowLinear.MaxRows)
         {
             return null;
         }
-        var output = empty(shape, ScalarType.Float32);
+        var output = empty_like(input);
         unsafe
         {
             var x = (float*)TensorMemory.Address(input);
