@@ -80,6 +80,9 @@ public sealed class SmallRowLinearTests
         Assert.Null(SmallRowLinear.TryLinear(randn(2, 8), trained)); // a gradient to record
         Assert.Null(SmallRowLinear.TryLinear(randn(2, 8, ScalarType.BFloat16), w.to(ScalarType.BFloat16)));
         Assert.Null(SmallRowLinear.TryLinear(randn(8, 2).t(), w)); // not contiguous
+        Assert.Null(SmallRowLinear.TryLinear(randn(2, 7), w)); // input width is not the weight's
+        Assert.Null(SmallRowLinear.TryLinear(randn(2, 8), w, randn(5))); // bias length is not the output width
+        Assert.Null(SmallRowLinear.TryLinear(randn(2, 8), randn(6, 8, 1))); // weight not a matrix
         using (no_grad())
         {
             Assert.NotNull(SmallRowLinear.TryLinear(randn(2, 8), trained));

@@ -63,6 +63,7 @@ internal static partial class SlotDecodeLayers
         private readonly int _rows;
         private readonly int _width, _queryWidth, _keyWidth, _intermediate;
         private readonly int _queryBlock, _keyBlock, _widthBlock, _intermediateBlock;
+        private readonly int _queryBlocks, _keyBlocks;
         private readonly Addresses[] _layers;
         private readonly int[] _start, _units, _done;
         private readonly nint _input, _output, _normed, _query, _key, _value, _attended, _middle, _gate, _up;
@@ -74,6 +75,7 @@ internal static partial class SlotDecodeLayers
             var threads = Math.Max(1, get_num_threads());
             (_queryBlock, _keyBlock) = (SmallRowLinear.BlockFeatures(_queryWidth, threads), SmallRowLinear.BlockFeatures(_keyWidth, threads));
             (_widthBlock, _intermediateBlock) = (SmallRowLinear.BlockFeatures(_width, threads), SmallRowLinear.BlockFeatures(_intermediate, threads));
+            (_queryBlocks, _keyBlocks) = (Blocks(_queryWidth, _queryBlock), Blocks(_keyWidth, _keyBlock));
 
             (_input, _output) = ((nint)TensorMemory.Address(input), (nint)TensorMemory.Address(output));
             var next = (nint)TensorMemory.Address(scratch);
@@ -96,7 +98,7 @@ internal static partial class SlotDecodeLayers
             int[] perLayer =
             [
                 rows,
-                Blocks(_queryWidth, _queryBlock) + 2 * Blocks(_keyWidth, _keyBlock),
+                _queryBlocks + 2 * _keyBlocks,
                 rows * (int)shape.KeyValueHeads,
                 Blocks(_width, _widthBlock),
                 rows,
@@ -151,19 +153,17 @@ internal static partial class SlotDecodeLayers
                     Norm(input, layer.InputNorm, layer.Epsilon, unit);
                     break;
                 case 1:
-                    var queryBlocks = Blocks(_queryWidth, _queryBlock);
-                    var keyBlocks = Blocks(_keyWidth, _keyBlock);
-                    if (unit < queryBlocks)
+                    if (unit < _queryBlocks)
                     {
                         Product(_normed, layer.Query, layer.QueryBias, _query, _width, _queryWidth, _queryBlock, unit);
                     }
-                    else if (unit < queryBlocks + keyBlocks)
+                    else if (unit < _queryBlocks + _keyBlocks)
                     {
-                        Product(_normed, layer.Key, layer.KeyBias, _key, _width, _keyWidth, _keyBlock, unit - queryBlocks);
+                        Product(_normed, layer.Key, layer.KeyBias, _key, _width, _keyWidth, _keyBlock, unit - _queryBlocks);
                     }
                     else
                     {
-                        Product(_normed, layer.Value, layer.ValueBias, _value, _width, _keyWidth, _keyBlock, unit - queryBlocks - keyBlocks);
+                        Product(_normed, layer.Value, layer.ValueBias, _value, _width, _keyWidth, _keyBlock, unit - _queryBlocks - _keyBlocks);
                     }
                     break;
                 case 2:

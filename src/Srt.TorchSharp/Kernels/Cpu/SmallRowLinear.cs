@@ -102,30 +102,26 @@ internal static partial class SmallRowLinear
     internal static int BlockFeatures(int features, int threads) =>
         Math.Clamp(features / (threads * BlocksPerThread), MinBlockFeatures, MaxBlockFeatures) & ~3;
 
-    // Each shape is read once: every read of a tensor's shape is a native call and a new array, and a decoding step
-    // makes about fifty products.
+    // The input's shape is read once (it gives the output's); the rest are number-returning native calls
+    // (CpuTensorChecks).
     private static bool Applies(Tensor input, Tensor weight, Tensor? bias, out ProductShape product)
     {
         product = default;
-        if (!Enabled || !IsSupported
-            || input.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU
-            || input.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32)
+        if (!Enabled || !IsSupported || !CpuTensorChecks.IsContiguousFloat(input) || !CpuTensorChecks.IsContiguous(weight, 2))
         {
             return false;
         }
-        var (inputShape, weightShape) = (input.shape, weight.shape);
-        if (weightShape.Length != 2 || inputShape.Length == 0 || inputShape[^1] != weightShape[1]
-            || weightShape[0] > int.MaxValue || weightShape[1] is 0 or > int.MaxValue
-            || !input.is_contiguous() || !weight.is_contiguous())
-        {
-            return false;
-        }
-        if (bias is not null && (bias.device_type != DeviceType.CPU || bias.dtype != ScalarType.Float32
-            || bias.shape is not [var length] || length != weightShape[0] || !bias.is_contiguous()))
+        var (features, depth) = (weight.size(0), weight.size(1));
+        if (features > int.MaxValue || depth is 0 or > int.MaxValue || (bias is not null && !CpuTensorChecks.IsVector(bias, features)))
         {
             return false;
         }
         if (is_grad_enabled() && (input.requires_grad || weight.requires_grad || bias?.requires_grad == true))
+        {
+            return false;
+        }
+        var inputShape = input.shape;
+        if (inputShape.Length == 0 || inputShape[^1] != depth)
         {
             return false;
         }
@@ -139,8 +135,8 @@ internal static partial class SmallRowLinear
             return false;
         }
         var outputShape = (long[])inputShape.Clone();
-        outputShape[^1] = weightShape[0];
-        product = new ProductShape((int)count, (int)weightShape[0], (int)weightShape[1], outputShape);
+        outputShape[^1] = features;
+        product = new ProductShape((int)count, (int)features, (int)depth, outputShape);
         return true;
     }
 
